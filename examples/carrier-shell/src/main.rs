@@ -1,0 +1,6 @@
+//! `carrier-shell`.
+#![forbid(unsafe_code)]
+
+fn main() {
+    println!("carrier-shell: not implemented yet");
+}

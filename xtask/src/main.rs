@@ -1,0 +1,273 @@
+//! Project automation, run as `cargo xtask <command>`.
+//!
+//! - `cargo xtask test` — everything CI checks, in order: system packages
+//!   (installed when missing and running as root, otherwise a loud failure
+//!   naming them), `cargo fmt --check`, clippy with `-D warnings`, the
+//!   workspace tests (nextest when installed, else `cargo test`) including the
+//!   interoperability tests against libcoap, the no_std builds (host and
+//!   `thumbv8m.main-none-eabihf`) with a check that no `std` is linked, and a
+//!   short fuzz run per target when a nightly toolchain with cargo-fuzz is
+//!   present.
+//! - `cargo xtask nostd` — only the no_std builds.
+//!
+//! Every step prints what it runs; the first failing step ends the run with a
+//! non-zero exit code. Nothing is ever skipped silently: a step that cannot
+//! run says why and fails.
+#![forbid(unsafe_code)]
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+/// The crates that must build without `std` (DESIGN.md, "no_std first").
+const NO_STD_CRATES: &[&str] = &[
+    "lwm2m-core",
+    "lwm2m-objects",
+    "carrier-profiles",
+    "carrier-os",
+    "lwm2m-carrier",
+    "carrier-os-nrf",
+];
+
+/// The device target: nRF91 (Cortex-M33), where `std` does not exist at all.
+const DEVICE_TARGET: &str = "thumbv8m.main-none-eabihf";
+
+/// Debian packages the tests need, with a program (or file) that shows each
+/// is installed. libcoap's binaries are the interop peers; the autotools and
+/// clang build the vendored tinydtls behind `dtls-psk`.
+const SYSTEM_PACKAGES: &[(&str, Probe)] = &[
+    ("libcoap3-bin", Probe::Program("coap-server-openssl")),
+    ("autoconf", Probe::Program("autoconf")),
+    ("automake", Probe::Program("automake")),
+    ("libtool", Probe::Program("libtoolize")),
+    ("clang", Probe::Program("clang")),
+    ("libclang-dev", Probe::LibClang),
+];
+
+#[derive(Clone, Copy)]
+enum Probe {
+    Program(&'static str),
+    LibClang,
+}
+
+type StepResult = Result<(), String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let root = workspace_root();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => run_all(&root),
+        Some("nostd") => step("no_std builds", || nostd(&root)),
+        Some("deps") => step("system packages", ensure_system_packages),
+        _ => {
+            eprintln!("usage: cargo xtask <test|nostd|deps>");
+            eprintln!("  test   everything CI checks (fmt, clippy, tests, interop, no_std, fuzz)");
+            eprintln!("  nostd  the no_std builds only (host and {DEVICE_TARGET})");
+            eprintln!("  deps   install the Debian packages the tests need (as root)");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nxtask: FAILED: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_all(root: &Path) -> StepResult {
+    let started = Instant::now();
+    step("system packages", ensure_system_packages)?;
+    step("device target", ensure_device_target)?;
+    step("cargo fmt --check", || cargo(root, &["fmt", "--all", "--", "--check"]))?;
+    step("clippy -D warnings", || {
+        cargo(root, &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])
+    })?;
+    step("workspace tests (with interop)", || tests(root))?;
+    step("no_std builds", || nostd(root))?;
+    step("fuzz (short)", || fuzz_short(root))?;
+    println!("\nxtask: all steps passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+fn step(name: &str, f: impl FnOnce() -> StepResult) -> StepResult {
+    println!("\n==> {name}");
+    let t = Instant::now();
+    let r = f();
+    match &r {
+        Ok(()) => println!("<== {name}: ok ({:.1?})", t.elapsed()),
+        Err(e) => println!("<== {name}: FAILED ({:.1?}): {e}", t.elapsed()),
+    }
+    r.map_err(|e| format!("{name}: {e}"))
+}
+
+fn workspace_root() -> PathBuf {
+    let manifest = env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
+    Path::new(&manifest).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn cargo_bin() -> String {
+    env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+fn cargo(root: &Path, args: &[&str]) -> StepResult {
+    run(Command::new(cargo_bin()).args(args).current_dir(root))
+}
+
+fn run(cmd: &mut Command) -> StepResult {
+    println!("$ {}", describe(cmd));
+    let status = cmd.status().map_err(|e| format!("cannot start {}: {e}", describe(cmd)))?;
+    if status.success() { Ok(()) } else { Err(format!("`{}` exited with {status}", describe(cmd))) }
+}
+
+fn describe(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
+fn on_path(program: &str) -> bool {
+    env::var_os("PATH")
+        .map(|paths| env::split_paths(&paths).any(|d| d.join(program).is_file()))
+        .unwrap_or(false)
+}
+
+fn libclang_present() -> bool {
+    if let Ok(p) = env::var("LIBCLANG_PATH") {
+        if Path::new(&p).exists() {
+            return true;
+        }
+    }
+    let Ok(dirs) = std::fs::read_dir("/usr/lib") else { return false };
+    dirs.flatten().any(|d| {
+        let name = d.file_name().to_string_lossy().into_owned();
+        name.starts_with("llvm-")
+            && std::fs::read_dir(d.path().join("lib"))
+                .map(|libs| {
+                    libs.flatten().any(|l| l.file_name().to_string_lossy().starts_with("libclang"))
+                })
+                .unwrap_or(false)
+    })
+}
+
+fn probe(p: Probe) -> bool {
+    match p {
+        Probe::Program(name) => on_path(name),
+        Probe::LibClang => libclang_present(),
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn ensure_system_packages() -> StepResult {
+    let missing: Vec<&str> =
+        SYSTEM_PACKAGES.iter().filter(|(_, p)| !probe(*p)).map(|(pkg, _)| *pkg).collect();
+    if missing.is_empty() {
+        println!("all present: {}", SYSTEM_PACKAGES.iter().map(|p| p.0).collect::<Vec<_>>().join(" "));
+        return Ok(());
+    }
+    if !is_root() {
+        return Err(format!(
+            "missing Debian packages: {m}. Install them with `sudo apt-get install -y {m}` \
+             (the interop tests and the DTLS build need them; they are never skipped)",
+            m = missing.join(" ")
+        ));
+    }
+    println!("installing missing Debian packages: {}", missing.join(" "));
+    run(Command::new("apt-get").arg("update").env("DEBIAN_FRONTEND", "noninteractive"))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "--no-install-recommends"])
+        .args(&missing)
+        .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    let still: Vec<&str> =
+        SYSTEM_PACKAGES.iter().filter(|(_, p)| !probe(*p)).map(|(pkg, _)| *pkg).collect();
+    if still.is_empty() { Ok(()) } else { Err(format!("still missing after install: {}", still.join(" "))) }
+}
+
+fn ensure_device_target() -> StepResult {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).lines().any(|l| l.trim() == DEVICE_TARGET))
+        .unwrap_or(false);
+    if installed {
+        println!("{DEVICE_TARGET} installed");
+        Ok(())
+    } else {
+        run(Command::new("rustup").args(["target", "add", DEVICE_TARGET]))
+    }
+}
+
+fn tests(root: &Path) -> StepResult {
+    if on_path("cargo-nextest") {
+        cargo(root, &["nextest", "run", "--workspace", "--no-fail-fast"])?;
+        // nextest does not run doctests.
+        cargo(root, &["test", "--workspace", "--doc"])
+    } else {
+        println!("cargo-nextest not installed: using cargo test");
+        cargo(root, &["test", "--workspace", "--no-fail-fast"])
+    }
+}
+
+fn nostd(root: &Path) -> StepResult {
+    for krate in NO_STD_CRATES {
+        let lib = root.join(krate).join("src/lib.rs");
+        let text = std::fs::read_to_string(&lib).map_err(|e| format!("{}: {e}", lib.display()))?;
+        if !text.lines().any(|l| l.trim() == "#![no_std]") {
+            return Err(format!("{krate}: src/lib.rs lacks an unconditional #![no_std]"));
+        }
+        cargo(root, &["build", "-p", krate, "--no-default-features"])?;
+        // The device target has no `std` at all: if anything in the crate or
+        // its dependency tree (with default features off) pulls `std` in, this
+        // build fails. That is the check that no `std` sneaks in.
+        cargo(root, &["build", "-p", krate, "--no-default-features", "--target", DEVICE_TARGET])?;
+    }
+    Ok(())
+}
+
+/// A short run of every fuzz target, when the tools for it exist. Fuzzing needs
+/// a nightly toolchain and cargo-fuzz; their absence is reported, not hidden,
+/// and does not fail the run (the long runs are recorded in docs/fuzzing.md).
+fn fuzz_short(root: &Path) -> StepResult {
+    let fuzz_dir = root.join("fuzz");
+    if !fuzz_dir.join("Cargo.toml").is_file() {
+        println!("no fuzz/ crate yet: nothing to fuzz");
+        return Ok(());
+    }
+    let nightly = Command::new("rustup")
+        .args(["toolchain", "list"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("nightly"))
+        .unwrap_or(false);
+    if !nightly || !on_path("cargo-fuzz") {
+        println!(
+            "NOT RUN: fuzzing needs a nightly toolchain and cargo-fuzz \
+             (nightly: {nightly}, cargo-fuzz: {}); see docs/fuzzing.md",
+            on_path("cargo-fuzz")
+        );
+        return Ok(());
+    }
+    let out = Command::new(cargo_bin())
+        .args(["+nightly", "fuzz", "list"])
+        .current_dir(root)
+        .output()
+        .map_err(|e| format!("cargo fuzz list: {e}"))?;
+    let targets = String::from_utf8_lossy(&out.stdout).into_owned();
+    for t in targets.lines().map(str::trim).filter(|t| !t.is_empty()) {
+        run(Command::new(cargo_bin())
+            .args(["+nightly", "fuzz", "run", t, "--", "-max_total_time=10", "-rss_limit_mb=2048"])
+            .current_dir(root))?;
+    }
+    Ok(())
+}
