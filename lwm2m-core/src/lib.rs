@@ -31,15 +31,13 @@ extern crate std;
 #[cfg(all(feature = "defmt", feature = "log"))]
 compile_error!("features `defmt` and `log` are exclusive: enable at most one of them");
 
-
 // Must stay the first module: macro_rules! are scoped textually.
 #[macro_use]
 mod fmt;
 
 pub mod coap;
-pub mod rng;
-pub mod time;
 pub mod formats;
 pub mod path;
+pub mod rng;
+pub mod time;
 pub mod value;
-

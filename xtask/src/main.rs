@@ -174,7 +174,10 @@ fn ensure_system_packages() -> StepResult {
     let missing: Vec<&str> =
         SYSTEM_PACKAGES.iter().filter(|(_, p)| !probe(*p)).map(|(pkg, _)| *pkg).collect();
     if missing.is_empty() {
-        println!("all present: {}", SYSTEM_PACKAGES.iter().map(|p| p.0).collect::<Vec<_>>().join(" "));
+        println!(
+            "all present: {}",
+            SYSTEM_PACKAGES.iter().map(|p| p.0).collect::<Vec<_>>().join(" ")
+        );
         return Ok(());
     }
     if !is_root() {
@@ -192,7 +195,11 @@ fn ensure_system_packages() -> StepResult {
         .env("DEBIAN_FRONTEND", "noninteractive"))?;
     let still: Vec<&str> =
         SYSTEM_PACKAGES.iter().filter(|(_, p)| !probe(*p)).map(|(pkg, _)| *pkg).collect();
-    if still.is_empty() { Ok(()) } else { Err(format!("still missing after install: {}", still.join(" "))) }
+    if still.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("still missing after install: {}", still.join(" ")))
+    }
 }
 
 fn ensure_device_target() -> StepResult {
