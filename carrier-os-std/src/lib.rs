@@ -9,4 +9,4 @@
 //! Layering: depends on `carrier-os` and `dtls-psk`; knows nothing of LwM2M.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
-#![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
+#![allow(clippy::std_instead_of_core)]

@@ -7,4 +7,4 @@
 //! the examples, the end-to-end tests and the simulation.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
-#![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
+#![allow(clippy::std_instead_of_core)]
