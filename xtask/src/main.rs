@@ -138,10 +138,10 @@ fn on_path(program: &str) -> bool {
 }
 
 fn libclang_present() -> bool {
-    if let Ok(p) = env::var("LIBCLANG_PATH") {
-        if Path::new(&p).exists() {
-            return true;
-        }
+    if let Ok(p) = env::var("LIBCLANG_PATH")
+        && Path::new(&p).exists()
+    {
+        return true;
     }
     let Ok(dirs) = std::fs::read_dir("/usr/lib") else { return false };
     dirs.flatten().any(|d| {
