@@ -16,3 +16,4 @@
 extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
+pub mod errno;
