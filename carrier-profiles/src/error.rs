@@ -137,6 +137,14 @@ pub enum ConfigError {
         /// The carrier the SIM belongs to, if recognised.
         subscriber: Option<Carrier>,
     },
+    /// Generic mode is only implied (`carriers_enabled` 0 or all-ones) and no generic server is
+    /// configured: the SIM is simply not supported ("generic mode is entered when … a server
+    /// is configured", carriers.md §3). Reported like `SubscriberNotEnabled`.
+    #[error("carriers_enabled: the SIM ({}) is no enabled carrier, and generic mode has no server (server_uri is empty)", subscriber_name(*.subscriber))]
+    UnsupportedSubscriber {
+        /// The carrier the SIM belongs to, if recognised.
+        subscriber: Option<Carrier>,
+    },
     /// The server URI cannot be used.
     #[error("server_uri is invalid: {problem}")]
     InvalidUri {
@@ -244,9 +252,9 @@ impl ConfigError {
     pub const fn field(&self) -> Field {
         match self {
             ConfigError::TooLong { field, .. } => *field,
-            ConfigError::UnknownCarrierBits { .. } | ConfigError::SubscriberNotEnabled { .. } => {
-                Field::CarriersEnabled
-            }
+            ConfigError::UnknownCarrierBits { .. }
+            | ConfigError::SubscriberNotEnabled { .. }
+            | ConfigError::UnsupportedSubscriber { .. } => Field::CarriersEnabled,
             ConfigError::InvalidUri { .. }
             | ConfigError::GenericNeedsUri
             | ConfigError::FactoryServerUnknown { .. } => Field::ServerUri,
@@ -271,7 +279,8 @@ impl ConfigError {
     pub const fn errno(&self) -> i32 {
         match self {
             ConfigError::TooLong { .. } => errno::E2BIG,
-            ConfigError::SubscriberNotEnabled { .. } => errno::ENOTSUP,
+            ConfigError::SubscriberNotEnabled { .. }
+            | ConfigError::UnsupportedSubscriber { .. } => errno::ENOTSUP,
             ConfigError::FactoryServerUnknown { .. }
             | ConfigError::MissingServiceCode
             | ConfigError::TwoDidUnavailable => errno::EFAULT,
@@ -293,6 +302,9 @@ impl ConfigError {
     /// Whether the original reports this as ERROR CONNECT (the SIM cannot be served) rather than
     /// ERROR CONFIGURATION.
     pub const fn is_connect_error(&self) -> bool {
-        matches!(self, ConfigError::SubscriberNotEnabled { .. })
+        matches!(
+            self,
+            ConfigError::SubscriberNotEnabled { .. } | ConfigError::UnsupportedSubscriber { .. }
+        )
     }
 }

@@ -303,6 +303,11 @@ pub fn resolve<'a>(
                 | Err(ConfigError::GenericNeedsUri | ConfigError::FactoryServerUnknown { .. }),
                 true,
             ) => (smartcard_server(), additional_servers(profile)),
+            // Generic only implied by the default mask and nothing configured for it: this SIM
+            // is not supported, rather than the configuration being wrong.
+            (Err(ConfigError::GenericNeedsUri), false) if implicit_generic(enabled) => {
+                return Err(ConfigError::UnsupportedSubscriber { subscriber });
+            }
             (Err(e), _) => return Err(e),
         };
 
@@ -437,6 +442,12 @@ fn check_structure(config: &UserConfig<'_>) -> Result<(), ConfigError> {
         parse_server_uri(config.server_uri)?;
     }
     Ok(())
+}
+
+/// `carriers_enabled` 0 or all-ones: every carrier, generic included, without the application
+/// having asked for generic mode.
+const fn implicit_generic(enabled: CarrierSet) -> bool {
+    enabled.0 == 0 || enabled.0 == u32::MAX
 }
 
 /// The carriers-bitmask rule for the server options.
