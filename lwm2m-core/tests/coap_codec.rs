@@ -321,7 +321,9 @@ fn errors_display_and_tell_peer_faults_from_our_own() {
 
 /// A handler written only against `coap-message`: it cannot see the token
 /// or message ID.
-fn generic_handler<M: ReadableMessage>(req: &M) -> (u8, Vec<(u16, Vec<u8>)>, Vec<u8>) {
+type Seen = (u8, Vec<(u16, Vec<u8>)>, Vec<u8>);
+
+fn generic_handler<M: ReadableMessage>(req: &M) -> Seen {
     (
         req.code().into(),
         req.options().map(|o| (o.number(), o.value().to_vec())).collect(),
