@@ -10,3 +10,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
+
+pub mod profile;
+pub mod storage;
+pub mod testdir;
