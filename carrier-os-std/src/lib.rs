@@ -11,6 +11,8 @@
 #![warn(missing_docs)]
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 
+pub mod dfu;
+pub mod modem;
 pub mod profile;
 pub mod storage;
 pub mod testdir;
