@@ -17,11 +17,18 @@ use crate::psk::PskStore;
 use crate::time::Instant;
 use crate::{Config, NewError, SendError, SessionState, alert_from_return, earliest};
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Peer {
     state: SessionState,
     handshake_deadline: Option<Instant>,
+    /// Our last handshake flight (ChangeCipherSpec + Finished), kept until
+    /// the client proves it has it by sending application data.
+    final_flight: Vec<Vec<u8>>,
 }
+
+/// DTLS content types (RFC 6347 §4.1) that carry handshake traffic.
+const CT_CHANGE_CIPHER_SPEC: u8 = 20;
+const CT_HANDSHAKE: u8 = 22;
 
 /// A DTLS-PSK server, sans-IO, for any number of client addresses.
 ///
@@ -70,7 +77,13 @@ impl Server {
     pub fn handle_datagram(&mut self, now: Instant, peer: SocketAddr, datagram: &[u8]) {
         self.stats.datagrams_received += 1;
         self.stats.bytes_received += datagram.len() as u64;
+        let was_connected = self.session_state(peer) == SessionState::Connected;
+        let queued_before = self.engine.shared().transmits.len();
+        let received_before = self.engine.shared().received.len();
         let rc = self.engine.handle_message(now, peer, datagram);
+        if was_connected {
+            self.repeat_final_flight(peer, datagram, received_before);
+        }
         if !self.peers.contains_key(&peer) && self.engine.has_peer(peer) {
             if self.peers.len() >= self.config.max_sessions {
                 self.engine.reset(now, peer);
@@ -78,12 +91,28 @@ impl Server {
                 return;
             }
             let deadline = now + self.config.handshake_timeout;
-            self.peers.insert(
-                peer,
-                Peer { state: SessionState::Handshaking, handshake_deadline: Some(deadline) },
-            );
+            let state = Peer {
+                state: SessionState::Handshaking,
+                handshake_deadline: Some(deadline),
+                final_flight: Vec::new(),
+            };
+            self.peers.insert(peer, state);
         }
         self.collect();
+        if !was_connected && self.session_state(peer) == SessionState::Connected {
+            let flight: Vec<Vec<u8>> = self
+                .engine
+                .shared()
+                .transmits
+                .iter()
+                .skip(queued_before)
+                .filter(|(to, _)| *to == peer)
+                .map(|(_, d)| d.clone())
+                .collect();
+            if let Some(p) = self.peers.get_mut(&peer) {
+                p.final_flight = flight;
+            }
+        }
         if let Some((level, description)) = alert_from_return(rc) {
             self.events.push_back((peer, Event::Alert { level, description, sent_by_us: true }));
             if level == AlertLevel::Fatal {
@@ -208,6 +237,27 @@ impl Server {
         self.stats
     }
 
+    /// tinydtls forgets a handshake once it is connected, so when our final
+    /// flight is lost the client's retransmitted flight is ignored and the
+    /// client can never finish. RFC 6347 §4.2.4 wants the server to resend
+    /// its last flight when the client's last flight arrives again; this
+    /// does that with the flight saved at connection time (the same
+    /// records: the client never saw them, so no replay check rejects them).
+    fn repeat_final_flight(&mut self, peer: SocketAddr, datagram: &[u8], received_before: usize) {
+        let got_app_data = self.engine.shared().received.len() > received_before;
+        let Some(p) = self.peers.get_mut(&peer) else { return };
+        if got_app_data {
+            p.final_flight = Vec::new();
+            return;
+        }
+        let is_handshake = matches!(datagram.first(), Some(&CT_HANDSHAKE | &CT_CHANGE_CIPHER_SPEC));
+        if is_handshake && !p.final_flight.is_empty() {
+            let flight = p.final_flight.clone();
+            let transmits = &mut self.engine.shared().transmits;
+            transmits.extend(flight.into_iter().map(|d| (peer, d)));
+        }
+    }
+
     fn drop_transmits_to(&mut self, peer: SocketAddr) {
         self.engine.shared().transmits.retain(|(to, _)| *to != peer);
     }
@@ -223,7 +273,11 @@ impl Server {
         while let Some((peer, raw)) = self.engine.shared().events.pop_front() {
             match raw {
                 RawEvent::Connected => {
-                    if let Some(p) = self.peers.get_mut(&peer) {
+                    // tinydtls repeats the event for every retransmitted
+                    // client flight; report the first only.
+                    if let Some(p) =
+                        self.peers.get_mut(&peer).filter(|p| p.state == SessionState::Handshaking)
+                    {
                         p.state = SessionState::Connected;
                         p.handshake_deadline = None;
                         self.events.push_back((peer, Event::Connected));
