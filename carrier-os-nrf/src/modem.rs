@@ -43,6 +43,14 @@ pub enum AtError {
     /// The modem answered with an error result code.
     #[error("modem answered {0}")]
     Rejected(Final),
+    /// The SIM answered a `+CRSM` command with an error status word.
+    #[error("SIM status {sw1:#04x} {sw2:#04x}")]
+    SimStatus {
+        /// Status word 1.
+        sw1: u8,
+        /// Status word 2.
+        sw2: u8,
+    },
 }
 
 impl AtError {
@@ -487,9 +495,8 @@ impl<C: AtChannel> AtModem<C> {
     /// (`AT+CRSM=176,…`) into `out`; `path` is the hex path from MF or empty.
     ///
     /// # Errors
-    /// [`AtError::Rejected`] with the status words as `+CME ERROR` is not
-    /// what the modem does: a SIM-level failure is reported as
-    /// `Rejected(Final::CmeError(0x6A82))`-style code built from SW1/SW2.
+    /// [`AtError::SimStatus`] when the SIM refuses (e.g. `6A 82`: file not
+    /// found), other [`AtError`]s as usual.
     pub fn sim_read_binary(
         &mut self,
         file_id: u16,
@@ -530,8 +537,7 @@ impl<C: AtChannel> AtModem<C> {
     fn sim_data(r: Response<'_>, out: &mut [u8]) -> Result<usize, AtError> {
         let sim = types::parse_crsm(&r)?;
         if !sim.is_success() {
-            let sw = u16::from_be_bytes([sim.sw1, sim.sw2]);
-            return Err(AtError::Rejected(Final::CmeError(sw)));
+            return Err(AtError::SimStatus { sw1: sim.sw1, sw2: sim.sw2 });
         }
         Ok(sim.decode(out)?)
     }
