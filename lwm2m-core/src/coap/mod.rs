@@ -2,3 +2,4 @@
 //! message encode/decode, the reliability layer, and the sans-IO endpoint.
 pub mod block;
 pub mod numbers;
+pub mod observe;
