@@ -370,17 +370,19 @@ pub enum Reassembly {
 /// Size negotiation: the reassembler asks for `preferred` (or smaller, if
 /// the server chose smaller); the server may answer any size up to what was
 /// asked. The first response may come without an early Block2 request.
-#[derive(Debug)]
-pub struct Block2Reassembler<'b> {
-    buf: &'b mut [u8],
+#[derive(Debug, Clone)]
+pub struct Block2Reassembler<B> {
+    buf: B,
     len: usize,
     preferred: Szx,
     asked: Option<Szx>,
 }
 
-impl<'b> Block2Reassembler<'b> {
-    /// A reassembler writing into `buf`, preferring blocks of `preferred`.
-    pub fn new(buf: &'b mut [u8], preferred: Szx) -> Self {
+impl<B: AsRef<[u8]> + AsMut<[u8]>> Block2Reassembler<B> {
+    /// A reassembler writing into `buf` (a `&mut [u8]`, an array, a
+    /// `heapless::Vec`… anything `AsMut<[u8]>`), preferring blocks of
+    /// `preferred`.
+    pub fn new(buf: B, preferred: Szx) -> Self {
         Block2Reassembler { buf, len: 0, preferred, asked: None }
     }
 
@@ -405,7 +407,7 @@ impl<'b> Block2Reassembler<'b> {
         size2: Option<u32>,
         payload: &[u8],
     ) -> Result<Reassembly, BlockError> {
-        let capacity = u32::try_from(self.buf.len()).unwrap_or(u32::MAX);
+        let capacity = u32::try_from(self.buf.as_ref().len()).unwrap_or(u32::MAX);
         if size2.is_some_and(|s| s > capacity) {
             return Err(BlockError::TooLarge { capacity });
         }
@@ -439,7 +441,8 @@ impl<'b> Block2Reassembler<'b> {
 
     fn append(&mut self, payload: &[u8], capacity: u32) -> Result<(), BlockError> {
         let end = self.len.checked_add(payload.len()).ok_or(BlockError::TooLarge { capacity })?;
-        let dst = self.buf.get_mut(self.len..end).ok_or(BlockError::TooLarge { capacity })?;
+        let dst =
+            self.buf.as_mut().get_mut(self.len..end).ok_or(BlockError::TooLarge { capacity })?;
         dst.copy_from_slice(payload);
         self.len = end;
         Ok(())
@@ -447,7 +450,7 @@ impl<'b> Block2Reassembler<'b> {
 
     /// The bytes received so far.
     pub fn body(&self) -> &[u8] {
-        self.buf.get(..self.len).unwrap_or_default()
+        self.buf.as_ref().get(..self.len).unwrap_or_default()
     }
 
     /// Start over (a new transfer into the same buffer).
@@ -475,16 +478,17 @@ pub enum Block1Outcome {
 /// and answers each block with what [`handle`](Self::handle) returns; an
 /// error maps to its response code with `Code::from`, and
 /// [`BlockError::TooLarge`] carries the Size1 to send with 4.13.
-#[derive(Debug)]
-pub struct Block1Receiver<'b> {
-    buf: &'b mut [u8],
+#[derive(Debug, Clone)]
+pub struct Block1Receiver<B> {
+    buf: B,
     len: usize,
     max_szx: Szx,
 }
 
-impl<'b> Block1Receiver<'b> {
-    /// A receiver writing into `buf`, preferring blocks of at most `max_szx`.
-    pub fn new(buf: &'b mut [u8], max_szx: Szx) -> Self {
+impl<B: AsRef<[u8]> + AsMut<[u8]>> Block1Receiver<B> {
+    /// A receiver writing into `buf` (anything `AsMut<[u8]>`), preferring
+    /// blocks of at most `max_szx`.
+    pub fn new(buf: B, max_szx: Szx) -> Self {
         Block1Receiver { buf, len: 0, max_szx }
     }
 
@@ -506,7 +510,7 @@ impl<'b> Block1Receiver<'b> {
         size1: Option<u32>,
         payload: &[u8],
     ) -> Result<Block1Outcome, BlockError> {
-        let capacity = u32::try_from(self.buf.len()).unwrap_or(u32::MAX);
+        let capacity = u32::try_from(self.buf.as_ref().len()).unwrap_or(u32::MAX);
         if block.num == 0 {
             self.len = 0;
         }
@@ -520,7 +524,8 @@ impl<'b> Block1Receiver<'b> {
             return Err(BlockError::BadBlockSize);
         }
         let end = self.len.checked_add(payload.len()).ok_or(BlockError::TooLarge { capacity })?;
-        let dst = self.buf.get_mut(self.len..end).ok_or(BlockError::TooLarge { capacity })?;
+        let dst =
+            self.buf.as_mut().get_mut(self.len..end).ok_or(BlockError::TooLarge { capacity })?;
         dst.copy_from_slice(payload);
         self.len = end;
         let reply =
@@ -531,7 +536,7 @@ impl<'b> Block1Receiver<'b> {
     /// The body received so far (the whole body after
     /// [`Block1Outcome::Complete`]).
     pub fn body(&self) -> &[u8] {
-        self.buf.get(..self.len).unwrap_or_default()
+        self.buf.as_ref().get(..self.len).unwrap_or_default()
     }
 
     /// Forget the body received so far.
