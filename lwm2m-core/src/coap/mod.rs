@@ -11,3 +11,6 @@ pub use message::{HEADER_LEN, MAX_TOKEN_LEN, Message, MessageType, Repr, Token};
 pub use option::{Options, OptionsIter, RawOption, UintValue};
 pub use reader::Reader;
 pub use writer::MessageWriter;
+pub mod block;
+pub mod endpoint;
+pub mod observe;
