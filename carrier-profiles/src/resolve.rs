@@ -22,6 +22,11 @@ use crate::uri::parse_server_uri;
 
 /// Default CoAP CON interval: 24 h (app-integration.txt, COAP_CON_INTERVAL).
 pub const DEFAULT_CON_INTERVAL_S: u32 = 86_400;
+/// When a non-default PDP context (CID ≠ 0) is in use and nothing is scheduled within this
+/// many seconds, the context is released (carrier-api.md §1, `session_idle_timeout`).
+pub const CUSTOM_PDN_RELEASE_IDLE_S: u32 = 15 * 60;
+/// Prefix of the library part of Software Version (/3/0/19): `LwM2M_carrier_<version>`.
+pub const LIBRARY_VERSION_PREFIX: &str = "LwM2M_carrier_";
 /// Default Device Type (/3/0/17).
 pub const DEFAULT_DEVICE_TYPE: &str = "Module";
 
@@ -163,6 +168,27 @@ pub struct DeviceInfo<'a> {
     pub software_version: &'a str,
     /// `'\n'`, or `':'` for SoftBank.
     pub software_version_separator: char,
+}
+
+impl DeviceInfo<'_> {
+    /// Write Software Version (/3/0/19): `LwM2M_carrier_<library_version>`, then, when the
+    /// application gave one, the separator and its software version.
+    ///
+    /// # Errors
+    /// Whatever `out` reports (a full `heapless::String`, for example).
+    pub fn write_software_version(
+        &self,
+        out: &mut impl core::fmt::Write,
+        library_version: &str,
+    ) -> core::fmt::Result {
+        out.write_str(LIBRARY_VERSION_PREFIX)?;
+        out.write_str(library_version)?;
+        if !self.software_version.is_empty() {
+            out.write_char(self.software_version_separator)?;
+            out.write_str(self.software_version)?;
+        }
+        Ok(())
+    }
 }
 
 /// LG U+ settings in effect.

@@ -616,3 +616,22 @@ fn device_options_override_the_detected_values() {
         (MODEM_MANUFACTURER, MODEM_MODEL, "Module", MODEM_HW, "")
     );
 }
+
+#[test]
+fn software_version_is_library_version_separator_and_application_version() {
+    let mut with_app = generic_config();
+    with_app.device.software_version = "app 1.2.3";
+    let softbank = UserConfig { carriers_enabled: CarrierSet::only(Carrier::SoftBank), ..with_app };
+    // (config, SIM, expected /3/0/19)
+    let table = [
+        (generic_config(), None, "LwM2M_carrier_3.7.0"),
+        (with_app, None, "LwM2M_carrier_3.7.0\napp 1.2.3"),
+        (softbank, Some(Carrier::SoftBank), "LwM2M_carrier_3.7.0:app 1.2.3"),
+    ];
+    for (cfg, carrier, expected) in table {
+        let device = resolve(&cfg, &sim(carrier)).unwrap().device;
+        let mut out = heapless::String::<80>::new();
+        device.write_software_version(&mut out, "3.7.0").unwrap();
+        assert_eq!(out, expected);
+    }
+}
