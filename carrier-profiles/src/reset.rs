@@ -28,9 +28,9 @@ pub enum FactoryResetReason {
     /// "Changing one or more server options will trigger a factory reset."
     ServerOptionsChanged,
     /// The SIM now belongs to another operator (the early library reloaded the factory
-    /// configuration and bootstrapped again) [E].
+    /// configuration and bootstrapped again) \[E\].
     CarrierChanged,
-    /// Verizon: the MSISDN differs from the stored one [E].
+    /// Verizon: the MSISDN differs from the stored one \[E\].
     MsisdnChanged,
 }
 
