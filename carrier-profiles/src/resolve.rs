@@ -209,6 +209,8 @@ pub struct LgUplusSettings<'a> {
 pub struct Effective<'a> {
     /// The operator profile in use (generic when the SIM is no enabled carrier).
     pub carrier: Carrier,
+    /// The carrier the SIM belongs to, enabled or not (`None`: no supported carrier).
+    pub subscriber: Option<Carrier>,
     /// Its table.
     pub profile: &'static Profile,
     /// Whether and how the server options apply.
@@ -341,9 +343,7 @@ pub fn resolve<'a>(
     let apn = apn_settings(config, profile, custom_uri_in_effect);
     if let (Some(binding), Apn::Custom { pdn_type, .. }) = (server.binding, custom_apn_in(&apn)) {
         // "The APN must be UDP (IP) or non-IP respectively."
-        let ip_ok = !binding.has_udp() || pdn_type.is_ip() || binding.has_non_ip();
-        let non_ip_ok = !binding.is_non_ip_only() || !pdn_type.is_ip();
-        if !(ip_ok && non_ip_ok) {
+        if !binding.is_carried_by(pdn_type) {
             return Err(ConfigError::BindingApnMismatch { binding, pdn_type });
         }
     }
@@ -365,6 +365,7 @@ pub fn resolve<'a>(
 
     Ok(Effective {
         carrier,
+        subscriber,
         profile,
         server_options,
         server,

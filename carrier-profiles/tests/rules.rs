@@ -249,6 +249,10 @@ fn carriers_bitmask_decides_the_operator_and_where_server_options_apply() {
         let got = resolve(&cfg, &sim(subscriber)).map(|e| (e.carrier, e.server_options));
         assert_eq!(got, expected, "{enabled:?} {subscriber:?}");
     }
+    // A carrier SIM whose carrier is not enabled runs generic mode, and says which SIM it was.
+    let cfg = UserConfig { carriers_enabled: CarrierSet::GENERIC, ..generic_config() };
+    let e = resolve(&cfg, &sim(Some(v))).unwrap();
+    assert_eq!((e.carrier, e.subscriber), (Carrier::Generic, Some(v)));
     // Where the options apply, they are what the client uses; where ignored, the factory is.
     let cfg = UserConfig { carriers_enabled: CarrierSet::only(v), ..generic_config() };
     assert_eq!(resolve(&cfg, &sim(Some(v))).unwrap().server.uri, Some(URI));
