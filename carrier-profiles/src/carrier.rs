@@ -52,6 +52,19 @@ impl Carrier {
         }
     }
 
+    /// The carrier of a single `carriers_enabled` bit (how a stored carrier is read back).
+    pub const fn from_bit(bit: u32) -> Option<Carrier> {
+        match bit {
+            0x01 => Some(Carrier::Generic),
+            0x02 => Some(Carrier::Verizon),
+            0x08 => Some(Carrier::LgUplus),
+            0x10 => Some(Carrier::TMobile),
+            0x20 => Some(Carrier::SoftBank),
+            0x40 => Some(Carrier::BellCanada),
+            _ => None,
+        }
+    }
+
     /// Human-readable name, as the original's shell prints it ("LG U+", "Bell Canada").
     pub const fn name(self) -> &'static str {
         match self {
@@ -157,7 +170,10 @@ mod tests {
         ];
         for (c, bit) in expected {
             assert_eq!(c.bit(), bit, "{c}");
+            assert_eq!(Carrier::from_bit(bit), Some(c));
         }
+        assert_eq!(Carrier::from_bit(0x04), None);
+        assert_eq!(Carrier::from_bit(0x03), None);
     }
 
     #[test]

@@ -52,6 +52,15 @@ impl Binding {
         self.0 == Self::NON_IP.0
     }
 
+    /// Whether a PDN of `pdn_type` can carry this binding: UDP needs an IP PDN, non-IP a non-IP
+    /// PDN, `UN` either ("The APN … must be UDP (IP) or non-IP respectively"). The factory
+    /// value (0) is not judged.
+    pub const fn is_carried_by(self, pdn_type: PdnType) -> bool {
+        self.0 == 0
+            || (self.has_udp() && pdn_type.is_ip())
+            || (self.has_non_ip() && !pdn_type.is_ip())
+    }
+
     /// Bits that name no binding; `0` for a valid value.
     pub const fn unknown_bits(self) -> u8 {
         self.0 & !Self::UDP_AND_NON_IP.0

@@ -29,6 +29,8 @@
 //!   order, stable across platforms and versions.
 //! * [`DeferredReason`], [`Failure`], [`RetryPolicy`] — the DEFERRED event's reasons and the
 //!   back-off schedules (carriers.md §10).
+//! * [`factory_reset_reason`] — server options, operator or (Verizon) MSISDN changed since the
+//!   last start (carriers.md §11).
 //!
 //! What it refuses: AT&T (retired; bit `0x04` is a configuration error), guessing operator
 //! server addresses that are not public (a carrier without a known factory server needs the
@@ -55,6 +57,7 @@ mod endpoint;
 mod error;
 mod fingerprint;
 pub mod operators;
+mod reset;
 mod resolve;
 mod retry;
 mod uri;
@@ -72,10 +75,11 @@ pub use endpoint::{
 pub use error::{ConfigError, Field, UriProblem, errno};
 pub use fingerprint::{FINGERPRINT_FORMAT, server_options_fingerprint};
 pub use operators::{Profile, profile};
+pub use reset::{FactoryResetReason, StartRecord, factory_reset_reason};
 pub use resolve::{
-    Apn, ApnSettings, ConInterval, Credentials, DEFAULT_CON_INTERVAL_S, DEFAULT_DEVICE_TYPE,
-    DeviceInfo, Effective, IdleTimeout, LgUplusSettings, ServerOptionsUse, ServerSetting,
-    ServerSource, resolve,
+    Apn, ApnSettings, CUSTOM_PDN_RELEASE_IDLE_S, ConInterval, Credentials, DEFAULT_CON_INTERVAL_S,
+    DEFAULT_DEVICE_TYPE, DeviceInfo, Effective, IdleTimeout, LIBRARY_VERSION_PREFIX,
+    LgUplusSettings, ServerOptionsUse, ServerSetting, ServerSource, resolve,
 };
 pub use retry::{
     AfterLast, DeferredReason, FOTA_BATTERY_CHECK_INTERVAL_S, Failure, PSK_PROVISIONING_RETRY_S,

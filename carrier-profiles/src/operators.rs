@@ -51,7 +51,7 @@ pub mod object {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Detection {
-    /// `AT%XOPERID` values of this carrier (early library source [E]).
+    /// `AT%XOPERID` values of this carrier (early library source \[E\]).
     pub operator_ids: &'static [u8],
     /// Home MCC+MNC prefixes of the IMSI (public PLMN assignments; **unconfirmed** as library
     /// behaviour, used only when the modem gives no operator ID).
@@ -80,9 +80,9 @@ pub enum PskSource {
     /// material is not part of this crate); identity = the endpoint name.
     VerizonBootstrapKey,
     /// Verizon diagnostics: identity = IMEI, PSK = SHA-256(IMEI ‖ short server ID as `%3d`),
-    /// i.e. SHA-256 of the ASCII IMEI followed by `"101"` [E].
+    /// i.e. SHA-256 of the ASCII IMEI followed by `"101"` \[E\].
     VerizonDiagnosticsDerived,
-    /// "Applied automatically" by the library/modem for this carrier [N]; the derivation is not
+    /// "Applied automatically" by the library/modem for this carrier \[N\]; the derivation is not
     /// public (**unconfirmed**), so the port must provision the key into the carrier's tag.
     CarrierProvisioned,
     /// Generic: only a user security tag can hold the PSK.
@@ -221,20 +221,20 @@ pub struct Profile {
     pub reserved_sec_tags: Option<(u32, u32)>,
 }
 
-/// Generic PDN schedule and the Verizon one: 2 s, 1 min, 30 min, last repeats [E].
+/// Generic PDN schedule and the Verizon one: 2 s, 1 min, 30 min, last repeats \[E\].
 const PDN_SCHEDULE: RetrySchedule =
     RetrySchedule { delays_s: &[2, 60, 30 * 60], after_last: AfterLast::RepeatLast };
 
-/// 2, 4, 6, 8 min then stop until the next power-up [E]; "retry limit for BS reached
-/// (−ETIMEDOUT) → retried after next reboot" [N] holds for every carrier.
+/// 2, 4, 6, 8 min then stop until the next power-up \[E\]; "retry limit for BS reached
+/// (−ETIMEDOUT) → retried after next reboot" \[N\] holds for every carrier.
 const BOOTSTRAP_SCHEDULE: RetrySchedule =
     RetrySchedule { delays_s: &[120, 240, 360, 480], after_last: AfterLast::Stop };
 
-/// 2, 4, 6, 8 min, 24 h, then wrap to 2 min [E].
+/// 2, 4, 6, 8 min, 24 h, then wrap to 2 min \[E\].
 const SERVER_SCHEDULE: RetrySchedule =
     RetrySchedule { delays_s: &[120, 240, 360, 480, 86_400], after_last: AfterLast::Wrap };
 
-/// Verizon's retry policy [E]. Waiting for the MSISDN follows the PDN schedule (the MSISDN
+/// Verizon's retry policy \[E\]. Waiting for the MSISDN follows the PDN schedule (the MSISDN
 /// arrives with the network; exact pacing **unconfirmed**, "retry at next network connection").
 pub const VERIZON_RETRY: RetryPolicy =
     RetryPolicy { pdn: PDN_SCHEDULE, bootstrap: BOOTSTRAP_SCHEDULE, server: SERVER_SCHEDULE };
@@ -257,7 +257,7 @@ const BASE_OBJECTS: &[u16] = &[
     object::APN_CONNECTION_PROFILE,
 ];
 
-/// Generic mode objects: 0, 1, 2, 3, 4, 5, 6, 7, 10, 11, 19, 20 [N].
+/// Generic mode objects: 0, 1, 2, 3, 4, 5, 6, 7, 10, 11, 19, 20 \[N\].
 pub const GENERIC_OBJECTS: &[u16] = &[
     object::SECURITY,
     object::SERVER,
@@ -277,7 +277,7 @@ pub const GENERIC_OBJECTS: &[u16] = &[
 /// The rest of the list is **unconfirmed**; chosen equal to generic, a superset costs nothing.
 const SOFTBANK_OBJECTS: &[u16] = GENERIC_OBJECTS;
 
-/// LG U+: the base set plus App Data Container 10250 [N/H]; base set **unconfirmed**.
+/// LG U+: the base set plus App Data Container 10250 \[N/H\]; base set **unconfirmed**.
 const LG_UPLUS_OBJECTS: &[u16] = &[
     object::SECURITY,
     object::SERVER,
@@ -294,7 +294,7 @@ const LG_UPLUS_OBJECTS: &[u16] = &[
 
 /// Verizon's vendor resource. Resource ID **unconfirmed**: 30000 is the commonly used value;
 /// the early source shows it in Device, Connectivity Monitoring and Server ("IsRegistered",
-/// "ClientHoldOffTimer" in Server) [E].
+/// "ClientHoldOffTimer" in Server) \[E\].
 pub const VERIZON_VENDOR_RESOURCE_ID: u16 = 30_000;
 
 const VERIZON_VENDOR_RESOURCES: &[VendorResource] = &[
@@ -315,7 +315,7 @@ const VERIZON_VENDOR_RESOURCES: &[VendorResource] = &[
     },
 ];
 
-/// Verizon's factory servers [E]: bootstrap (100) and diagnostics (101). The device-management
+/// Verizon's factory servers \[E\]: bootstrap (100) and diagnostics (101). The device-management
 /// (102) and repository (1000) servers come from bootstrap.
 pub const VERIZON_SERVERS: &[FactoryServer] = &[
     FactoryServer {
@@ -348,7 +348,7 @@ pub const VERIZON_SERVERS: &[FactoryServer] = &[
     },
 ];
 
-/// Verizon [E][N].
+/// Verizon \[E\]\[N\].
 pub const VERIZON: Profile = Profile {
     carrier: Carrier::Verizon,
     detection: Detection {
@@ -390,7 +390,7 @@ pub const VERIZON: Profile = Profile {
     reserved_sec_tags: Some((25, 28)),
 };
 
-/// T-Mobile US [N]. No URI, key, lifetime or endpoint fact is public (**unconfirmed**):
+/// T-Mobile US \[N\]. No URI, key, lifetime or endpoint fact is public (**unconfirmed**):
 /// no factory server (certification and production both go through the server options with only
 /// T-Mobile enabled), endpoint `urn:imei:` (as carriers.md suggests), factory bootstrap assumed
 /// (every carrier but SoftBank bootstraps).
@@ -432,7 +432,7 @@ pub const T_MOBILE: Profile = Profile {
     reserved_sec_tags: None,
 };
 
-/// SoftBank [N][H][S].
+/// SoftBank \[N\]\[H\]\[S\].
 pub const SOFTBANK: Profile = Profile {
     carrier: Carrier::SoftBank,
     detection: Detection { operator_ids: &[7], home_plmns: &["44020"], iccid_prefixes: &[] },
@@ -468,7 +468,7 @@ pub const SOFTBANK: Profile = Profile {
     reserved_sec_tags: None,
 };
 
-/// LG U+ [N][H].
+/// LG U+ \[N\]\[H\].
 pub const LG_UPLUS: Profile = Profile {
     carrier: Carrier::LgUplus,
     detection: Detection { operator_ids: &[10], home_plmns: &["45006"], iccid_prefixes: &[] },
@@ -499,7 +499,7 @@ pub const LG_UPLUS: Profile = Profile {
     reserved_sec_tags: None,
 };
 
-/// Bell Canada [N]. No URI, key, lifetime or endpoint fact found (**unconfirmed**): treated
+/// Bell Canada \[N\]. No URI, key, lifetime or endpoint fact found (**unconfirmed**): treated
 /// like T-Mobile.
 pub const BELL_CANADA: Profile = Profile {
     carrier: Carrier::BellCanada,
@@ -535,7 +535,7 @@ pub const BELL_CANADA: Profile = Profile {
     reserved_sec_tags: None,
 };
 
-/// Generic mode [N]: no factory server, lifetime 1 h, binding U, `urn:imei:` [E].
+/// Generic mode \[N\]: no factory server, lifetime 1 h, binding U, `urn:imei:` \[E\].
 pub const GENERIC: Profile = Profile {
     carrier: Carrier::Generic,
     detection: Detection { operator_ids: &[], home_plmns: &[], iccid_prefixes: &[] },

@@ -22,6 +22,11 @@ use crate::uri::parse_server_uri;
 
 /// Default CoAP CON interval: 24 h (app-integration.txt, COAP_CON_INTERVAL).
 pub const DEFAULT_CON_INTERVAL_S: u32 = 86_400;
+/// When a non-default PDP context (CID ≠ 0) is in use and nothing is scheduled within this
+/// many seconds, the context is released (carrier-api.md §1, `session_idle_timeout`).
+pub const CUSTOM_PDN_RELEASE_IDLE_S: u32 = 15 * 60;
+/// Prefix of the library part of Software Version (/3/0/19): `LwM2M_carrier_<version>`.
+pub const LIBRARY_VERSION_PREFIX: &str = "LwM2M_carrier_";
 /// Default Device Type (/3/0/17).
 pub const DEFAULT_DEVICE_TYPE: &str = "Module";
 
@@ -165,6 +170,27 @@ pub struct DeviceInfo<'a> {
     pub software_version_separator: char,
 }
 
+impl DeviceInfo<'_> {
+    /// Write Software Version (/3/0/19): `LwM2M_carrier_<library_version>`, then, when the
+    /// application gave one, the separator and its software version.
+    ///
+    /// # Errors
+    /// Whatever `out` reports (a full `heapless::String`, for example).
+    pub fn write_software_version(
+        &self,
+        out: &mut impl core::fmt::Write,
+        library_version: &str,
+    ) -> core::fmt::Result {
+        out.write_str(LIBRARY_VERSION_PREFIX)?;
+        out.write_str(library_version)?;
+        if !self.software_version.is_empty() {
+            out.write_char(self.software_version_separator)?;
+            out.write_str(self.software_version)?;
+        }
+        Ok(())
+    }
+}
+
 /// LG U+ settings in effect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -183,6 +209,8 @@ pub struct LgUplusSettings<'a> {
 pub struct Effective<'a> {
     /// The operator profile in use (generic when the SIM is no enabled carrier).
     pub carrier: Carrier,
+    /// The carrier the SIM belongs to, enabled or not (`None`: no supported carrier).
+    pub subscriber: Option<Carrier>,
     /// Its table.
     pub profile: &'static Profile,
     /// Whether and how the server options apply.
@@ -315,9 +343,7 @@ pub fn resolve<'a>(
     let apn = apn_settings(config, profile, custom_uri_in_effect);
     if let (Some(binding), Apn::Custom { pdn_type, .. }) = (server.binding, custom_apn_in(&apn)) {
         // "The APN must be UDP (IP) or non-IP respectively."
-        let ip_ok = !binding.has_udp() || pdn_type.is_ip() || binding.has_non_ip();
-        let non_ip_ok = !binding.is_non_ip_only() || !pdn_type.is_ip();
-        if !(ip_ok && non_ip_ok) {
+        if !binding.is_carried_by(pdn_type) {
             return Err(ConfigError::BindingApnMismatch { binding, pdn_type });
         }
     }
@@ -339,6 +365,7 @@ pub fn resolve<'a>(
 
     Ok(Effective {
         carrier,
+        subscriber,
         profile,
         server_options,
         server,
