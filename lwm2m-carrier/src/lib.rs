@@ -17,3 +17,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 pub mod errno;
+pub mod event;
+
+pub use errno::Errno;
+pub use event::{AppDataKind, DeferredReason, ErrorKind, Event, ModemDomainEvent};
