@@ -3,7 +3,7 @@
 //! allocation count across encode, decode, emit, option iteration, the
 //! `coap-message` traits and `Display` (into a fixed buffer) must stay zero.
 //!
-//! One `#[test]` only, so no other test thread allocates meanwhile.
+//! One `#[test]` only, so no other test allocates meanwhile.
 
 use core::fmt::Write as _;
 use lwm2m_core::coap::numbers::{Code, ContentFormat, OptionNumber};
@@ -68,19 +68,31 @@ fn encode_and_decode_allocate_nothing() {
     let mut out = [0u8; 512];
     let mut text = FixedBuf { buf: [0; 512], len: 0 };
 
-    // Warm up once (lazy statics of the test harness, if any), then count.
+    // Warm up once (lazy statics), then count. The counter is global: the
+    // test harness's own thread may allocate a few bytes while we run. The
+    // codec is deterministic, so if one round allocated, every window of
+    // ROUNDS rounds would show at least ROUNDS allocations; the harness
+    // noise is a handful. So: every window stays below ROUNDS, and at least
+    // one of several windows is exactly zero.
+    const ROUNDS: usize = 1000;
     let expected = codec_round(&mut buf, &mut out, &mut text);
-    let region = Region::new(GLOBAL);
-    let mut sum = 0;
-    for _ in 0..100 {
-        sum += codec_round(&mut buf, &mut out, &mut text);
+    let mut windows = Vec::with_capacity(8);
+    for _ in 0..8 {
+        let region = Region::new(GLOBAL);
+        let mut sum = 0;
+        for _ in 0..ROUNDS {
+            sum += codec_round(&mut buf, &mut out, &mut text);
+        }
+        let stats = region.change();
+        assert_eq!(sum, expected * ROUNDS);
+        windows.push(stats);
     }
-    let stats = region.change();
-    assert_eq!(sum, expected * 100);
-    assert_eq!(
-        (stats.allocations, stats.reallocations, stats.bytes_allocated),
-        (0, 0, 0),
-        "the CoAP codec allocated: {stats:?}"
+    for stats in &windows {
+        assert!(stats.allocations < ROUNDS, "the CoAP codec allocates: {stats:?}");
+    }
+    assert!(
+        windows.iter().any(|s| (s.allocations, s.reallocations, s.bytes_allocated) == (0, 0, 0)),
+        "no allocation-free window: {windows:?}"
     );
     // The round really did something: the register request is in the text.
     let line = core::str::from_utf8(&text.buf[..text.len]).unwrap();
@@ -88,7 +100,7 @@ fn encode_and_decode_allocate_nothing() {
 
     // And the counter does count: a Vec allocates.
     let region = Region::new(GLOBAL);
-    let v = std::hint::black_box(vec![1u8; 16]);
+    let v = core::hint::black_box(vec![1u8; 16]);
     assert!(region.change().allocations >= 1);
     drop(v);
 }
