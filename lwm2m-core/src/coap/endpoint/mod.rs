@@ -134,6 +134,32 @@ pub enum Event<'a, A> {
     },
 }
 
+impl<A: fmt::Debug> fmt::Display for Event<'_, A> {
+    /// One line: `request req#3 from 127.0.0.1:5683: CON 0.01 …`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::Request { id, remote, request } => {
+                write!(f, "request {id} from {remote:?}: {request}")
+            }
+            Event::Response { exchange, remote, response } => {
+                write!(f, "response to {exchange} from {remote:?}: {response}")
+            }
+            Event::Acknowledged { exchange, remote } => {
+                write!(f, "{exchange} acknowledged by {remote:?}")
+            }
+            Event::Timeout { exchange, remote, message_id } => {
+                write!(f, "{exchange} (mid=0x{message_id:04x}) to {remote:?} timed out")
+            }
+            Event::Reset { exchange: Some(e), remote, message_id } => {
+                write!(f, "{e} (mid=0x{message_id:04x}) reset by {remote:?}")
+            }
+            Event::Reset { exchange: None, remote, message_id } => {
+                write!(f, "RST mid=0x{message_id:04x} from {remote:?}")
+            }
+        }
+    }
+}
+
 /// What an endpoint call could not do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -565,6 +591,47 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
         })?;
         registry.set_last_mid(observer, mid);
         Ok(self.insert_exchange(slot, remote, mid, token, confirmable, Kind::Notification, message))
+    }
+
+    /// Cancel observation `exchange` explicitly (RFC 7641 §3.6): forget it
+    /// and send a CON GET with Observe = 1 and the observation's token;
+    /// `build` adds the rest of the original request's options (numbered
+    /// above 6: Uri-Path, Accept, …). Its response arrives as an
+    /// [`Event::Response`] for the returned exchange.
+    ///
+    /// # Errors
+    /// [`EndpointError::UnknownRequest`] if `exchange` is not a live
+    /// observation, [`EndpointError::QueueFull`], a write error from `build`.
+    pub fn cancel_observation(
+        &mut self,
+        exchange: ExchangeId,
+        build: impl FnOnce(&mut MessageWriter<'_>) -> Result<(), Error>,
+    ) -> Result<ExchangeId, EndpointError> {
+        let (remote, token) = self
+            .exchanges
+            .iter()
+            .flatten()
+            .find(|e| e.id == exchange && e.kind == Kind::Request { observe: true })
+            .map(|e| (e.remote, e.token))
+            .ok_or(EndpointError::UnknownRequest)?;
+        let mut message = MessageBuf::new();
+        let mid = self.next_mid;
+        message.write(MessageType::Con, Code::Get, mid, token, |w| {
+            w.add_uint(OptionNumber::Observe, 1)?;
+            build(w)
+        })?;
+        self.forget(exchange);
+        let slot = self.free_exchange_slot()?;
+        let _ = self.new_mid();
+        Ok(self.insert_exchange(
+            slot,
+            remote,
+            mid,
+            token,
+            true,
+            Kind::Request { observe: false },
+            message,
+        ))
     }
 
     /// Stop tracking `exchange`: no more retransmissions, no response

@@ -3,6 +3,7 @@
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
 
 extern crate std;
+use std::string::ToString;
 use std::vec::Vec;
 
 use super::*;
@@ -604,4 +605,62 @@ mod prop {
             }
         }
     }
+}
+
+#[test]
+fn observation_cancelled_by_get_with_observe_1_and_same_token() {
+    let mut c = ep(12);
+    let obs = c
+        .request(at(0), PEER, true, Code::Get, |w| {
+            w.add_uint(OptionNumber::Observe, 0)?;
+            w.add_uri_path("temp")
+        })
+        .unwrap();
+    let req = one(&mut c, at(0));
+    let r = Repr::decode(&req).unwrap();
+    let opts = [0x61, 0x05]; // Observe: 5
+    let ack = Repr {
+        msg_type: MessageType::Ack,
+        code: Code::Content,
+        message_id: r.message_id,
+        token: r.token,
+        options: crate::coap::Options::parse(&opts).unwrap(),
+        payload: b"a",
+    };
+    c.handle_datagram(at(1), PEER, &bytes_of(ack));
+    let _ = c.poll_event().unwrap();
+    let cancel = c.cancel_observation(obs, |w| w.add_uri_path("temp")).unwrap();
+    let sent = one(&mut c, at(2));
+    let s = Repr::decode(&sent).unwrap();
+    assert_eq!((s.msg_type, s.code, s.token), (MessageType::Con, Code::Get, r.token));
+    assert_eq!(s.options.get_uint(OptionNumber::Observe), Some(1));
+    assert_eq!(s.options.get(OptionNumber::UriPath).unwrap().value, b"temp");
+    // The plain response (no Observe) answers the cancellation.
+    let rsp = Repr {
+        message_id: s.message_id,
+        options: crate::coap::Options::EMPTY,
+        payload: b"b",
+        ..ack
+    };
+    c.handle_datagram(at(3), PEER, &bytes_of(rsp));
+    assert!(matches!(c.poll_event(), Some(Event::Response { exchange, .. }) if exchange == cancel));
+    assert_eq!(c.cancel_observation(obs, |_| Ok(())), Err(EndpointError::UnknownRequest));
+}
+
+#[test]
+fn events_display_one_line() {
+    let mut s = ep(1);
+    s.handle_datagram(at(0), PEER, &CON_GET);
+    let line = s.poll_event().unwrap().to_string();
+    assert!(line.starts_with("request req#1 from 7: CON 0.01 mid=0x1234 tok=ab"), "{line}");
+    assert!(!line.contains('\n'));
+}
+
+#[test]
+fn endpoint_memory_is_fixed_and_bounded() {
+    // (1 + MAX_EXCHANGES + DEDUP_CAPACITY) message buffers plus bookkeeping.
+    let buffers = (1 + config::MAX_EXCHANGES + config::DEDUP_CAPACITY) * MAX_MESSAGE_LEN;
+    let size = core::mem::size_of::<Endpoint<core::net::SocketAddr, XorShiftRng>>();
+    std::eprintln!("size_of Endpoint<SocketAddr, XorShiftRng> = {size} B (buffers {buffers} B)");
+    assert!(size >= buffers && size < buffers + 2048, "{size}");
 }
