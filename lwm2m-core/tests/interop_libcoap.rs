@@ -400,12 +400,13 @@ fn libcoap_client_observes_core_server() {
     assert!(out.status.success(), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let values: Vec<u32> = stdout.lines().filter_map(|l| l.trim().parse().ok()).collect();
-    // The registration response ("0") and then notifications 1, 2, 3, …
-    assert!(
-        values.len() >= 4,
-        "expected the registration response and >= 3 notifications, got {stdout:?}"
-    );
     eprintln!("observed values: {values:?}");
-    assert_eq!(values[0], 0);
-    assert!(values.windows(2).all(|w| w[1] == w[0] + 1), "notifications in order: {values:?}");
+    // The registration response ("0"), then at least 3 notifications with
+    // new values, in order (a final plain response to libcoap's cancelling
+    // GET may repeat the last value).
+    assert_eq!(values.first(), Some(&0), "{stdout:?}");
+    assert!(values.windows(2).all(|w| w[1] >= w[0]), "notifications in order: {values:?}");
+    let mut distinct = values.clone();
+    distinct.dedup();
+    assert!(distinct.len() >= 4, "expected >= 3 notifications after the registration: {values:?}");
 }

@@ -442,7 +442,12 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
     /// options (ascending) and payload. A GET/FETCH carrying Observe = 0
     /// registers an observation: its notifications arrive as further
     /// [`Event::Response`]s for the same exchange until
-    /// [`forget`](Self::forget).
+    /// [`forget`](Self::forget) or [`cancel_observation`](Self::cancel_observation).
+    ///
+    /// `now` is taken for symmetry with the other commands; a CON's
+    /// retransmission clock starts when [`poll_transmit`](Self::poll_transmit)
+    /// hands the datagram out. With NSTART CONs already outstanding to
+    /// `remote`, the request waits in its slot until one completes.
     ///
     /// # Errors
     /// [`EndpointError::QueueFull`], or a write error from `build`.
@@ -732,6 +737,7 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
     /// [`MAX_MESSAGE_LEN`](config::MAX_MESSAGE_LEN) bytes; a message that
     /// does not fit is dropped). A CON's retransmission clock starts here,
     /// at `now`.
+    #[must_use]
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit<A>> {
         while let Some(tx) = self.transmits.pop_front() {
             if let Some(t) = self.write_transmit(now, tx, buf) {
@@ -743,12 +749,14 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
 
     /// The earliest instant [`handle_timeout`](Self::handle_timeout) has
     /// something to do, if any.
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.timers.iter().flatten().map(|(_, deadline)| *deadline).min()
     }
 
     /// The next event. A request or response is borrowed from the receive
     /// buffer.
+    #[must_use]
     pub fn poll_event(&mut self) -> Option<Event<'_, A>> {
         loop {
             let record = self.events.pop_front()?;
