@@ -165,7 +165,7 @@ impl<A: fmt::Debug> fmt::Display for Event<'_, A> {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum EndpointError {
-    /// All [`MAX_EXCHANGES`](config::MAX_EXCHANGES) slots are in use.
+    /// All [`MAX_EXCHANGES`] slots are in use.
     #[error("no free exchange slot")]
     QueueFull,
     /// The request was already answered or is no longer known.
@@ -734,7 +734,7 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
     // ----- outputs --------------------------------------------------------
 
     /// The next datagram to send, written to the start of `buf` (give it
-    /// [`MAX_MESSAGE_LEN`](config::MAX_MESSAGE_LEN) bytes; a message that
+    /// [`MAX_MESSAGE_LEN`] bytes; a message that
     /// does not fit is dropped). A CON's retransmission clock starts here,
     /// at `now`.
     #[must_use]
