@@ -257,6 +257,34 @@ fn core_client_gets_well_known_core_and_a_block2_resource_from_libcoap_server() 
 }
 
 #[test]
+fn core_client_acks_separate_response_from_libcoap_server() {
+    // libcoap's `/async?N` answers with an empty ACK, then a CON 2.05
+    // "done" N seconds later (RFC 7252 §5.2.2).
+    let (_server, addr) = start_libcoap_server();
+    let mut c = UdpClient::new(addr);
+    let started = WallInstant::now();
+    let r = c.call(Code::Get, |w| {
+        w.add_uri_path("async")?;
+        w.add_uri_query("1")
+    });
+    assert_eq!((r.code, &r.payload[..]), (Code::Content, &b"done"[..]));
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(900),
+        "the response came separately"
+    );
+    // Our empty ACK must reach libcoap, or it would retransmit the CON
+    // response; a retransmission would be answered from the cache, not
+    // reported again.
+    flush(&mut c.ep, &c.sock, c.clock.now());
+    let quiet_until = WallInstant::now() + std::time::Duration::from_millis(300);
+    while WallInstant::now() < quiet_until {
+        wait_and_feed(&mut c.ep, &c.sock, &c.clock);
+        flush(&mut c.ep, &c.sock, c.clock.now());
+        assert!(c.ep.poll_event().is_none(), "the separate response is reported once");
+    }
+}
+
+#[test]
 fn core_client_puts_with_block1_to_libcoap_server() {
     let (_server, addr) = start_libcoap_server();
     let mut c = UdpClient::new(addr);

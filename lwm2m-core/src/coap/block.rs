@@ -980,4 +980,50 @@ mod tests {
             Ok(Block1Progress::Done(Code::Forbidden))
         );
     }
+
+    mod prop {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn block_value_round_trips(num in 0..=MAX_NUM, more in any::<bool>(), szx in 0u8..7) {
+                let v = BlockValue::new(num, more, Szx::from_raw(szx).unwrap()).unwrap();
+                let mut buf = [0xa5u8; 3];
+                let n = v.emit(&mut buf).unwrap();
+                prop_assert_eq!(n, v.buffer_len());
+                prop_assert_eq!(BlockValue::parse(&buf[..n]), Ok(v));
+            }
+
+            #[test]
+            fn arbitrary_option_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..6)) {
+                if let Ok(v) = BlockValue::parse(&bytes) {
+                    let mut buf = [0u8; 3];
+                    let n = v.emit(&mut buf).unwrap();
+                    prop_assert_eq!(BlockValue::parse(&buf[..n]), Ok(v));
+                }
+            }
+
+            #[test]
+            fn arbitrary_blocks_never_panic_the_helpers(
+                steps in proptest::collection::vec((any::<u32>(), any::<Option<u32>>(), 0usize..1100), 1..12),
+            ) {
+                let mut rx = Block1Receiver::new([0u8; 300], Szx::S64);
+                let mut re = Block2Reassembler::new([0u8; 300], Szx::S64);
+                let body = [7u8; 500];
+                let payload = [1u8; 1100];
+                for (uint, size, len) in steps {
+                    let Ok(b) = BlockValue::from_uint(uint & 0x00ff_ffff) else { continue };
+                    let _ = rx.handle(b, size, &payload[..len]);
+                    let _ = re.handle(Some(b), size, &payload[..len]);
+                    let mut out = [0u8; 1024];
+                    let mut src: &[u8] = &body;
+                    let _ = serve_block2(&mut src, Some(b), Szx::S1024, &mut out);
+                    let mut tx = Block1Sender::new(&body, b.szx);
+                    let _ = tx.handle_response(Code::from((uint >> 24) as u8), Some(b));
+                    let _ = tx.current();
+                }
+            }
+        }
+    }
 }
