@@ -1236,15 +1236,30 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
     }
 
     /// A random token not used by an exchange with `remote` (§5.3.1).
+    /// Bounded: after a few collisions (a broken RNG) the token is taken
+    /// from the exchange counter instead, which live exchanges never share.
     fn new_token(&mut self, remote: A) -> Token {
-        loop {
+        for _ in 0..8 {
             let mut bytes = [0u8; TOKEN_LEN];
             self.rng.fill_bytes(&mut bytes);
             let token = Token::new(&bytes).unwrap_or_default();
-            if !self.exchanges.iter().flatten().any(|e| e.remote == remote && e.token == token) {
+            if !self.token_in_use(remote, token) {
                 return token;
             }
         }
+        let mut fallback = self.next_id;
+        loop {
+            let token = Token::new(&fallback.to_be_bytes()).unwrap_or_default();
+            if !self.token_in_use(remote, token) {
+                return token;
+            }
+            // At most MAX_EXCHANGES tokens are in use, so this ends.
+            fallback = fallback.wrapping_add(1);
+        }
+    }
+
+    fn token_in_use(&self, remote: A, token: Token) -> bool {
+        self.exchanges.iter().flatten().any(|e| e.remote == remote && e.token == token)
     }
 }
 

@@ -667,3 +667,26 @@ fn endpoint_memory_is_fixed_and_bounded() {
     std::eprintln!("size_of Endpoint<SocketAddr, XorShiftRng> = {size} B (buffers {buffers} B)");
     assert!(size >= buffers && size < buffers + 2048, "{size}");
 }
+
+/// An RNG that always says the same thing.
+struct Stuck;
+impl crate::rng::Rng for Stuck {
+    fn next_u32(&mut self) -> u32 {
+        0
+    }
+}
+
+#[test]
+fn a_constant_rng_still_gets_distinct_tokens() {
+    let mut c = Endpoint::<u8, Stuck>::new(Config::default(), Stuck);
+    let mut buf = [0u8; MAX_MESSAGE_LEN];
+    let mut tokens = Vec::new();
+    for _ in 0..config::MAX_EXCHANGES {
+        let _ = c.request(at(0), PEER, false, Code::Get, |_| Ok(())).unwrap();
+        let t = c.poll_transmit(at(0), &mut buf).unwrap();
+        tokens.push(Repr::decode(&buf[..t.len]).unwrap().token);
+    }
+    tokens.sort_by_key(|t| t.as_bytes().to_vec());
+    tokens.dedup();
+    assert_eq!(tokens.len(), config::MAX_EXCHANGES);
+}
