@@ -348,3 +348,39 @@ fn request_to_a_dead_server_times_out_after_max_retransmit() {
     assert!((31 * 2000..=31 * 3000).contains(&elapsed), "{elapsed}");
     assert_eq!(p.trace.len(), 5, "1 transmission + MAX_RETRANSMIT 4");
 }
+
+#[test]
+fn block1_put_survives_a_lost_continue_by_the_dedup_cache() {
+    let mut p = Pair::new();
+    let mut server_sends = 0;
+    // The server's second answer (2.31 for block 1) is lost once: the client
+    // retransmits block 1, and the server must answer from its cache rather
+    // than take the block twice (which its receiver would reject as out of
+    // order, 4.08).
+    p.drop = Box::new(move |from, _| {
+        if from == SERVER {
+            server_sends += 1;
+            server_sends == 2
+        } else {
+            false
+        }
+    });
+    let body: Vec<u8> = (0..700u32).map(|i| (i % 13) as u8).collect();
+    let mut s = Block1Sender::new(&body, Szx::S256);
+    let done = loop {
+        let (blk, chunk) = s.current().unwrap();
+        let (_, seen) = p.request(Code::Put, |w| {
+            w.add_uri_path("upload")?;
+            w.add_uint(OptionNumber::Block1, blk.to_uint())?;
+            w.set_payload(chunk)
+        });
+        let Seen::Response { code, block1, .. } = seen else { panic!("{seen:?}") };
+        if let Block1Progress::Done(code) = s.handle_response(code, block1).unwrap() {
+            break code;
+        }
+    };
+    assert_eq!(done, Code::Changed);
+    assert_eq!(p.server.uploaded, body);
+    assert_eq!(p.server.log.len(), 3, "each block handled once: {:#?}", p.server.log);
+    assert!(p.trace.iter().any(|l| l.ends_with("(lost)")));
+}
