@@ -244,6 +244,11 @@ pub enum BlockError {
     /// larger size than requested).
     #[error("response carries an unexpected block")]
     UnexpectedBlock,
+    /// The ETag changed between blocks of one Block2 transfer: the
+    /// representation changed underneath, the transfer must restart (RFC
+    /// 7959 §2.4).
+    #[error("ETag changed during a block-wise transfer")]
+    EtagChanged,
 }
 
 impl From<BlockError> for Code {
@@ -256,7 +261,9 @@ impl From<BlockError> for Code {
             | BlockError::OutOfRange => Code::BadOption,
             BlockError::Incomplete => Code::RequestEntityIncomplete,
             BlockError::TooLarge { .. } => Code::RequestEntityTooLarge,
-            BlockError::BadBlockSize | BlockError::UnexpectedBlock => Code::BadRequest,
+            BlockError::BadBlockSize | BlockError::UnexpectedBlock | BlockError::EtagChanged => {
+                Code::BadRequest
+            }
         }
     }
 }
@@ -370,12 +377,17 @@ pub enum Reassembly {
 /// Size negotiation: the reassembler asks for `preferred` (or smaller, if
 /// the server chose smaller); the server may answer any size up to what was
 /// asked. The first response may come without an early Block2 request.
+///
+/// Consistency: feed each response's ETag to
+/// [`check_etag`](Self::check_etag); a change between blocks means the
+/// representation changed and the body so far is discarded.
 #[derive(Debug, Clone)]
 pub struct Block2Reassembler<B> {
     buf: B,
     len: usize,
     preferred: Szx,
     asked: Option<Szx>,
+    etag: Option<heapless::Vec<u8, 8>>,
 }
 
 impl<B: AsRef<[u8]> + AsMut<[u8]>> Block2Reassembler<B> {
@@ -383,7 +395,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Block2Reassembler<B> {
     /// `heapless::Vec`… anything `AsMut<[u8]>`), preferring blocks of
     /// `preferred`.
     pub fn new(buf: B, preferred: Szx) -> Self {
-        Block2Reassembler { buf, len: 0, preferred, asked: None }
+        Block2Reassembler { buf, len: 0, preferred, asked: None, etag: None }
     }
 
     /// The Block2 option for an initial request with early negotiation
@@ -457,6 +469,26 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Block2Reassembler<B> {
     pub fn reset(&mut self) {
         self.len = 0;
         self.asked = None;
+        self.etag = None;
+    }
+
+    /// Check a response's ETag option (RFC 7252 §5.10.6, at most 8 bytes)
+    /// against the first block's. On a change the transfer is reset, so
+    /// the caller restarts from block 0.
+    ///
+    /// # Errors
+    /// [`BlockError::EtagChanged`].
+    pub fn check_etag(&mut self, etag: Option<&[u8]>) -> Result<(), BlockError> {
+        let etag = etag.and_then(|e| heapless::Vec::from_slice(e).ok());
+        if self.len == 0 {
+            self.etag = etag;
+            return Ok(());
+        }
+        if etag != self.etag {
+            self.reset();
+            return Err(BlockError::EtagChanged);
+        }
+        Ok(())
     }
 }
 
@@ -876,6 +908,25 @@ mod tests {
         assert_eq!(r.first_request(), b(0, false, 64));
         assert_eq!(r.handle(None, None, b"small"), Ok(Reassembly::Complete(5)));
         assert_eq!(r.body(), b"small");
+    }
+
+    #[test]
+    fn block2_reassembler_restarts_when_the_etag_changes() {
+        let mut r = Block2Reassembler::new([0u8; 256], Szx::S16);
+        r.check_etag(Some(b"v1")).unwrap();
+        assert_eq!(
+            r.handle(Some(b(0, true, 16)), None, &[1; 16]),
+            Ok(Reassembly::Next(b(1, false, 16)))
+        );
+        r.check_etag(Some(b"v1")).unwrap();
+        assert_eq!(
+            r.handle(Some(b(1, true, 16)), None, &[2; 16]),
+            Ok(Reassembly::Next(b(2, false, 16)))
+        );
+        assert_eq!(r.check_etag(Some(b"v2")), Err(BlockError::EtagChanged));
+        assert!(r.body().is_empty(), "the stale part is discarded");
+        r.check_etag(Some(b"v2")).unwrap();
+        assert_eq!(r.handle(Some(b(0, false, 16)), None, &[3; 5]), Ok(Reassembly::Complete(5)));
     }
 
     #[test]
