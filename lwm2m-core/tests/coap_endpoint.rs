@@ -384,3 +384,51 @@ fn block1_put_survives_a_lost_continue_by_the_dedup_cache() {
     assert_eq!(p.server.log.len(), 3, "each block handled once: {:#?}", p.server.log);
     assert!(p.trace.iter().any(|l| l.ends_with("(lost)")));
 }
+
+mod lossy {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Under any loss pattern, every CON request ends in a response or a
+        /// timeout, and the server handles each request at most once
+        /// (exactly once when the client saw the response): the
+        /// de-duplication cache absorbs every retransmission.
+        #[test]
+        fn con_requests_are_processed_at_most_once_under_loss(seed in any::<u64>(), loss_pct in 0u64..60) {
+            let mut p = Pair::new();
+            let mut state = seed | 1;
+            p.drop = Box::new(move |_, _| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state % 100 < loss_pct
+            });
+            let mut answered = 0;
+            for i in 0..5u32 {
+                let body = i.to_string();
+                let (ex, seen) = p.request(Code::Put, |w| {
+                    w.add_uri_path("upload")?;
+                    w.set_payload(body.as_bytes())
+                });
+                match seen {
+                    Seen::Response { exchange, code, .. } => {
+                        prop_assert_eq!(exchange, ex);
+                        prop_assert_eq!(code, Code::Changed);
+                        answered += 1;
+                        prop_assert_eq!(&p.server.uploaded, body.as_bytes());
+                    }
+                    Seen::Timeout(e) => prop_assert_eq!(e, ex),
+                    other => prop_assert!(false, "unexpected {:?}", other),
+                }
+                // Let late retransmissions and answers drain before the next.
+                p.settle();
+                while p.seen.pop_front().is_some() {}
+            }
+            let handled = p.server.log.len();
+            prop_assert!(handled >= answered && handled <= 5, "handled {} answered {}", handled, answered);
+        }
+    }
+}
