@@ -498,16 +498,22 @@ fn con_notification_is_sent_after_con_interval_and_times_out_when_unacked() {
     assert_eq!(reg.cancel_by_mid(PEER, mid), Some("/temp"));
 }
 
-#[test]
-fn client_observation_drops_reordered_notifications() {
-    let mut c = ep(11);
+/// The client sends CON GET /temp with Observe = 0; returns the exchange
+/// and the datagram.
+fn observe_temp(c: &mut Ep) -> (ExchangeId, Vec<u8>) {
     let ex = c
         .request(at(0), PEER, true, Code::Get, |w| {
             w.add_uint(OptionNumber::Observe, 0)?;
             w.add_uri_path("temp")
         })
         .unwrap();
-    let req = one(&mut c, at(0));
+    (ex, one(c, at(0)))
+}
+
+#[test]
+fn client_observation_drops_reordered_notifications() {
+    let mut c = ep(11);
+    let (ex, req) = observe_temp(&mut c);
     let r = Repr::decode(&req).unwrap();
     let (mid, token) = (r.message_id, r.token);
     let observe = |seq: u32| {
@@ -613,13 +619,7 @@ mod prop {
 #[test]
 fn observation_cancelled_by_get_with_observe_1_and_same_token() {
     let mut c = ep(12);
-    let obs = c
-        .request(at(0), PEER, true, Code::Get, |w| {
-            w.add_uint(OptionNumber::Observe, 0)?;
-            w.add_uri_path("temp")
-        })
-        .unwrap();
-    let req = one(&mut c, at(0));
+    let (obs, req) = observe_temp(&mut c);
     let r = Repr::decode(&req).unwrap();
     let opts = [0x61, 0x05]; // Observe: 5
     let ack = Repr {
