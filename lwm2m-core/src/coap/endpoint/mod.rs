@@ -565,6 +565,12 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
     /// above 6, Observe, and the payload), and records the message ID in the
     /// registry so that a RST cancels the observation.
     ///
+    /// A notification to the same observer that has not been sent or
+    /// acknowledged yet is *replaced* (RFC 7641 §4.5.2: only the newest
+    /// state matters): the new one takes its slot with a new message ID,
+    /// stays Confirmable if the old one was, and keeps its retransmission
+    /// timer and counter. So a slow observer holds one slot, not a queue.
+    ///
     /// # Errors
     /// [`EndpointError::UnknownObserver`], [`EndpointError::QueueFull`], a
     /// write error from `build`.
@@ -584,18 +590,56 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
                 Token::new(o.token()).ok_or(EndpointError::Message(Error::BadTokenLength))?,
             )
         };
-        let slot = self.free_exchange_slot()?;
+        let in_flight = self.exchanges.iter().position(|e| {
+            e.as_ref().is_some_and(|e| {
+                e.kind == Kind::Notification && e.remote == remote && e.token == token
+            })
+        });
+        let slot = match in_flight {
+            Some(index) => index,
+            None => self.free_exchange_slot()?,
+        };
         let Notification { seq, confirmable } =
             registry.notify(observer, now, want_con).ok_or(EndpointError::UnknownObserver)?;
         let mid = self.new_mid();
-        let msg_type = if confirmable { MessageType::Con } else { MessageType::Non };
-        let mut message = MessageBuf::new();
-        message.write(msg_type, code, mid, token, |w| {
-            w.add_uint(OptionNumber::Observe, seq)?;
-            build(w)
-        })?;
+        let write = |message: &mut MessageBuf, confirmable: bool| {
+            let msg_type = if confirmable { MessageType::Con } else { MessageType::Non };
+            message.write(msg_type, code, mid, token, |w| {
+                w.add_uint(OptionNumber::Observe, seq)?;
+                build(w)
+            })
+        };
+        let id = match self
+            .exchanges
+            .get_mut(slot)
+            .and_then(Option::as_mut)
+            .filter(|_| in_flight.is_some())
+        {
+            Some(e) => {
+                let confirmable = confirmable || e.confirmable;
+                let mut message = MessageBuf::new();
+                write(&mut message, confirmable)?;
+                e.message = message;
+                e.mid = mid;
+                e.confirmable = confirmable;
+                e.id
+            }
+            None => {
+                let mut message = MessageBuf::new();
+                write(&mut message, confirmable)?;
+                self.insert_exchange(
+                    slot,
+                    remote,
+                    mid,
+                    token,
+                    confirmable,
+                    Kind::Notification,
+                    message,
+                )
+            }
+        };
         registry.set_last_mid(observer, mid);
-        Ok(self.insert_exchange(slot, remote, mid, token, confirmable, Kind::Notification, message))
+        Ok(id)
     }
 
     /// Cancel observation `exchange` explicitly (RFC 7641 §3.6): forget it

@@ -690,3 +690,34 @@ fn a_constant_rng_still_gets_distinct_tokens() {
     tokens.dedup();
     assert_eq!(tokens.len(), config::MAX_EXCHANGES);
 }
+
+#[test]
+fn con_notification_in_flight_is_replaced_not_queued() {
+    let mut s = ep(5);
+    let mut reg = ObserverRegistry::<u8, &'static str, 2>::default();
+    let obs = observed(&mut s, &mut reg, at(0));
+    let first =
+        s.notify(at(1_000), &mut reg, obs, true, Code::Content, |w| w.set_payload(b"1")).unwrap();
+    let n1 = Repr::decode(&one(&mut s, at(1_000))).unwrap().message_id;
+    // Not acknowledged yet: the next state replaces it in the same slot.
+    let second =
+        s.notify(at(1_500), &mut reg, obs, false, Code::Content, |w| w.set_payload(b"2")).unwrap();
+    assert_eq!(first, second);
+    assert_eq!(s.exchanges_in_flight(), 1);
+    assert!(
+        drain(&mut s, at(1_500)).is_empty(),
+        "the replacement waits for the retransmission timer"
+    );
+    // The retransmission carries the new state, still CON, with a new MID.
+    let d = s.poll_timeout().unwrap();
+    assert!(d >= at(3_000) && d <= at(4_000), "timer kept from the first transmission: {d}");
+    s.handle_timeout(d);
+    let rt = one(&mut s, d);
+    let r = Repr::decode(&rt).unwrap();
+    assert_eq!((r.msg_type, r.payload), (MessageType::Con, &b"2"[..]));
+    assert_ne!(r.message_id, n1);
+    assert_eq!(r.options.get_uint(OptionNumber::Observe), Some(reg.get(obs).unwrap().seq()));
+    s.handle_datagram(d, PEER, &bytes_of(Repr::empty(MessageType::Ack, r.message_id)));
+    assert_eq!(s.poll_event(), Some(Event::Acknowledged { exchange: first, remote: PEER }));
+    assert_eq!(s.exchanges_in_flight(), 0);
+}
