@@ -358,6 +358,12 @@ fn libcoap_client_gets_well_known_core_and_block2_resource_from_core_server() {
     assert!(out.status.success(), "{out:?}");
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim_end(), WELL_KNOWN);
 
+    // The same as a NON request (-N): answered with a NON response.
+    let out = serve_while(&mut server, &sock, &clock, &["-B", "10", "-N", &url], limit, |_, _| {});
+    assert!(out.status.success(), "{out:?}");
+    assert!(server.log.last().unwrap().starts_with("NON 0.01"), "{:#?}", server.log);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim_end(), WELL_KNOWN);
+
     // /large needs Block2 at any size; libcoap follows the M bit.
     let file = TempFile::new("large-out.bin", b"");
     let url = format!("coap://{addr}/large");
