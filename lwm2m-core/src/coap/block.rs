@@ -244,6 +244,11 @@ pub enum BlockError {
     /// larger size than requested).
     #[error("response carries an unexpected block")]
     UnexpectedBlock,
+    /// The ETag changed between blocks of one Block2 transfer: the
+    /// representation changed underneath, the transfer must restart (RFC
+    /// 7959 §2.4).
+    #[error("ETag changed during a block-wise transfer")]
+    EtagChanged,
 }
 
 impl From<BlockError> for Code {
@@ -256,7 +261,9 @@ impl From<BlockError> for Code {
             | BlockError::OutOfRange => Code::BadOption,
             BlockError::Incomplete => Code::RequestEntityIncomplete,
             BlockError::TooLarge { .. } => Code::RequestEntityTooLarge,
-            BlockError::BadBlockSize | BlockError::UnexpectedBlock => Code::BadRequest,
+            BlockError::BadBlockSize | BlockError::UnexpectedBlock | BlockError::EtagChanged => {
+                Code::BadRequest
+            }
         }
     }
 }
@@ -370,12 +377,17 @@ pub enum Reassembly {
 /// Size negotiation: the reassembler asks for `preferred` (or smaller, if
 /// the server chose smaller); the server may answer any size up to what was
 /// asked. The first response may come without an early Block2 request.
+///
+/// Consistency: feed each response's ETag to
+/// [`check_etag`](Self::check_etag); a change between blocks means the
+/// representation changed and the body so far is discarded.
 #[derive(Debug, Clone)]
 pub struct Block2Reassembler<B> {
     buf: B,
     len: usize,
     preferred: Szx,
     asked: Option<Szx>,
+    etag: Option<heapless::Vec<u8, 8>>,
 }
 
 impl<B: AsRef<[u8]> + AsMut<[u8]>> Block2Reassembler<B> {
@@ -383,7 +395,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Block2Reassembler<B> {
     /// `heapless::Vec`… anything `AsMut<[u8]>`), preferring blocks of
     /// `preferred`.
     pub fn new(buf: B, preferred: Szx) -> Self {
-        Block2Reassembler { buf, len: 0, preferred, asked: None }
+        Block2Reassembler { buf, len: 0, preferred, asked: None, etag: None }
     }
 
     /// The Block2 option for an initial request with early negotiation
@@ -457,6 +469,26 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Block2Reassembler<B> {
     pub fn reset(&mut self) {
         self.len = 0;
         self.asked = None;
+        self.etag = None;
+    }
+
+    /// Check a response's ETag option (RFC 7252 §5.10.6, at most 8 bytes)
+    /// against the first block's. On a change the transfer is reset, so
+    /// the caller restarts from block 0.
+    ///
+    /// # Errors
+    /// [`BlockError::EtagChanged`].
+    pub fn check_etag(&mut self, etag: Option<&[u8]>) -> Result<(), BlockError> {
+        let etag = etag.and_then(|e| heapless::Vec::from_slice(e).ok());
+        if self.len == 0 {
+            self.etag = etag;
+            return Ok(());
+        }
+        if etag != self.etag {
+            self.reset();
+            return Err(BlockError::EtagChanged);
+        }
+        Ok(())
     }
 }
 
@@ -879,6 +911,25 @@ mod tests {
     }
 
     #[test]
+    fn block2_reassembler_restarts_when_the_etag_changes() {
+        let mut r = Block2Reassembler::new([0u8; 256], Szx::S16);
+        r.check_etag(Some(b"v1")).unwrap();
+        assert_eq!(
+            r.handle(Some(b(0, true, 16)), None, &[1; 16]),
+            Ok(Reassembly::Next(b(1, false, 16)))
+        );
+        r.check_etag(Some(b"v1")).unwrap();
+        assert_eq!(
+            r.handle(Some(b(1, true, 16)), None, &[2; 16]),
+            Ok(Reassembly::Next(b(2, false, 16)))
+        );
+        assert_eq!(r.check_etag(Some(b"v2")), Err(BlockError::EtagChanged));
+        assert!(r.body().is_empty(), "the stale part is discarded");
+        r.check_etag(Some(b"v2")).unwrap();
+        assert_eq!(r.handle(Some(b(0, false, 16)), None, &[3; 5]), Ok(Reassembly::Complete(5)));
+    }
+
+    #[test]
     fn block1_atomic_put_matches_rfc7959_figure_6() {
         // Figure 6: PUT 0/1/128 -> 2.31 0/1/128; 1/1/128 -> 2.31 1/1/128; 2/0/128 -> 2.04 2/0/128.
         let body: std::vec::Vec<u8> = (0..300u32).map(|i| i as u8).collect();
@@ -979,5 +1030,51 @@ mod tests {
             s.handle_response(Code::Forbidden, None),
             Ok(Block1Progress::Done(Code::Forbidden))
         );
+    }
+
+    mod prop {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn block_value_round_trips(num in 0..=MAX_NUM, more in any::<bool>(), szx in 0u8..7) {
+                let v = BlockValue::new(num, more, Szx::from_raw(szx).unwrap()).unwrap();
+                let mut buf = [0xa5u8; 3];
+                let n = v.emit(&mut buf).unwrap();
+                prop_assert_eq!(n, v.buffer_len());
+                prop_assert_eq!(BlockValue::parse(&buf[..n]), Ok(v));
+            }
+
+            #[test]
+            fn arbitrary_option_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..6)) {
+                if let Ok(v) = BlockValue::parse(&bytes) {
+                    let mut buf = [0u8; 3];
+                    let n = v.emit(&mut buf).unwrap();
+                    prop_assert_eq!(BlockValue::parse(&buf[..n]), Ok(v));
+                }
+            }
+
+            #[test]
+            fn arbitrary_blocks_never_panic_the_helpers(
+                steps in proptest::collection::vec((any::<u32>(), any::<Option<u32>>(), 0usize..1100), 1..12),
+            ) {
+                let mut rx = Block1Receiver::new([0u8; 300], Szx::S64);
+                let mut re = Block2Reassembler::new([0u8; 300], Szx::S64);
+                let body = [7u8; 500];
+                let payload = [1u8; 1100];
+                for (uint, size, len) in steps {
+                    let Ok(b) = BlockValue::from_uint(uint & 0x00ff_ffff) else { continue };
+                    let _ = rx.handle(b, size, &payload[..len]);
+                    let _ = re.handle(Some(b), size, &payload[..len]);
+                    let mut out = [0u8; 1024];
+                    let mut src: &[u8] = &body;
+                    let _ = serve_block2(&mut src, Some(b), Szx::S1024, &mut out);
+                    let mut tx = Block1Sender::new(&body, b.szx);
+                    let _ = tx.handle_response(Code::from((uint >> 24) as u8), Some(b));
+                    let _ = tx.current();
+                }
+            }
+        }
     }
 }

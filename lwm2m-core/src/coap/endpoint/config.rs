@@ -19,7 +19,9 @@ pub const MAX_EXCHANGES: usize = 4;
 
 /// Received messages remembered for de-duplication over EXCHANGE_LIFETIME
 /// (NON_LIFETIME for NON), each with the response it was given. When full,
-/// the entry closest to expiry is replaced.
+/// the answered entry closest to expiry is replaced; when every entry is a
+/// request the application has not answered yet, a new request is dropped
+/// and left to its sender's retransmission.
 pub const DEDUP_CAPACITY: usize = 4;
 
 /// Events waiting for [`poll_event`](super::Endpoint::poll_event).

@@ -134,12 +134,38 @@ pub enum Event<'a, A> {
     },
 }
 
+impl<A: fmt::Debug> fmt::Display for Event<'_, A> {
+    /// One line: `request req#3 from 127.0.0.1:5683: CON 0.01 …`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::Request { id, remote, request } => {
+                write!(f, "request {id} from {remote:?}: {request}")
+            }
+            Event::Response { exchange, remote, response } => {
+                write!(f, "response to {exchange} from {remote:?}: {response}")
+            }
+            Event::Acknowledged { exchange, remote } => {
+                write!(f, "{exchange} acknowledged by {remote:?}")
+            }
+            Event::Timeout { exchange, remote, message_id } => {
+                write!(f, "{exchange} (mid=0x{message_id:04x}) to {remote:?} timed out")
+            }
+            Event::Reset { exchange: Some(e), remote, message_id } => {
+                write!(f, "{e} (mid=0x{message_id:04x}) reset by {remote:?}")
+            }
+            Event::Reset { exchange: None, remote, message_id } => {
+                write!(f, "RST mid=0x{message_id:04x} from {remote:?}")
+            }
+        }
+    }
+}
+
 /// What an endpoint call could not do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum EndpointError {
-    /// All [`MAX_EXCHANGES`](config::MAX_EXCHANGES) slots are in use.
+    /// All [`MAX_EXCHANGES`] slots are in use.
     #[error("no free exchange slot")]
     QueueFull,
     /// The request was already answered or is no longer known.
@@ -228,11 +254,24 @@ enum State {
     Queued,
     /// In the transmit queue, never sent.
     Unsent,
-    /// Sent as CON, waiting for ACK/RST; retransmit at `deadline`.
-    AwaitingAck { retransmits: u32, timeout: Duration, deadline: Instant },
-    /// ACKed (or sent as NON), waiting for the response; `None` for an
-    /// established observation, which waits for notifications indefinitely.
-    AwaitingResponse { deadline: Option<Instant> },
+    /// Sent as CON, waiting for ACK/RST; [`Timer::Retransmit`] runs.
+    AwaitingAck { retransmits: u32, timeout: Duration },
+    /// ACKed (or sent as NON), waiting for the response with
+    /// [`Timer::ResponseTimeout`] running — or, for an established
+    /// observation, for notifications without a timer.
+    AwaitingResponse,
+}
+
+/// What a deadline of the timer table is for (STYLE §1: every deadline is
+/// in one table, `timers[i]` belongs to exchange slot `i`, and
+/// `poll_timeout` is its minimum; there are no other timers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Timer {
+    /// Retransmit the CON (doubling the timeout), or give up after
+    /// MAX_RETRANSMIT retransmissions (RFC 7252 §4.2).
+    Retransmit,
+    /// Stop waiting for a response (`Config::response_timeout`).
+    ResponseTimeout,
 }
 
 #[derive(Debug)]
@@ -350,6 +389,8 @@ pub struct Endpoint<A, R> {
     next_mid: u16,
     next_id: u32,
     exchanges: [Option<Exchange<A>>; MAX_EXCHANGES],
+    /// The timer table: `timers[i]` is the deadline of `exchanges[i]`.
+    timers: [Option<(Timer, Instant)>; MAX_EXCHANGES],
     seen: [Option<Seen<A>>; DEDUP_CAPACITY],
     transmits: Deque<Tx<A>, TRANSMIT_QUEUE_LEN>,
     events: Deque<Record<A>, EVENT_QUEUE_LEN>,
@@ -380,6 +421,7 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
             next_mid,
             next_id: 1,
             exchanges: [const { None }; MAX_EXCHANGES],
+            timers: [None; MAX_EXCHANGES],
             seen: [const { None }; DEDUP_CAPACITY],
             transmits: Deque::new(),
             events: Deque::new(),
@@ -400,7 +442,12 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
     /// options (ascending) and payload. A GET/FETCH carrying Observe = 0
     /// registers an observation: its notifications arrive as further
     /// [`Event::Response`]s for the same exchange until
-    /// [`forget`](Self::forget).
+    /// [`forget`](Self::forget) or [`cancel_observation`](Self::cancel_observation).
+    ///
+    /// `now` is taken for symmetry with the other commands; a CON's
+    /// retransmission clock starts when [`poll_transmit`](Self::poll_transmit)
+    /// hands the datagram out. With NSTART CONs already outstanding to
+    /// `remote`, the request waits in its slot until one completes.
     ///
     /// # Errors
     /// [`EndpointError::QueueFull`], or a write error from `build`.
@@ -518,6 +565,12 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
     /// above 6, Observe, and the payload), and records the message ID in the
     /// registry so that a RST cancels the observation.
     ///
+    /// A notification to the same observer that has not been sent or
+    /// acknowledged yet is *replaced* (RFC 7641 §4.5.2: only the newest
+    /// state matters): the new one takes its slot with a new message ID,
+    /// stays Confirmable if the old one was, and keeps its retransmission
+    /// timer and counter. So a slow observer holds one slot, not a queue.
+    ///
     /// # Errors
     /// [`EndpointError::UnknownObserver`], [`EndpointError::QueueFull`], a
     /// write error from `build`.
@@ -537,32 +590,107 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
                 Token::new(o.token()).ok_or(EndpointError::Message(Error::BadTokenLength))?,
             )
         };
-        let slot = self.free_exchange_slot()?;
+        let in_flight = self.exchanges.iter().position(|e| {
+            e.as_ref().is_some_and(|e| {
+                e.kind == Kind::Notification && e.remote == remote && e.token == token
+            })
+        });
+        let slot = match in_flight {
+            Some(index) => index,
+            None => self.free_exchange_slot()?,
+        };
         let Notification { seq, confirmable } =
             registry.notify(observer, now, want_con).ok_or(EndpointError::UnknownObserver)?;
         let mid = self.new_mid();
-        let msg_type = if confirmable { MessageType::Con } else { MessageType::Non };
+        let write = |message: &mut MessageBuf, confirmable: bool| {
+            let msg_type = if confirmable { MessageType::Con } else { MessageType::Non };
+            message.write(msg_type, code, mid, token, |w| {
+                w.add_uint(OptionNumber::Observe, seq)?;
+                build(w)
+            })
+        };
+        let id = match self
+            .exchanges
+            .get_mut(slot)
+            .and_then(Option::as_mut)
+            .filter(|_| in_flight.is_some())
+        {
+            Some(e) => {
+                let confirmable = confirmable || e.confirmable;
+                let mut message = MessageBuf::new();
+                write(&mut message, confirmable)?;
+                e.message = message;
+                e.mid = mid;
+                e.confirmable = confirmable;
+                e.id
+            }
+            None => {
+                let mut message = MessageBuf::new();
+                write(&mut message, confirmable)?;
+                self.insert_exchange(
+                    slot,
+                    remote,
+                    mid,
+                    token,
+                    confirmable,
+                    Kind::Notification,
+                    message,
+                )
+            }
+        };
+        registry.set_last_mid(observer, mid);
+        Ok(id)
+    }
+
+    /// Cancel observation `exchange` explicitly (RFC 7641 §3.6): forget it
+    /// and send a CON GET with Observe = 1 and the observation's token;
+    /// `build` adds the rest of the original request's options (numbered
+    /// above 6: Uri-Path, Accept, …). Its response arrives as an
+    /// [`Event::Response`] for the returned exchange.
+    ///
+    /// # Errors
+    /// [`EndpointError::UnknownRequest`] if `exchange` is not a live
+    /// observation, [`EndpointError::QueueFull`], a write error from `build`.
+    pub fn cancel_observation(
+        &mut self,
+        exchange: ExchangeId,
+        build: impl FnOnce(&mut MessageWriter<'_>) -> Result<(), Error>,
+    ) -> Result<ExchangeId, EndpointError> {
+        let (remote, token) = self
+            .exchanges
+            .iter()
+            .flatten()
+            .find(|e| e.id == exchange && e.kind == Kind::Request { observe: true })
+            .map(|e| (e.remote, e.token))
+            .ok_or(EndpointError::UnknownRequest)?;
         let mut message = MessageBuf::new();
-        message.write(msg_type, code, mid, token, |w| {
-            w.add_uint(OptionNumber::Observe, seq)?;
+        let mid = self.next_mid;
+        message.write(MessageType::Con, Code::Get, mid, token, |w| {
+            w.add_uint(OptionNumber::Observe, 1)?;
             build(w)
         })?;
-        registry.set_last_mid(observer, mid);
-        Ok(self.insert_exchange(slot, remote, mid, token, confirmable, Kind::Notification, message))
+        self.forget(exchange);
+        let slot = self.free_exchange_slot()?;
+        let _ = self.new_mid();
+        Ok(self.insert_exchange(
+            slot,
+            remote,
+            mid,
+            token,
+            true,
+            Kind::Request { observe: false },
+            message,
+        ))
     }
 
     /// Stop tracking `exchange`: no more retransmissions, no response
     /// event; for an observation, later notifications are answered with RST
     /// (which cancels it at the server, RFC 7641 §3.6).
     pub fn forget(&mut self, exchange: ExchangeId) {
-        if let Some(slot) =
-            self.exchanges.iter_mut().find(|e| e.as_ref().is_some_and(|e| e.id == exchange))
-        {
-            let remote = slot.as_ref().map(|e| e.remote);
-            *slot = None;
-            if let Some(remote) = remote {
-                self.promote_queued(remote);
-            }
+        let remote = self.exchanges.iter().flatten().find(|e| e.id == exchange).map(|e| e.remote);
+        if let Some(remote) = remote {
+            self.remove_exchange(exchange);
+            self.promote_queued(remote);
         }
     }
 
@@ -615,48 +743,45 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
     /// Calling it early, late or twice is harmless: only deadlines that
     /// have passed act, each once.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let max_retransmit = self.config.max_retransmit;
-        let mut finished: heapless::Vec<(ExchangeId, A, u16), MAX_EXCHANGES> = heapless::Vec::new();
-        let mut resend: heapless::Vec<ExchangeId, MAX_EXCHANGES> = heapless::Vec::new();
-        for e in self.exchanges.iter_mut().flatten() {
-            match e.state {
-                State::AwaitingAck { retransmits, timeout, deadline } if deadline <= now => {
-                    if retransmits < max_retransmit {
-                        let timeout = timeout.saturating_mul(2);
-                        e.state = State::AwaitingAck {
-                            retransmits: retransmits + 1,
-                            timeout,
-                            deadline: now + timeout,
-                        };
-                        let _ = resend.push(e.id);
-                    } else {
-                        let _ = finished.push((e.id, e.remote, e.mid));
-                    }
-                }
-                State::AwaitingResponse { deadline: Some(d) } if d <= now => {
-                    let _ = finished.push((e.id, e.remote, e.mid));
-                }
-                _ => {}
+        for index in 0..MAX_EXCHANGES {
+            let Some(Some((timer, deadline))) = self.timers.get(index).copied() else {
+                continue;
+            };
+            if deadline > now {
+                continue;
             }
-        }
-        for id in resend {
-            trace!("retransmit {}", id.0);
-            self.push_tx(Tx::Exchange(id));
-        }
-        for (exchange, remote, message_id) in finished {
-            debug!("exchange {} timed out", exchange.0);
-            self.remove_exchange(exchange);
-            self.push_event(Record::Timeout { exchange, remote, message_id });
-            self.promote_queued(remote);
+            let Some(e) = self.exchanges.get_mut(index).and_then(Option::as_mut) else {
+                self.set_timer(index, None);
+                continue;
+            };
+            let (id, remote, mid) = (e.id, e.remote, e.mid);
+            match (timer, e.state) {
+                (Timer::Retransmit, State::AwaitingAck { retransmits, timeout })
+                    if retransmits < self.config.max_retransmit =>
+                {
+                    let timeout = timeout.saturating_mul(2);
+                    e.state = State::AwaitingAck { retransmits: retransmits + 1, timeout };
+                    self.set_timer(index, Some((Timer::Retransmit, now + timeout)));
+                    trace!("retransmit {}", id.0);
+                    self.push_tx(Tx::Exchange(id));
+                }
+                _ => {
+                    debug!("exchange {} timed out", id.0);
+                    self.remove_exchange(id);
+                    self.push_event(Record::Timeout { exchange: id, remote, message_id: mid });
+                    self.promote_queued(remote);
+                }
+            }
         }
     }
 
     // ----- outputs --------------------------------------------------------
 
     /// The next datagram to send, written to the start of `buf` (give it
-    /// [`MAX_MESSAGE_LEN`](config::MAX_MESSAGE_LEN) bytes; a message that
+    /// [`MAX_MESSAGE_LEN`] bytes; a message that
     /// does not fit is dropped). A CON's retransmission clock starts here,
     /// at `now`.
+    #[must_use]
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit<A>> {
         while let Some(tx) = self.transmits.pop_front() {
             if let Some(t) = self.write_transmit(now, tx, buf) {
@@ -668,20 +793,14 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
 
     /// The earliest instant [`handle_timeout`](Self::handle_timeout) has
     /// something to do, if any.
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.exchanges
-            .iter()
-            .flatten()
-            .filter_map(|e| match e.state {
-                State::AwaitingAck { deadline, .. } => Some(deadline),
-                State::AwaitingResponse { deadline } => deadline,
-                State::Queued | State::Unsent => None,
-            })
-            .min()
+        self.timers.iter().flatten().map(|(_, deadline)| *deadline).min()
     }
 
     /// The next event. A request or response is borrowed from the receive
     /// buffer.
+    #[must_use]
     pub fn poll_event(&mut self) -> Option<Event<'_, A>> {
         loop {
             let record = self.events.pop_front()?;
@@ -752,7 +871,8 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
         if repr.code.is_empty() {
             if let Kind::Request { .. } = kind {
                 // Empty ACK: the response comes separately (§5.2.2).
-                e.state = State::AwaitingResponse { deadline: Some(now + response_timeout) };
+                e.state = State::AwaitingResponse;
+                self.set_timer(index, Some((Timer::ResponseTimeout, now + response_timeout)));
             } else {
                 self.remove_exchange(id);
                 self.push_event(Record::Acknowledged { exchange: id, remote });
@@ -774,8 +894,9 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
         let seq = repr.options.get_uint(OptionNumber::Observe);
         match seq {
             Some(seq) if matches!(kind, Kind::Request { observe: true }) => {
-                e.state = State::AwaitingResponse { deadline: None };
+                e.state = State::AwaitingResponse;
                 let _ = e.freshness.accept(seq, now);
+                self.set_timer(index, None);
             }
             _ => self.remove_exchange(id),
         }
@@ -864,7 +985,7 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
                 e.remote == remote
                     && e.token == repr.token
                     && matches!(e.kind, Kind::Request { .. })
-                    && matches!(e.state, State::AwaitingAck { .. } | State::AwaitingResponse { .. })
+                    && matches!(e.state, State::AwaitingAck { .. } | State::AwaitingResponse)
             })
         });
         let Some(index) = matched.filter(|_| repr.first_unknown_critical().is_none()) else {
@@ -886,8 +1007,10 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
         let seq = repr.options.get_uint(OptionNumber::Observe);
         let fresh = match seq {
             Some(seq) if matches!(e.kind, Kind::Request { observe: true }) => {
-                e.state = State::AwaitingResponse { deadline: None };
-                e.freshness.accept(seq, now)
+                e.state = State::AwaitingResponse;
+                let fresh = e.freshness.accept(seq, now);
+                self.set_timer(index, None);
+                fresh
             }
             _ => {
                 self.remove_exchange(id);
@@ -975,32 +1098,34 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
                 Some(Transmit { remote, len: src.len() })
             }
             Tx::Exchange(id) => {
-                let initial = self.initial_timeout();
-                let response_timeout = self.config.response_timeout;
                 let index =
                     self.exchanges.iter().position(|e| e.as_ref().is_some_and(|e| e.id == id))?;
-                let slot = self.exchanges.get_mut(index)?;
-                let e = slot.as_mut()?;
+                let e = self.exchanges.get(index)?.as_ref()?;
                 let src = e.message.as_bytes();
                 let len = src.len();
                 buf.get_mut(..len)?.copy_from_slice(src);
-                let remote = e.remote;
-                if e.state == State::Unsent {
-                    e.state = match (e.confirmable, e.kind) {
-                        (true, _) => State::AwaitingAck {
-                            retransmits: 0,
-                            timeout: initial,
-                            deadline: now + initial,
-                        },
+                let (remote, confirmable, kind, state) = (e.remote, e.confirmable, e.kind, e.state);
+                if state == State::Unsent {
+                    let (state, timer) = match (confirmable, kind) {
+                        (true, _) => {
+                            let initial = self.initial_timeout();
+                            let state = State::AwaitingAck { retransmits: 0, timeout: initial };
+                            (state, (Timer::Retransmit, now + initial))
+                        }
                         (false, Kind::Request { .. }) => {
-                            State::AwaitingResponse { deadline: Some(now + response_timeout) }
+                            let deadline = now + self.config.response_timeout;
+                            (State::AwaitingResponse, (Timer::ResponseTimeout, deadline))
                         }
                         (false, _) => {
                             // A NON response or notification is done once sent.
-                            *slot = None;
+                            self.remove_exchange(id);
                             return Some(Transmit { remote, len });
                         }
                     };
+                    if let Some(e) = self.exchanges.get_mut(index).and_then(Option::as_mut) {
+                        e.state = state;
+                    }
+                    self.set_timer(index, Some(timer));
                 }
                 Some(Transmit { remote, len })
             }
@@ -1061,6 +1186,7 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
                 message,
             });
         }
+        self.set_timer(slot, None);
         if state == State::Unsent {
             self.push_tx(Tx::Exchange(id));
         }
@@ -1097,10 +1223,17 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
     }
 
     fn remove_exchange(&mut self, id: ExchangeId) {
-        for slot in self.exchanges.iter_mut() {
+        for (slot, timer) in self.exchanges.iter_mut().zip(self.timers.iter_mut()) {
             if slot.as_ref().is_some_and(|e| e.id == id) {
                 *slot = None;
+                *timer = None;
             }
+        }
+    }
+
+    fn set_timer(&mut self, index: usize, timer: Option<(Timer, Instant)>) {
+        if let Some(t) = self.timers.get_mut(index) {
+            *t = timer;
         }
     }
 
@@ -1147,15 +1280,30 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
     }
 
     /// A random token not used by an exchange with `remote` (§5.3.1).
+    /// Bounded: after a few collisions (a broken RNG) the token is taken
+    /// from the exchange counter instead, which live exchanges never share.
     fn new_token(&mut self, remote: A) -> Token {
-        loop {
+        for _ in 0..8 {
             let mut bytes = [0u8; TOKEN_LEN];
             self.rng.fill_bytes(&mut bytes);
             let token = Token::new(&bytes).unwrap_or_default();
-            if !self.exchanges.iter().flatten().any(|e| e.remote == remote && e.token == token) {
+            if !self.token_in_use(remote, token) {
                 return token;
             }
         }
+        let mut fallback = self.next_id;
+        loop {
+            let token = Token::new(&fallback.to_be_bytes()).unwrap_or_default();
+            if !self.token_in_use(remote, token) {
+                return token;
+            }
+            // At most MAX_EXCHANGES tokens are in use, so this ends.
+            fallback = fallback.wrapping_add(1);
+        }
+    }
+
+    fn token_in_use(&self, remote: A, token: Token) -> bool {
+        self.exchanges.iter().flatten().any(|e| e.remote == remote && e.token == token)
     }
 }
 
