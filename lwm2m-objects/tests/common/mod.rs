@@ -134,12 +134,12 @@ pub fn registration(store: &ObjectStore) -> Vec<String> {
 }
 
 pub fn events(store: &mut ObjectStore) -> Vec<lwm2m_objects::ObjectEvent> {
-    std::iter::from_fn(|| store.poll_event()).collect()
+    core::iter::from_fn(|| store.poll_event()).collect()
 }
 
 pub fn changed(store: &mut ObjectStore) -> Vec<String> {
     let mut v: Vec<String> =
-        std::iter::from_fn(|| store.poll_changed()).map(|p| p.to_string()).collect();
+        core::iter::from_fn(|| store.poll_changed()).map(|p| p.to_string()).collect();
     v.sort();
     v
 }
