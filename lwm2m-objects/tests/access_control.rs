@@ -245,7 +245,7 @@ fn no_dm_server_path_can_read_a_psk() {
     let leaked = |text: &str| {
         secrets
             .iter()
-            .any(|k| text.contains(&hex(k)) || text.contains(std::str::from_utf8(k).unwrap()))
+            .any(|k| text.contains(&hex(k)) || text.contains(core::str::from_utf8(k).unwrap()))
     };
     let mut all_paths = vec![];
     for oid in lwm2m_objects::store::OBJECT_IDS {
