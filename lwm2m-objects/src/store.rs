@@ -1357,6 +1357,14 @@ impl ObjectStore {
     }
 }
 
+/// Lets the content-format decoders (TLV, text/plain) type what they read
+/// from the resource tables: `Decoder::new(format, &base, payload, scratch, &store)`.
+impl lwm2m_core::formats::TypeResolver for &ObjectStore {
+    fn data_type(&self, path: &Path) -> Option<lwm2m_core::value::DataType> {
+        self.resource_def(path).map(|d| d.data_type)
+    }
+}
+
 fn version_attr(obj: &dyn Object) -> Option<&'static str> {
     let v = obj.def().version;
     if v == "1.0" { None } else { Some(v) }
