@@ -13,6 +13,37 @@
 //!
 //! An error maps to its CoAP response with `Code::from(err)`.
 //!
+//! ```
+//! use lwm2m_core::{coap::numbers::Code, path::Path, value::Value};
+//! use lwm2m_objects::objects::ServerInstance;
+//! use lwm2m_objects::{Caller, ObjectError, ObjectEvent, ObjectStore, Operation, StaticDeviceInfo};
+//!
+//! let mut store = ObjectStore::new();
+//! store.server_mut().put(ServerInstance::new(0, 101)).unwrap();
+//! let mut info = StaticDeviceInfo::default();
+//! let dm = Caller::Server(101);
+//!
+//! // Read /3/0/17 (Device Type) into a sink.
+//! let access = store.authorize(dm, Operation::Read, Path::resource(3, 0, 17).unwrap()).unwrap();
+//! let mut got = None;
+//! store
+//!     .read(&access, &info, &mut |p: Path, v: Value<'_>| {
+//!         got = Some((p, v.to_string()));
+//!         Ok(())
+//!     })
+//!     .unwrap();
+//! assert_eq!(got, Some((Path::resource(3, 0, 17).unwrap(), "Module".into())));
+//!
+//! // Execute /3/0/4 (Reboot): the runtime sees an event.
+//! let access = store.authorize(dm, Operation::Execute, Path::resource(3, 0, 4).unwrap()).unwrap();
+//! store.execute(&access, &mut info, b"").unwrap();
+//! assert_eq!(store.poll_event(), Some(ObjectEvent::Reboot));
+//!
+//! // The Security object does not exist for a DM server: 4.01.
+//! let e = store.authorize(dm, Operation::Read, Path::object(0).unwrap()).unwrap_err();
+//! assert_eq!(Code::from(e), Code::Unauthorized);
+//! ```
+//!
 //! ## Guarantees
 //! - The Security object (`/0`) is invisible to device-management servers:
 //!   every operation on it from [`Caller::Server`] is refused with 4.01, it
