@@ -366,8 +366,12 @@ fn enc_opt_i64<W: Write>(e: &mut Encoder<W>, v: Option<i64>) -> EncResult<W> {
     Ok(())
 }
 
-fn push<T, const N: usize>(v: &mut Vec<T, N>, x: T) -> Result<(), decode::Error> {
-    v.push(x).map_err(|_| decode::Error::message("capacity exceeded"))
+/// Adds a decoded instance; a repeated ID or one too many is corrupt data.
+fn insert<T: Instance, const N: usize>(v: &mut Instances<T, N>, t: T) -> Result<(), decode::Error> {
+    if v.get(t.id()).is_some() {
+        return Err(decode::Error::message("duplicate instance"));
+    }
+    v.put(t).map_err(|_| decode::Error::message("capacity exceeded"))
 }
 
 // --------------------------------------------------------------------------
@@ -414,7 +418,7 @@ impl<'b, C> Decode<'b, C> for Security {
                 .map_err(|_| decode::Error::message("ssid"))?;
             s.client_hold_off_s = d.i64()?;
             s.bootstrap_account_timeout_s = d.i64()?;
-            out.put(s).map_err(|_| decode::Error::message("capacity exceeded"))?;
+            insert(&mut out.instances, s)?;
         }
         Ok(out)
     }
@@ -451,7 +455,7 @@ impl<'b, C> Decode<'b, C> for Server {
             s.notification_storing = d.bool()?;
             s.binding = string(d)?;
             s.mute_send = d.bool()?;
-            out.put(s).map_err(|_| decode::Error::message("capacity exceeded"))?;
+            insert(&mut out.instances, s)?;
         }
         Ok(out)
     }
@@ -490,7 +494,7 @@ impl<'b, C> Decode<'b, C> for AccessControl {
                 a.set(ssid, AccessRights(bits))
                     .map_err(|_| decode::Error::message("capacity exceeded"))?;
             }
-            out.put(a).map_err(|_| decode::Error::message("capacity exceeded"))?;
+            insert(&mut out.instances, a)?;
         }
         Ok(out)
     }
@@ -531,7 +535,7 @@ impl<'b, C> Decode<'b, C> for ApnProfiles {
             if p.auth_type > 3 || p.pdn_type > 3 {
                 return Err(decode::Error::message("enumeration out of range"));
             }
-            out.put(p).map_err(|_| decode::Error::message("capacity exceeded"))?;
+            insert(&mut out.instances, p)?;
         }
         Ok(out)
     }
@@ -599,7 +603,7 @@ impl<'b, C> Decode<'b, C> for BinaryAppData {
                 p.set(ri, Some(d.bytes()?))
                     .map_err(|_| decode::Error::message("capacity exceeded"))?;
             }
-            push(&mut out.instances, p)?;
+            insert(&mut out.instances, p)?;
         }
         Ok(out)
     }
@@ -618,7 +622,7 @@ impl<C> Encode<C> for EventLog {
 impl<'b, C> Decode<'b, C> for EventLog {
     fn decode(d: &mut Decoder<'b>, _: &mut C) -> Result<Self, decode::Error> {
         let n = array_len(d, crate::config::EVENT_LOG_INSTANCES)?;
-        let mut out = EventLog { instances: Vec::new() };
+        let mut out = EventLog { instances: Instances::default() };
         for _ in 0..n {
             array_of(d, 5)?;
             let mut p = EventLogInstance::new(d.u16()?);
@@ -626,7 +630,7 @@ impl<'b, C> Decode<'b, C> for EventLog {
             p.status = d.u8()?;
             p.data = bytes(d)?;
             p.format = d.u8()?;
-            push(&mut out.instances, p)?;
+            insert(&mut out.instances, p)?;
         }
         Ok(out)
     }

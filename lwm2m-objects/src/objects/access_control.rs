@@ -3,7 +3,7 @@
 //! data; the decision ([`AccessControl::rights`]) is applied by
 //! [`crate::ObjectStore::authorize`].
 
-use super::{to_int, to_u16};
+use super::{Instance, Instances, to_int, to_u16, upsert_by};
 use crate::config::{ACL_ENTRIES, ACL_INSTANCES};
 use crate::error::ObjectError;
 use crate::model::{AccessRights, DeviceInfo, Object, ValueOut, WriteContext};
@@ -39,12 +39,7 @@ impl AclInstance {
     /// # Errors
     /// [`ObjectError::Full`] when [`ACL_ENTRIES`] entries exist already.
     pub fn set(&mut self, ssid: u16, rights: AccessRights) -> Result<(), ObjectError> {
-        if let Some(e) = self.entries.iter_mut().find(|e| e.0 == ssid) {
-            e.1 = rights;
-            return Ok(());
-        }
-        let pos = self.entries.iter().position(|e| e.0 > ssid).unwrap_or(self.entries.len());
-        self.entries.insert(pos, (ssid, rights)).map_err(|_| ObjectError::Full)
+        upsert_by(&mut self.entries, (ssid, rights), |e| e.0)
     }
 
     /// The rights of server `ssid` on the target, Core TS 1.1 §7.3.1: its
@@ -62,16 +57,22 @@ impl AclInstance {
     }
 }
 
+impl Instance for AclInstance {
+    fn id(&self) -> u16 {
+        self.id
+    }
+}
+
 /// The Access Control object.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccessControl {
-    pub(crate) instances: Vec<AclInstance, ACL_INSTANCES>,
+    pub(crate) instances: Instances<AclInstance, ACL_INSTANCES>,
 }
 
 impl AccessControl {
     /// Every instance, ascending.
     pub fn instances(&self) -> &[AclInstance] {
-        &self.instances
+        self.instances.as_slice()
     }
     /// The instance governing `(object_id, instance_id)`.
     pub fn find(&self, object_id: u16, instance_id: u16) -> Option<&AclInstance> {
@@ -79,20 +80,14 @@ impl AccessControl {
     }
     /// Instance `id`.
     pub fn get(&self, id: u16) -> Option<&AclInstance> {
-        self.instances.iter().find(|a| a.id == id)
+        self.instances.get(id)
     }
     /// Inserts or replaces an instance.
     ///
     /// # Errors
     /// [`ObjectError::Full`] when all [`ACL_INSTANCES`] are used.
     pub fn put(&mut self, inst: AclInstance) -> Result<(), ObjectError> {
-        if let Some(a) = self.instances.iter_mut().find(|a| a.id == inst.id) {
-            *a = inst;
-            return Ok(());
-        }
-        let pos =
-            self.instances.iter().position(|a| a.id > inst.id).unwrap_or(self.instances.len());
-        self.instances.insert(pos, inst).map_err(|_| ObjectError::Full)
+        self.instances.put(inst)
     }
     /// The lowest free instance ID.
     pub fn free_id(&self) -> Option<u16> {
@@ -101,9 +96,6 @@ impl AccessControl {
     /// Removes the instances that govern `(object_id, instance_id)`.
     pub(crate) fn remove_target(&mut self, object_id: u16, instance_id: u16) {
         self.instances.retain(|a| !(a.object_id == object_id && a.instance_id == instance_id));
-    }
-    fn inst_mut(&mut self, id: u16) -> Result<&mut AclInstance, ObjectError> {
-        self.instances.iter_mut().find(|a| a.id == id).ok_or(ObjectError::NotFound)
     }
 }
 
@@ -117,7 +109,7 @@ impl Object for AccessControl {
         SUPPORTED
     }
     fn for_each_instance(&self, f: &mut dyn FnMut(u16)) {
-        self.instances.iter().for_each(|a| f(a.id));
+        self.instances.for_each_id(f);
     }
     fn has_instance(&self, iid: u16) -> bool {
         self.get(iid).is_some()
@@ -148,7 +140,7 @@ impl Object for AccessControl {
         v: Value<'_>,
         _cx: &mut WriteContext<'_>,
     ) -> Result<(), ObjectError> {
-        let a = self.inst_mut(iid)?;
+        let a = self.instances.get_mut(iid)?;
         match (rid, ri) {
             (r::OBJECT_ID, None) => a.object_id = to_u16(v)?,
             (r::OBJECT_INSTANCE_ID, None) => a.instance_id = to_u16(v)?,
@@ -168,23 +160,19 @@ impl Object for AccessControl {
         if rid != r::ACL {
             return Err(ObjectError::MethodNotAllowed);
         }
-        self.inst_mut(iid)?.entries.clear();
+        self.instances.get_mut(iid)?.entries.clear();
         Ok(())
     }
     fn reset_instance(&mut self, iid: u16) {
-        if let Ok(a) = self.inst_mut(iid) {
+        if let Ok(a) = self.instances.get_mut(iid) {
             a.entries.clear();
         }
     }
     fn create(&mut self, iid: u16) -> Result<(), ObjectError> {
-        if self.has_instance(iid) {
-            return Err(ObjectError::AlreadyExists);
-        }
-        self.put(AclInstance::new(iid, 0, 0, lwm2m_core::path::RESERVED_ID))
+        self.instances
+            .create_with(iid, |i| AclInstance::new(i, 0, 0, lwm2m_core::path::RESERVED_ID))
     }
     fn delete(&mut self, iid: u16) -> Result<(), ObjectError> {
-        let pos = self.instances.iter().position(|a| a.id == iid).ok_or(ObjectError::NotFound)?;
-        self.instances.remove(pos);
-        Ok(())
+        self.instances.remove(iid)
     }
 }

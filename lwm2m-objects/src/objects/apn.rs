@@ -2,13 +2,13 @@
 //! the APNs a server may configure. The secret (PAP/CHAP password) never
 //! appears in `Debug` output.
 
-use super::{to_bool, to_int, to_string};
+use super::{Instance, Instances, to_bool, to_int, to_string};
 use crate::config::{APN_LEN, APN_PROFILES, SHORT_STRING_LEN};
 use crate::error::ObjectError;
 use crate::model::{DeviceInfo, Object, ObjectEvent, ValueOut, WriteContext};
 use crate::registry::{self, ObjectDef, apn_connection_profile as r};
 use core::fmt;
-use heapless::{String, Vec};
+use heapless::String;
 use lwm2m_core::value::Value;
 
 /// One APN Connection Profile instance.
@@ -63,35 +63,33 @@ impl ApnProfile {
     }
 }
 
+impl Instance for ApnProfile {
+    fn id(&self) -> u16 {
+        self.id
+    }
+}
+
 /// The APN Connection Profile object.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ApnProfiles {
-    pub(crate) instances: Vec<ApnProfile, APN_PROFILES>,
+    pub(crate) instances: Instances<ApnProfile, APN_PROFILES>,
 }
 
 impl ApnProfiles {
     /// Every profile, ascending.
     pub fn instances(&self) -> &[ApnProfile] {
-        &self.instances
+        self.instances.as_slice()
     }
     /// Profile `id`.
     pub fn get(&self, id: u16) -> Option<&ApnProfile> {
-        self.instances.iter().find(|p| p.id == id)
+        self.instances.get(id)
     }
     /// Inserts or replaces a profile.
     ///
     /// # Errors
     /// [`ObjectError::Full`] when all [`APN_PROFILES`] are used.
     pub fn put(&mut self, p: ApnProfile) -> Result<(), ObjectError> {
-        if let Some(x) = self.instances.iter_mut().find(|x| x.id == p.id) {
-            *x = p;
-            return Ok(());
-        }
-        let pos = self.instances.iter().position(|x| x.id > p.id).unwrap_or(self.instances.len());
-        self.instances.insert(pos, p).map_err(|_| ObjectError::Full)
-    }
-    fn inst_mut(&mut self, id: u16) -> Result<&mut ApnProfile, ObjectError> {
-        self.instances.iter_mut().find(|p| p.id == id).ok_or(ObjectError::NotFound)
+        self.instances.put(p)
     }
 }
 
@@ -117,7 +115,7 @@ impl Object for ApnProfiles {
         SUPPORTED
     }
     fn for_each_instance(&self, f: &mut dyn FnMut(u16)) {
-        self.instances.iter().for_each(|p| f(p.id));
+        self.instances.for_each_id(f);
     }
     fn has_instance(&self, iid: u16) -> bool {
         self.get(iid).is_some()
@@ -149,7 +147,7 @@ impl Object for ApnProfiles {
         v: Value<'_>,
         cx: &mut WriteContext<'_>,
     ) -> Result<(), ObjectError> {
-        let p = self.inst_mut(iid)?;
+        let p = self.instances.get_mut(iid)?;
         match rid {
             r::PROFILE_NAME => p.profile_name = to_string(v)?,
             r::APN => p.apn = to_string(v)?,
@@ -164,19 +162,14 @@ impl Object for ApnProfiles {
         Ok(())
     }
     fn reset_instance(&mut self, iid: u16) {
-        if let Ok(p) = self.inst_mut(iid) {
+        if let Ok(p) = self.instances.get_mut(iid) {
             *p = ApnProfile::new(iid);
         }
     }
     fn create(&mut self, iid: u16) -> Result<(), ObjectError> {
-        if self.has_instance(iid) {
-            return Err(ObjectError::AlreadyExists);
-        }
-        self.put(ApnProfile::new(iid))
+        self.instances.create_with(iid, ApnProfile::new)
     }
     fn delete(&mut self, iid: u16) -> Result<(), ObjectError> {
-        let pos = self.instances.iter().position(|p| p.id == iid).ok_or(ObjectError::NotFound)?;
-        self.instances.remove(pos);
-        Ok(())
+        self.instances.remove(iid)
     }
 }

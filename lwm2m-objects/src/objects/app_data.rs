@@ -3,6 +3,7 @@
 //! ([`APP_DATA_INSTANCES`] × [`APP_DATA_ENTRIES`] × [`APP_DATA_LEN`] bytes);
 //! a write beyond it fails with [`ObjectError::Full`] (4.13), never truncates.
 
+use super::{Instance, Instances, upsert_by};
 use crate::config::{APP_DATA_ENTRIES, APP_DATA_INSTANCES, APP_DATA_LEN};
 use crate::error::ObjectError;
 use crate::model::{DeviceInfo, Object, ObjectEvent, ValueOut, WriteContext};
@@ -34,12 +35,7 @@ impl AppDataInstance {
             return Ok(());
         };
         let v = Vec::from_slice(bytes).map_err(|_| ObjectError::Full)?;
-        if let Some(e) = self.data.iter_mut().find(|(i, _)| *i == ri) {
-            e.1 = v;
-            return Ok(());
-        }
-        let pos = self.data.iter().position(|(i, _)| *i > ri).unwrap_or(self.data.len());
-        self.data.insert(pos, (ri, v)).map_err(|_| ObjectError::Full)
+        upsert_by(&mut self.data, (ri, v), |e| e.0)
     }
     /// Entry `ri`.
     pub fn get(&self, ri: u16) -> Option<&[u8]> {
@@ -47,23 +43,29 @@ impl AppDataInstance {
     }
 }
 
+impl Instance for AppDataInstance {
+    fn id(&self) -> u16 {
+        self.id
+    }
+}
+
 /// The Binary App Data Container object.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BinaryAppData {
-    pub(crate) instances: Vec<AppDataInstance, APP_DATA_INSTANCES>,
+    pub(crate) instances: Instances<AppDataInstance, APP_DATA_INSTANCES>,
 }
 
 impl BinaryAppData {
     /// Every instance, ascending.
     pub fn instances(&self) -> &[AppDataInstance] {
-        &self.instances
+        self.instances.as_slice()
     }
     /// Instance `id`.
     pub fn get(&self, id: u16) -> Option<&AppDataInstance> {
-        self.instances.iter().find(|p| p.id == id)
+        self.instances.get(id)
     }
     pub(crate) fn get_mut(&mut self, id: u16) -> Result<&mut AppDataInstance, ObjectError> {
-        self.instances.iter_mut().find(|p| p.id == id).ok_or(ObjectError::NotFound)
+        self.instances.get_mut(id)
     }
 }
 
@@ -77,7 +79,7 @@ impl Object for BinaryAppData {
         SUPPORTED
     }
     fn for_each_instance(&self, f: &mut dyn FnMut(u16)) {
-        self.instances.iter().for_each(|p| f(p.id));
+        self.instances.for_each_id(f);
     }
     fn has_instance(&self, iid: u16) -> bool {
         self.get(iid).is_some()
@@ -120,15 +122,9 @@ impl Object for BinaryAppData {
         }
     }
     fn create(&mut self, iid: u16) -> Result<(), ObjectError> {
-        if self.has_instance(iid) {
-            return Err(ObjectError::AlreadyExists);
-        }
-        let pos = self.instances.iter().position(|x| x.id > iid).unwrap_or(self.instances.len());
-        self.instances.insert(pos, AppDataInstance::new(iid)).map_err(|_| ObjectError::Full)
+        self.instances.create_with(iid, AppDataInstance::new)
     }
     fn delete(&mut self, iid: u16) -> Result<(), ObjectError> {
-        let pos = self.instances.iter().position(|p| p.id == iid).ok_or(ObjectError::NotFound)?;
-        self.instances.remove(pos);
-        Ok(())
+        self.instances.remove(iid)
     }
 }

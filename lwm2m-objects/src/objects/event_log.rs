@@ -3,6 +3,7 @@
 //! LogClass, LogStart/LogStop, LogStatus and LogDataFormat. Data beyond
 //! [`EVENT_LOG_LEN`] bytes is refused with [`ObjectError::Full`].
 
+use super::{Instance, Instances};
 use crate::config::{EVENT_LOG_INSTANCES, EVENT_LOG_LEN};
 use crate::error::ObjectError;
 use crate::model::{DeviceInfo, Object, ObjectEvent, ValueOut, WriteContext};
@@ -40,16 +41,22 @@ impl EventLogInstance {
     }
 }
 
+impl Instance for EventLogInstance {
+    fn id(&self) -> u16 {
+        self.id
+    }
+}
+
 /// The Event Log object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventLog {
-    pub(crate) instances: Vec<EventLogInstance, EVENT_LOG_INSTANCES>,
+    pub(crate) instances: Instances<EventLogInstance, EVENT_LOG_INSTANCES>,
 }
 
 impl Default for EventLog {
     fn default() -> Self {
-        let mut instances = Vec::new();
-        let _ = instances.push(EventLogInstance::new(0));
+        let mut instances = Instances::default();
+        let _ = instances.put(EventLogInstance::new(0));
         EventLog { instances }
     }
 }
@@ -57,14 +64,14 @@ impl Default for EventLog {
 impl EventLog {
     /// Every instance, ascending.
     pub fn instances(&self) -> &[EventLogInstance] {
-        &self.instances
+        self.instances.as_slice()
     }
     /// Instance `id`.
     pub fn get(&self, id: u16) -> Option<&EventLogInstance> {
-        self.instances.iter().find(|p| p.id == id)
+        self.instances.get(id)
     }
     pub(crate) fn get_mut(&mut self, id: u16) -> Result<&mut EventLogInstance, ObjectError> {
-        self.instances.iter_mut().find(|p| p.id == id).ok_or(ObjectError::NotFound)
+        self.instances.get_mut(id)
     }
 }
 
@@ -79,7 +86,7 @@ impl Object for EventLog {
         SUPPORTED
     }
     fn for_each_instance(&self, f: &mut dyn FnMut(u16)) {
-        self.instances.iter().for_each(|p| f(p.id));
+        self.instances.for_each_id(f);
     }
     fn has_instance(&self, iid: u16) -> bool {
         self.get(iid).is_some()

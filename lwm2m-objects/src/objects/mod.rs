@@ -72,3 +72,115 @@ pub(crate) fn to_bool(v: Value<'_>) -> Result<bool, ObjectError> {
         _ => Err(ObjectError::BadValue),
     }
 }
+
+/// An object instance with an instance ID.
+pub trait Instance {
+    /// The instance ID.
+    fn id(&self) -> u16;
+}
+
+/// The instances of a multiple-instance object: at most `N`, kept in
+/// ascending ID order, IDs unique. Every capacity overflow is
+/// [`ObjectError::Full`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instances<T, const N: usize>(Vec<T, N>);
+
+impl<T, const N: usize> Default for Instances<T, N> {
+    fn default() -> Self {
+        Instances(Vec::new())
+    }
+}
+
+impl<T: Instance, const N: usize> Instances<T, N> {
+    /// The instances, ascending.
+    pub fn as_slice(&self) -> &[T] {
+        &self.0
+    }
+    /// The instances, ascending.
+    pub fn iter(&self) -> core::slice::Iter<'_, T> {
+        self.0.iter()
+    }
+    /// Number of instances.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// Instance `id`.
+    pub fn get(&self, id: u16) -> Option<&T> {
+        self.0.iter().find(|t| t.id() == id)
+    }
+    pub(crate) fn get_mut(&mut self, id: u16) -> Result<&mut T, ObjectError> {
+        self.0.iter_mut().find(|t| t.id() == id).ok_or(ObjectError::NotFound)
+    }
+    /// Inserts `t`, replacing the instance with the same ID.
+    ///
+    /// # Errors
+    /// [`ObjectError::Full`] when `N` instances exist already.
+    pub fn put(&mut self, t: T) -> Result<(), ObjectError> {
+        upsert_by(&mut self.0, t, Instance::id)
+    }
+    /// Adds a fresh instance `id` made by `make`.
+    ///
+    /// # Errors
+    /// [`ObjectError::AlreadyExists`]; [`ObjectError::Full`].
+    pub(crate) fn create_with(
+        &mut self,
+        id: u16,
+        make: impl FnOnce(u16) -> T,
+    ) -> Result<(), ObjectError> {
+        if self.get(id).is_some() {
+            return Err(ObjectError::AlreadyExists);
+        }
+        self.put(make(id))
+    }
+    /// Removes instance `id`.
+    ///
+    /// # Errors
+    /// [`ObjectError::NotFound`].
+    pub(crate) fn remove(&mut self, id: u16) -> Result<(), ObjectError> {
+        let pos = self.0.iter().position(|t| t.id() == id).ok_or(ObjectError::NotFound)?;
+        self.0.remove(pos);
+        Ok(())
+    }
+    pub(crate) fn retain(&mut self, f: impl FnMut(&T) -> bool) {
+        let mut f = f;
+        self.0.retain(|t| f(t));
+    }
+    pub(crate) fn for_each_id(&self, f: &mut dyn FnMut(u16)) {
+        self.0.iter().for_each(|t| f(t.id()));
+    }
+}
+
+/// Inserts `item` into `v` (sorted ascending by `key`, keys unique),
+/// replacing an item with the same key.
+///
+/// # Errors
+/// [`ObjectError::Full`] when a new key does not fit.
+pub(crate) fn upsert_by<T, const N: usize>(
+    v: &mut Vec<T, N>,
+    item: T,
+    key: impl Fn(&T) -> u16,
+) -> Result<(), ObjectError> {
+    let k = key(&item);
+    match v.iter().position(|x| key(x) >= k) {
+        Some(pos) if v.get(pos).is_some_and(|x| key(x) == k) => {
+            if let Some(slot) = v.get_mut(pos) {
+                *slot = item;
+            }
+            Ok(())
+        }
+        Some(pos) => v.insert(pos, item).map_err(|_| ObjectError::Full),
+        None => v.push(item).map_err(|_| ObjectError::Full),
+    }
+}
+
+impl<'a, T, const N: usize> IntoIterator for &'a Instances<T, N> {
+    type Item = &'a T;
+    type IntoIter = core::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}

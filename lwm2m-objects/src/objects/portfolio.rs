@@ -2,6 +2,7 @@
 //! software components, `/16/i/0/ri` with ri 0 ID, 1 manufacturer, 2 model,
 //! 3 software version (carrier API §4.4).
 
+use super::{Instance, Instances, upsert_by};
 use crate::config::{PORTFOLIO_IDENTITIES, PORTFOLIO_IDENTITY_LEN, PORTFOLIO_INSTANCES};
 use crate::error::ObjectError;
 use crate::model::{DeviceInfo, Object, ValueOut, WriteContext};
@@ -32,32 +33,33 @@ impl PortfolioInstance {
             return Err(ObjectError::BadValue);
         }
         let s = String::try_from(text).map_err(|_| ObjectError::BadValue)?;
-        if let Some(e) = self.identity.iter_mut().find(|(i, _)| *i == ri) {
-            e.1 = s;
-            return Ok(());
-        }
-        let pos = self.identity.iter().position(|(i, _)| *i > ri).unwrap_or(self.identity.len());
-        self.identity.insert(pos, (ri, s)).map_err(|_| ObjectError::Full)
+        upsert_by(&mut self.identity, (ri, s), |e| e.0)
+    }
+}
+
+impl Instance for PortfolioInstance {
+    fn id(&self) -> u16 {
+        self.id
     }
 }
 
 /// The Portfolio object.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Portfolio {
-    pub(crate) instances: Vec<PortfolioInstance, PORTFOLIO_INSTANCES>,
+    pub(crate) instances: Instances<PortfolioInstance, PORTFOLIO_INSTANCES>,
 }
 
 impl Portfolio {
     /// Every instance, ascending.
     pub fn instances(&self) -> &[PortfolioInstance] {
-        &self.instances
+        self.instances.as_slice()
     }
     /// Instance `id`.
     pub fn get(&self, id: u16) -> Option<&PortfolioInstance> {
-        self.instances.iter().find(|p| p.id == id)
+        self.instances.get(id)
     }
     pub(crate) fn get_mut(&mut self, id: u16) -> Result<&mut PortfolioInstance, ObjectError> {
-        self.instances.iter_mut().find(|p| p.id == id).ok_or(ObjectError::NotFound)
+        self.instances.get_mut(id)
     }
 }
 
@@ -71,7 +73,7 @@ impl Object for Portfolio {
         SUPPORTED
     }
     fn for_each_instance(&self, f: &mut dyn FnMut(u16)) {
-        self.instances.iter().for_each(|p| f(p.id));
+        self.instances.for_each_id(f);
     }
     fn has_instance(&self, iid: u16) -> bool {
         self.get(iid).is_some()
@@ -114,15 +116,9 @@ impl Object for Portfolio {
         }
     }
     fn create(&mut self, iid: u16) -> Result<(), ObjectError> {
-        if self.has_instance(iid) {
-            return Err(ObjectError::AlreadyExists);
-        }
-        let pos = self.instances.iter().position(|x| x.id > iid).unwrap_or(self.instances.len());
-        self.instances.insert(pos, PortfolioInstance::new(iid)).map_err(|_| ObjectError::Full)
+        self.instances.create_with(iid, PortfolioInstance::new)
     }
     fn delete(&mut self, iid: u16) -> Result<(), ObjectError> {
-        let pos = self.instances.iter().position(|p| p.id == iid).ok_or(ObjectError::NotFound)?;
-        self.instances.remove(pos);
-        Ok(())
+        self.instances.remove(iid)
     }
 }

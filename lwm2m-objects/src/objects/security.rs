@@ -6,7 +6,7 @@
 //! second wall. Only the Bootstrap interface (or the runtime, through the
 //! typed accessors) writes it.
 
-use super::{to_bool, to_bytes, to_int, to_string, to_u16};
+use super::{Instance, Instances, to_bool, to_bytes, to_int, to_string, to_u16};
 use crate::config::{KEY_LEN, PSK_IDENTITY_LEN, SECURITY_INSTANCES, URI_LEN};
 use crate::error::ObjectError;
 use crate::model::{DeviceInfo, Object, ValueOut, WriteContext};
@@ -133,44 +133,41 @@ impl SecurityInstance {
     }
 }
 
+impl Instance for SecurityInstance {
+    fn id(&self) -> u16 {
+        self.id
+    }
+}
+
 /// The Security object.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Security {
-    pub(crate) instances: Vec<SecurityInstance, SECURITY_INSTANCES>,
+    pub(crate) instances: Instances<SecurityInstance, SECURITY_INSTANCES>,
 }
 
 impl Security {
     /// Every account, by ascending instance ID.
     pub fn instances(&self) -> &[SecurityInstance] {
-        &self.instances
+        self.instances.as_slice()
     }
     /// The account of instance `id`.
     pub fn get(&self, id: u16) -> Option<&SecurityInstance> {
-        self.instances.iter().find(|s| s.id == id)
+        self.instances.get(id)
     }
     /// The Bootstrap-Server account, if any.
     pub fn bootstrap_account(&self) -> Option<&SecurityInstance> {
-        self.instances.iter().find(|s| s.bootstrap)
+        self.instances().iter().find(|s| s.bootstrap)
     }
     /// The account of the DM server `ssid`.
     pub fn server_account(&self, ssid: u16) -> Option<&SecurityInstance> {
-        self.instances.iter().find(|s| !s.bootstrap && s.ssid == Some(ssid))
+        self.instances().iter().find(|s| !s.bootstrap && s.ssid == Some(ssid))
     }
     /// Inserts or replaces an account (factory configuration by the runtime).
     ///
     /// # Errors
     /// [`ObjectError::Full`] when all [`SECURITY_INSTANCES`] are used.
     pub fn put(&mut self, inst: SecurityInstance) -> Result<(), ObjectError> {
-        if let Some(s) = self.instances.iter_mut().find(|s| s.id == inst.id) {
-            *s = inst;
-            return Ok(());
-        }
-        let pos =
-            self.instances.iter().position(|s| s.id > inst.id).unwrap_or(self.instances.len());
-        self.instances.insert(pos, inst).map_err(|_| ObjectError::Full)
-    }
-    fn inst_mut(&mut self, id: u16) -> Result<&mut SecurityInstance, ObjectError> {
-        self.instances.iter_mut().find(|s| s.id == id).ok_or(ObjectError::NotFound)
+        self.instances.put(inst)
     }
 }
 
@@ -194,7 +191,7 @@ impl Object for Security {
         SUPPORTED
     }
     fn for_each_instance(&self, f: &mut dyn FnMut(u16)) {
-        self.instances.iter().for_each(|s| f(s.id));
+        self.instances.for_each_id(f);
     }
     fn has_instance(&self, iid: u16) -> bool {
         self.get(iid).is_some()
@@ -233,7 +230,7 @@ impl Object for Security {
         v: Value<'_>,
         _cx: &mut WriteContext<'_>,
     ) -> Result<(), ObjectError> {
-        let s = self.inst_mut(iid)?;
+        let s = self.instances.get_mut(iid)?;
         match rid {
             r::LWM2M_SERVER_URI => s.uri = to_string(v)?,
             r::BOOTSTRAP_SERVER => s.bootstrap = to_bool(v)?,
@@ -251,20 +248,15 @@ impl Object for Security {
         Ok(())
     }
     fn reset_instance(&mut self, iid: u16) {
-        if let Ok(s) = self.inst_mut(iid) {
+        if let Ok(s) = self.instances.get_mut(iid) {
             *s = SecurityInstance::new(iid);
         }
     }
     fn create(&mut self, iid: u16) -> Result<(), ObjectError> {
-        if self.has_instance(iid) {
-            return Err(ObjectError::AlreadyExists);
-        }
-        self.put(SecurityInstance::new(iid))
+        self.instances.create_with(iid, SecurityInstance::new)
     }
     fn delete(&mut self, iid: u16) -> Result<(), ObjectError> {
-        let pos = self.instances.iter().position(|s| s.id == iid).ok_or(ObjectError::NotFound)?;
-        self.instances.remove(pos);
-        Ok(())
+        self.instances.remove(iid)
     }
 }
 

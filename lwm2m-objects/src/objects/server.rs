@@ -4,12 +4,12 @@
 //! Bootstrap-Request).
 
 use super::security::non_negative;
-use super::{to_bool, to_string, to_u16};
+use super::{Instance, Instances, to_bool, to_string, to_u16};
 use crate::config::SERVER_INSTANCES;
 use crate::error::ObjectError;
 use crate::model::{DeviceInfo, Object, ObjectEvent, ValueOut, WriteContext};
 use crate::registry::{self, ObjectDef, server as r};
-use heapless::{String, Vec};
+use heapless::String;
 use lwm2m_core::value::Value;
 
 /// One Server instance.
@@ -54,16 +54,22 @@ impl ServerInstance {
     }
 }
 
+impl Instance for ServerInstance {
+    fn id(&self) -> u16 {
+        self.id
+    }
+}
+
 /// The Server object.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Server {
-    pub(crate) instances: Vec<ServerInstance, SERVER_INSTANCES>,
+    pub(crate) instances: Instances<ServerInstance, SERVER_INSTANCES>,
 }
 
 impl Server {
     /// Every server account, by ascending instance ID.
     pub fn instances(&self) -> &[ServerInstance] {
-        &self.instances
+        self.instances.as_slice()
     }
     /// The instance of server `ssid`.
     pub fn by_ssid(&self, ssid: u16) -> Option<&ServerInstance> {
@@ -71,23 +77,14 @@ impl Server {
     }
     /// Instance `id`.
     pub fn get(&self, id: u16) -> Option<&ServerInstance> {
-        self.instances.iter().find(|s| s.id == id)
+        self.instances.get(id)
     }
     /// Inserts or replaces an instance (factory configuration by the runtime).
     ///
     /// # Errors
     /// [`ObjectError::Full`] when all [`SERVER_INSTANCES`] are used.
     pub fn put(&mut self, inst: ServerInstance) -> Result<(), ObjectError> {
-        if let Some(s) = self.instances.iter_mut().find(|s| s.id == inst.id) {
-            *s = inst;
-            return Ok(());
-        }
-        let pos =
-            self.instances.iter().position(|s| s.id > inst.id).unwrap_or(self.instances.len());
-        self.instances.insert(pos, inst).map_err(|_| ObjectError::Full)
-    }
-    fn inst_mut(&mut self, id: u16) -> Result<&mut ServerInstance, ObjectError> {
-        self.instances.iter_mut().find(|s| s.id == id).ok_or(ObjectError::NotFound)
+        self.instances.put(inst)
     }
 }
 
@@ -118,7 +115,7 @@ impl Object for Server {
         SUPPORTED
     }
     fn for_each_instance(&self, f: &mut dyn FnMut(u16)) {
-        self.instances.iter().for_each(|s| f(s.id));
+        self.instances.for_each_id(f);
     }
     fn has_instance(&self, iid: u16) -> bool {
         self.get(iid).is_some()
@@ -153,7 +150,7 @@ impl Object for Server {
         v: Value<'_>,
         cx: &mut WriteContext<'_>,
     ) -> Result<(), ObjectError> {
-        let s = self.inst_mut(iid)?;
+        let s = self.instances.get_mut(iid)?;
         let mut registration_changed = false;
         match rid {
             r::SHORT_SERVER_ID => s.ssid = to_u16(v)?,
@@ -186,7 +183,7 @@ impl Object for Server {
         Ok(())
     }
     fn reset_instance(&mut self, iid: u16) {
-        if let Ok(s) = self.inst_mut(iid) {
+        if let Ok(s) = self.instances.get_mut(iid) {
             // A Replace keeps the identity; every optional resource returns to its default.
             let ssid = s.ssid;
             let lifetime = s.lifetime_s;
@@ -212,15 +209,9 @@ impl Object for Server {
         Ok(())
     }
     fn create(&mut self, iid: u16) -> Result<(), ObjectError> {
-        if self.has_instance(iid) {
-            return Err(ObjectError::AlreadyExists);
-        }
-        // SSID 0 is not a valid Short Server ID: the creator must write one.
-        self.put(ServerInstance::new(iid, 0))
+        self.instances.create_with(iid, |i| ServerInstance::new(i, 0))
     }
     fn delete(&mut self, iid: u16) -> Result<(), ObjectError> {
-        let pos = self.instances.iter().position(|s| s.id == iid).ok_or(ObjectError::NotFound)?;
-        self.instances.remove(pos);
-        Ok(())
+        self.instances.remove(iid)
     }
 }
