@@ -400,10 +400,14 @@ pub(crate) trait Object {
     fn def(&self) -> &'static crate::registry::ObjectDef;
     /// The resources this implementation supports, ascending.
     fn supported(&self) -> &'static [u16];
-    /// Calls `f` with every instance ID, ascending.
-    fn for_each_instance(&self, f: &mut dyn FnMut(u16));
-    /// Whether instance `iid` exists.
-    fn has_instance(&self, iid: u16) -> bool;
+    /// Calls `f` with every instance ID, ascending (default: the single instance 0).
+    fn for_each_instance(&self, f: &mut dyn FnMut(u16)) {
+        f(0);
+    }
+    /// Whether instance `iid` exists (default: the single instance 0).
+    fn has_instance(&self, iid: u16) -> bool {
+        iid == 0
+    }
     /// Reads resource `rid` of instance `iid`: `out(None, v)` for a single
     /// resource, `out(Some(ri), v)` per instance of a multiple one. A
     /// resource with no value yet produces nothing.

@@ -108,12 +108,7 @@ impl Object for AccessControl {
     fn supported(&self) -> &'static [u16] {
         SUPPORTED
     }
-    fn for_each_instance(&self, f: &mut dyn FnMut(u16)) {
-        self.instances.for_each_id(f);
-    }
-    fn has_instance(&self, iid: u16) -> bool {
-        self.get(iid).is_some()
-    }
+    multi_instance!();
     fn read(
         &self,
         iid: u16,

@@ -8,6 +8,19 @@
 //! store; the objects check what the registry cannot say (string capacity,
 //! enumerations, cross-resource rules). Nothing here panics on any value.
 
+/// The two instance-listing methods of `Object` for an object that keeps
+/// its instances in an [`Instances`] field named `instances`.
+macro_rules! multi_instance {
+    () => {
+        fn for_each_instance(&self, f: &mut dyn FnMut(u16)) {
+            self.instances.for_each_id(f);
+        }
+        fn has_instance(&self, iid: u16) -> bool {
+            self.instances.get(iid).is_some()
+        }
+    };
+}
+
 mod access_control;
 mod apn;
 mod app_data;

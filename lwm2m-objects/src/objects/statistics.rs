@@ -48,12 +48,6 @@ impl Object for ConnectivityStatistics {
     fn supported(&self) -> &'static [u16] {
         SUPPORTED
     }
-    fn for_each_instance(&self, f: &mut dyn FnMut(u16)) {
-        f(0);
-    }
-    fn has_instance(&self, iid: u16) -> bool {
-        iid == 0
-    }
     fn read(
         &self,
         _iid: u16,
