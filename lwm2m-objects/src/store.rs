@@ -308,10 +308,15 @@ impl ObjectStore {
     }
 
     fn obj_mut(&mut self, oid: u16) -> Option<&mut dyn Object> {
+        self.parts_mut(oid).map(|(o, _)| o)
+    }
+
+    /// Object `oid` and the event queue, borrowed apart.
+    fn parts_mut(&mut self, oid: u16) -> Option<(&mut dyn Object, &mut Events)> {
         if !self.is_enabled(oid) {
             return None;
         }
-        Some(match oid {
+        let obj: &mut dyn Object = match oid {
             0 => &mut self.security,
             1 => &mut self.server,
             2 => &mut self.acl,
@@ -326,7 +331,8 @@ impl ObjectStore {
             19 => &mut self.app_data,
             20 => &mut self.event_log,
             _ => return None,
-        })
+        };
+        Some((obj, &mut self.events))
     }
 
     /// The definition of a resource this store implements, for content-format
@@ -907,23 +913,8 @@ impl ObjectStore {
             if created {
                 self.events.push(ObjectEvent::InstancesChanged);
             }
-            let mut cx = WriteContext { info, events: &mut self.events };
-            let obj: &mut dyn Object = match oid {
-                0 => &mut self.security,
-                1 => &mut self.server,
-                2 => &mut self.acl,
-                3 => &mut self.device,
-                4 => &mut self.connectivity,
-                5 => &mut self.firmware,
-                6 => &mut self.location,
-                7 => &mut self.statistics,
-                10 => &mut self.cellular,
-                11 => &mut self.apn,
-                16 => &mut self.portfolio,
-                19 => &mut self.app_data,
-                20 => &mut self.event_log,
-                _ => return Err(ObjectError::NotFound),
-            };
+            let (obj, events) = self.parts_mut(oid).ok_or(ObjectError::NotFound)?;
+            let mut cx = WriteContext { info, events };
             obj.write(iid, rid, p.resource_instance_id(), v, &mut cx)?;
             if oid != registry::SECURITY.id {
                 self.changes.mark(p.truncated(3));
@@ -954,15 +945,8 @@ impl ObjectStore {
             return Err(ObjectError::MethodNotAllowed);
         };
         let before = self.snapshot(oid);
-        let mut cx = WriteContext { info, events: &mut self.events };
-        let obj: &mut dyn Object = match oid {
-            1 => &mut self.server,
-            3 => &mut self.device,
-            5 => &mut self.firmware,
-            7 => &mut self.statistics,
-            20 => &mut self.event_log,
-            _ => return Err(ObjectError::MethodNotAllowed),
-        };
+        let (obj, events) = self.parts_mut(oid).ok_or(ObjectError::NotFound)?;
+        let mut cx = WriteContext { info, events };
         let r = obj.execute(iid, rid, &mut cx);
         self.after_change(oid, before);
         r
