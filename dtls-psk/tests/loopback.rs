@@ -168,6 +168,9 @@ fn handshake_completes_and_application_data_flows_both_ways() {
     );
     assert_eq!(pair.client.state(), SessionState::Connected);
     assert_eq!(pair.server.peer_identity(client_addr()).as_deref(), Some(IDENTITY));
+    for shown in [format!("{:?}", pair.client), format!("{:?}", pair.server)] {
+        assert!(!shown.contains("0123456789abcdef") && !shown.contains("48, 49, 50"), "{shown}");
+    }
 
     pair.client.send(pair.now, b"\x40\x01\x12\x34\xbb.well-known\x04core").unwrap();
     pair.step();
@@ -477,4 +480,121 @@ fn handshake_takes_three_round_trips_before_application_data() {
     );
     assert!(hs_c2s + hs_s2c < 1024, "{hs_c2s} + {hs_s2c}");
     assert_eq!(*pair.c2s.last().unwrap(), 5 + 13 + 8 + 8);
+}
+
+#[test]
+fn client_restarting_from_the_same_address_replaces_its_old_session() {
+    let mut pair = Pair::new(client(KEY), server_for(IDENTITY, KEY), 19, 0);
+    pair.client.connect(pair.now).unwrap();
+    assert!(pair.drive_until(Duration::from_secs(1), Pair::connected));
+    // The device reboots: a fresh client, same address, no close_notify.
+    pair.client = client(KEY);
+    pair.client_events.clear();
+    pair.server_events.clear();
+    pair.client.connect(pair.now).unwrap();
+    assert!(
+        pair.drive_until(Duration::from_secs(1), Pair::connected),
+        "{:?} / {:?}",
+        pair.client_events,
+        pair.server_events
+    );
+    assert_eq!(pair.server_events, vec![Event::Closed, Event::Connected]);
+    pair.client.send(pair.now, b"after reboot").unwrap();
+    pair.step();
+    assert_eq!(pair.server.recv().map(|(_, d)| d), Some(b"after reboot".to_vec()));
+}
+
+/// Several clients on one server, each from its own address, sharing one
+/// virtual clock.
+#[test]
+fn server_keeps_one_session_per_peer_and_enforces_max_sessions() {
+    let config = Config { max_sessions: 2, ..Config::default() };
+    let mut server = Server::new(|_: &[u8]| Some(Psk::new(&KEY).unwrap()), config).unwrap();
+    let addrs: Vec<SocketAddr> =
+        (1..=3).map(|i| format!("[2001:db8::{i}]:5684").parse().unwrap()).collect();
+    let mut clients: Vec<Client> = (0..3).map(|_| client(KEY)).collect();
+    let now = Instant::from_millis(0);
+    for c in &mut clients {
+        c.connect(now).unwrap();
+    }
+    let mut server_events = Vec::new();
+    for _ in 0..20 {
+        for (c, addr) in clients.iter_mut().zip(&addrs) {
+            while let Some(d) = c.poll_transmit() {
+                server.handle_datagram(now, *addr, &d);
+            }
+        }
+        while let Some((to, d)) = server.poll_transmit() {
+            let i = addrs.iter().position(|a| *a == to).expect("known peer");
+            clients[i].handle_datagram(now, &d);
+        }
+        while let Some(e) = server.poll_event() {
+            server_events.push(e);
+        }
+    }
+    let connected: Vec<SocketAddr> =
+        server_events.iter().filter(|(_, e)| *e == Event::Connected).map(|(a, _)| *a).collect();
+    assert_eq!(connected, addrs[..2].to_vec());
+    assert_eq!(server.session_count(), 2);
+    assert_eq!(clients[2].state(), SessionState::Handshaking, "third client gets no session");
+    for (i, c) in clients.iter_mut().enumerate().take(2) {
+        assert_eq!(c.poll_event(), Some(Event::Connected));
+        c.send(now, format!("from {i}").as_bytes()).unwrap();
+        let d = c.poll_transmit().unwrap();
+        server.handle_datagram(now, addrs[i], &d);
+        assert_eq!(server.recv(), Some((addrs[i], format!("from {i}").into_bytes())));
+    }
+}
+
+#[test]
+fn server_drops_a_client_that_goes_silent_mid_handshake() {
+    let config = Config { handshake_timeout: Duration::from_secs(15), ..Config::default() };
+    let mut server = Server::new(|_: &[u8]| Some(Psk::new(&KEY).unwrap()), config).unwrap();
+    let mut c = client(KEY);
+    let mut now = Instant::from_millis(0);
+    c.connect(now).unwrap();
+    // ClientHello, HelloVerifyRequest, ClientHello with cookie; then the
+    // client disappears.
+    let ch = c.poll_transmit().unwrap();
+    server.handle_datagram(now, client_addr(), &ch);
+    let (_, hvr) = server.poll_transmit().unwrap();
+    c.handle_datagram(now, &hvr);
+    let ch2 = c.poll_transmit().unwrap();
+    server.handle_datagram(now, client_addr(), &ch2);
+    assert_eq!(server.session_state(client_addr()), SessionState::Handshaking);
+    let mut resent = 0;
+    let mut events = Vec::new();
+    while let Some(next) = server.poll_timeout() {
+        now = next;
+        server.handle_timeout(now);
+        while server.poll_transmit().is_some() {
+            resent += 1;
+        }
+        while let Some(e) = server.poll_event() {
+            events.push(e);
+        }
+    }
+    assert_eq!(events, vec![(client_addr(), Event::HandshakeTimeout)]);
+    assert_eq!(now, Instant::from_millis(15_000));
+    assert_eq!(server.session_count(), 0);
+    assert!(resent >= 3, "ServerHello flight resent at 2, 6, 14 s: {resent}");
+}
+
+#[test]
+fn clients_on_many_threads_handshake_concurrently() {
+    // tinydtls has process-wide state; the wrapper serialises calls into it
+    // and gives each context its own clock. Run several pairs at once.
+    let handles: Vec<_> = (0..4u64)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let mut pair = Pair::new(client(KEY), server_for(IDENTITY, KEY), 100 + i, 20);
+                pair.now = Instant::from_millis(i * 777_777);
+                pair.client.connect(pair.now).unwrap();
+                assert!(pair.drive_until(Duration::from_secs(62), Pair::connected), "thread {i}");
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
 }
