@@ -138,8 +138,6 @@ impl Server {
     /// waits, and handshake give-up deadlines. Calling it early or twice
     /// does nothing harmful.
     pub fn handle_timeout(&mut self, now: Instant) {
-        self.engine.fire_timers(now);
-        self.collect();
         let expired: Vec<SocketAddr> = self
             .peers
             .iter()
@@ -154,6 +152,10 @@ impl Server {
             self.drop_transmits_to(peer);
             self.end(peer, Event::HandshakeTimeout);
         }
+        // Retransmissions after give-ups, so an abandoned handshake is not
+        // resent at its deadline.
+        self.engine.fire_timers(now);
+        self.collect();
         let gone: Vec<SocketAddr> = self
             .peers
             .iter()

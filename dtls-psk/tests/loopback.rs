@@ -598,3 +598,77 @@ fn clients_on_many_threads_handshake_concurrently() {
         h.join().unwrap();
     }
 }
+
+#[test]
+fn unanswered_close_notify_ends_the_session_after_tinydtls_2_s_wait() {
+    let mut pair = Pair::new(client(KEY), server_for(IDENTITY, KEY), 23, 0);
+    pair.client.connect(pair.now).unwrap();
+    assert!(pair.drive_until(Duration::from_secs(1), Pair::connected));
+    let t0 = pair.now;
+    pair.client.close(t0);
+    assert_eq!(pair.client.state(), SessionState::Closing);
+    let close_notify = pair.client.poll_transmit().expect("close_notify");
+    assert_eq!(close_notify[0], 21, "alert record");
+    // The server never hears it.
+    let deadline = pair.client.poll_timeout().expect("close wait");
+    assert_eq!(deadline - t0, Duration::from_secs(2));
+    pair.client.handle_timeout(deadline);
+    assert_eq!(pair.client.poll_event(), Some(Event::Closed));
+    assert_eq!(pair.client.state(), SessionState::Closed);
+    assert_eq!(pair.client.poll_timeout(), None);
+}
+
+/// Runs a client handshake in which every datagram is "answered" by a
+/// mangled copy of itself, starting the mangling at byte `from`.
+fn handshake_fed_mangled_copies(from: usize) -> (Vec<Event>, Instant) {
+    let config = Config { handshake_timeout: Duration::from_secs(9), ..Config::default() };
+    let mut c = Client::new(IDENTITY, Psk::new(&KEY).unwrap(), config).unwrap();
+    let mut now = Instant::from_millis(0);
+    c.connect(now).unwrap();
+    let mut events = Vec::new();
+    let mut rounds = 0;
+    while let Some(next) = c.poll_timeout() {
+        while let Some(d) = c.poll_transmit() {
+            let mut junk = d.clone();
+            for b in junk.iter_mut().skip(from) {
+                *b ^= 0x5a;
+            }
+            c.handle_datagram(now, &junk);
+        }
+        while let Some(e) = c.poll_event() {
+            events.push(e);
+        }
+        now = next;
+        c.handle_timeout(now);
+        while let Some(e) = c.poll_event() {
+            events.push(e);
+        }
+        rounds += 1;
+        assert!(rounds < 50, "livelock");
+    }
+    (events, now)
+}
+
+#[test]
+fn a_handshake_fed_only_non_records_ends_in_handshake_timeout() {
+    // Mangled from byte 0: no valid record header, dropped silently.
+    let (events, end) = handshake_fed_mangled_copies(0);
+    assert_eq!(events, vec![Event::HandshakeTimeout]);
+    assert_eq!(end, Instant::from_millis(9_000));
+}
+
+#[test]
+fn a_malformed_plaintext_handshake_message_ends_in_a_fatal_alert() {
+    // Valid record header, mangled handshake body: tinydtls drops what it
+    // cannot parse until a mangled message parses as a wrong handshake
+    // message, which it answers with a fatal handshake_failure
+    // (RFC 5246 §7.2.2), dropping the session.
+    let (events, end) = handshake_fed_mangled_copies(13);
+    let alert = Event::Alert {
+        level: dtls_psk::AlertLevel::Fatal,
+        description: AlertDescription::HANDSHAKE_FAILURE,
+        sent_by_us: true,
+    };
+    assert_eq!(events, vec![alert, Event::Closed]);
+    assert!(end < Instant::from_millis(9_000), "before the handshake deadline: {end}");
+}
