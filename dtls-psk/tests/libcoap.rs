@@ -22,6 +22,10 @@ const WRONG_KEY: &str = "wrongPSK-16bytes";
 /// Uri-Path option 11 twice).
 const GET_WELL_KNOWN_CORE: &[u8] = b"\x40\x01\x12\x34\xbb.well-known\x04core";
 
+fn with_timeout(handshake_timeout: Duration) -> Config {
+    Config { handshake_timeout, ..Config::default() }
+}
+
 fn require(binary: &str) -> String {
     let path = std::env::var_os("PATH").unwrap_or_default();
     for dir in std::env::split_paths(&path) {
@@ -170,12 +174,8 @@ fn run_client(server: SocketAddr, key: &str, config: Config, wall_limit: StdDura
 
 fn client_gets_resource_from(binary: &str) {
     let (_server, addr) = start_coap_server(binary, KEY);
-    let run = run_client(
-        addr,
-        KEY,
-        Config { handshake_timeout: Duration::from_secs(10), ..Config::default() },
-        StdDuration::from_secs(15),
-    );
+    let run =
+        run_client(addr, KEY, with_timeout(Duration::from_secs(10)), StdDuration::from_secs(15));
     assert_eq!(run.events.first(), Some(&Event::Connected), "{binary}: {:?}", run.events);
     let response = run
         .response
@@ -193,12 +193,7 @@ fn client_gets_resource_from(binary: &str) {
 fn client_with_wrong_key_fails_against(binary: &str) {
     let (_server, addr) = start_coap_server(binary, KEY);
     let timeout = Duration::from_secs(6);
-    let run = run_client(
-        addr,
-        WRONG_KEY,
-        Config { handshake_timeout: timeout, ..Config::default() },
-        StdDuration::from_secs(12),
-    );
+    let run = run_client(addr, WRONG_KEY, with_timeout(timeout), StdDuration::from_secs(12));
     assert!(!run.events.contains(&Event::Connected), "{binary}: {:?}", run.events);
     assert!(run.response.is_none());
     let last = run.events.last().copied();
@@ -330,12 +325,8 @@ fn answer(request: &[u8]) -> Option<Vec<u8>> {
 }
 
 fn coap_client_gets_answer_from_our_server(binary: &str) {
-    let run = run_server(
-        binary,
-        KEY,
-        Config { handshake_timeout: Duration::from_secs(10), ..Config::default() },
-        StdDuration::from_secs(15),
-    );
+    let run =
+        run_server(binary, KEY, with_timeout(Duration::from_secs(10)), StdDuration::from_secs(15));
     assert_eq!(run.events.first(), Some(&Event::Connected), "{binary}: {:?}", run.events);
     assert_eq!(run.requests, 1, "{binary}");
     assert!(
@@ -349,12 +340,7 @@ fn coap_client_gets_answer_from_our_server(binary: &str) {
 
 fn coap_client_with_wrong_key_is_refused_by_our_server(binary: &str) {
     let timeout = Duration::from_secs(5);
-    let run = run_server(
-        binary,
-        WRONG_KEY,
-        Config { handshake_timeout: timeout, ..Config::default() },
-        StdDuration::from_secs(15),
-    );
+    let run = run_server(binary, WRONG_KEY, with_timeout(timeout), StdDuration::from_secs(15));
     assert!(!run.events.contains(&Event::Connected), "{binary}: {:?}", run.events);
     assert_eq!(run.requests, 0);
     assert!(!run.client_stdout.contains("hello"), "{binary}: {:?}", run.client_stdout);

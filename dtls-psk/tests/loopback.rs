@@ -146,6 +146,27 @@ impl Pair {
         panic!("livelock: 10000 iterations without reaching the goal");
     }
 
+    /// Starts a handshake and drives it to Connected on both sides.
+    fn handshake(&mut self, limit: Duration) {
+        self.client.connect(self.now).unwrap();
+        assert!(
+            self.drive_until(limit, Pair::connected),
+            "{:?} / {:?}",
+            self.client_events,
+            self.server_events
+        );
+    }
+
+    /// Sends `data` from the client; what the server decrypted, if anything.
+    fn client_to_server(&mut self, data: &[u8]) -> Option<Vec<u8>> {
+        self.client.send(self.now, data).unwrap();
+        self.step();
+        self.server.recv().map(|(from, d)| {
+            assert_eq!(from, client_addr());
+            d
+        })
+    }
+
     fn connected(&self) -> bool {
         self.client_events.contains(&Event::Connected)
             && self.server_events.contains(&Event::Connected)
@@ -159,13 +180,7 @@ fn client(key: [u8; 16]) -> Client {
 #[test]
 fn handshake_completes_and_application_data_flows_both_ways() {
     let mut pair = Pair::new(client(KEY), server_for(IDENTITY, KEY), 1, 0);
-    pair.client.connect(pair.now).unwrap();
-    assert!(
-        pair.drive_until(Duration::from_secs(1), Pair::connected),
-        "events: {:?} / {:?}",
-        pair.client_events,
-        pair.server_events
-    );
+    pair.handshake(Duration::from_secs(1));
     assert_eq!(pair.client.state(), SessionState::Connected);
     assert_eq!(pair.server.peer_identity(client_addr()).as_deref(), Some(IDENTITY));
     for shown in [format!("{:?}", pair.client), format!("{:?}", pair.server)] {
@@ -207,9 +222,7 @@ fn handshake_survives_20_percent_loss_with_virtual_time_only() {
         // The client may see Connected before the server (its final flight
         // can be lost); it then retransmits on its own timer until it lands.
         pair.lossy = false;
-        pair.client.send(pair.now, b"ping").unwrap();
-        pair.step();
-        assert_eq!(pair.server.recv().map(|(_, d)| d), Some(b"ping".to_vec()), "seed {seed}");
+        assert_eq!(pair.client_to_server(b"ping"), Some(b"ping".to_vec()), "seed {seed}");
         total_dropped += pair.dropped;
         assert!(
             pair.now - start <= Duration::from_secs(62),
@@ -243,9 +256,7 @@ fn lost_server_final_flight_is_resent_when_the_client_repeats_its_flight() {
     assert_eq!(pair.server_events, vec![Event::Connected], "Connected reported once");
     // One client flight timeout (2 s) later.
     assert_eq!(pair.now - start, Duration::from_secs(2));
-    pair.client.send(pair.now, b"after repair").unwrap();
-    pair.step();
-    assert_eq!(pair.server.recv().map(|(_, d)| d), Some(b"after repair".to_vec()));
+    assert_eq!(pair.client_to_server(b"after repair"), Some(b"after repair".to_vec()));
 }
 
 #[test]
@@ -370,8 +381,7 @@ fn unknown_identity_gets_a_fatal_decrypt_error_alert() {
 #[test]
 fn close_notify_ends_both_sides_and_a_new_session_follows() {
     let mut pair = Pair::new(client(KEY), server_for(IDENTITY, KEY), 5, 0);
-    pair.client.connect(pair.now).unwrap();
-    assert!(pair.drive_until(Duration::from_secs(1), Pair::connected));
+    pair.handshake(Duration::from_secs(1));
     pair.client.close(pair.now);
     let closed = |p: &Pair| {
         p.client_events.contains(&Event::Closed) && p.server_events.contains(&Event::Closed)
@@ -388,23 +398,14 @@ fn close_notify_ends_both_sides_and_a_new_session_follows() {
 
     pair.client_events.clear();
     pair.server_events.clear();
-    pair.client.connect(pair.now).unwrap();
-    assert!(
-        pair.drive_until(Duration::from_secs(1), Pair::connected),
-        "{:?} / {:?}",
-        pair.client_events,
-        pair.server_events
-    );
-    pair.client.send(pair.now, b"second session").unwrap();
-    pair.step();
-    assert_eq!(pair.server.recv().map(|(_, d)| d), Some(b"second session".to_vec()));
+    pair.handshake(Duration::from_secs(1));
+    assert_eq!(pair.client_to_server(b"second session"), Some(b"second session".to_vec()));
 }
 
 #[test]
 fn server_close_reaches_the_client() {
     let mut pair = Pair::new(client(KEY), server_for(IDENTITY, KEY), 9, 0);
-    pair.client.connect(pair.now).unwrap();
-    assert!(pair.drive_until(Duration::from_secs(1), Pair::connected));
+    pair.handshake(Duration::from_secs(1));
     pair.server.close(pair.now, client_addr());
     let closed = |p: &Pair| {
         p.client_events.contains(&Event::Closed) && p.server_events.contains(&Event::Closed)
@@ -420,8 +421,7 @@ fn server_close_reaches_the_client() {
 #[test]
 fn garbage_datagrams_are_dropped_and_the_session_survives() {
     let mut pair = Pair::new(client(KEY), server_for(IDENTITY, KEY), 11, 0);
-    pair.client.connect(pair.now).unwrap();
-    assert!(pair.drive_until(Duration::from_secs(1), Pair::connected));
+    pair.handshake(Duration::from_secs(1));
     let junk: [&[u8]; 6] = [
         b"",
         b"\x17",
@@ -437,16 +437,13 @@ fn garbage_datagrams_are_dropped_and_the_session_survives() {
     pair.step();
     assert_eq!(pair.client.state(), SessionState::Connected);
     assert_eq!(pair.server.session_state(client_addr()), SessionState::Connected);
-    pair.client.send(pair.now, b"still here").unwrap();
-    pair.step();
-    assert_eq!(pair.server.recv().map(|(_, d)| d), Some(b"still here".to_vec()));
+    assert_eq!(pair.client_to_server(b"still here"), Some(b"still here".to_vec()));
 }
 
 #[test]
 fn oversized_application_data_is_refused() {
     let mut pair = Pair::new(client(KEY), server_for(IDENTITY, KEY), 13, 0);
-    pair.client.connect(pair.now).unwrap();
-    assert!(pair.drive_until(Duration::from_secs(1), Pair::connected));
+    pair.handshake(Duration::from_secs(1));
     let big = vec![0x5a; dtls_psk::MAX_APP_DATA];
     pair.client.send(pair.now, &big).unwrap();
     pair.step();
@@ -462,13 +459,10 @@ fn oversized_application_data_is_refused() {
 #[test]
 fn handshake_takes_three_round_trips_before_application_data() {
     let mut pair = Pair::new(client(KEY), server_for(IDENTITY, KEY), 17, 0);
-    pair.client.connect(pair.now).unwrap();
-    assert!(pair.drive_until(Duration::from_secs(1), Pair::connected));
+    pair.handshake(Duration::from_secs(1));
     let (hs_c2s, hs_s2c): (usize, usize) = (pair.c2s.iter().sum(), pair.s2c.iter().sum());
     let (n_c2s, n_s2c) = (pair.c2s.len(), pair.s2c.len());
-    pair.client.send(pair.now, b"first").unwrap();
-    pair.step();
-    assert_eq!(pair.server.recv().map(|(_, d)| d), Some(b"first".to_vec()));
+    assert_eq!(pair.client_to_server(b"first"), Some(b"first".to_vec()));
     // Flights: CH > HVR < CH+cookie > SH,SHD < CKE,CCS,Fin > CCS,Fin < data >
     assert_eq!(pair.flights.iter().collect::<String>(), "><><><>");
     println!(
@@ -485,23 +479,14 @@ fn handshake_takes_three_round_trips_before_application_data() {
 #[test]
 fn client_restarting_from_the_same_address_replaces_its_old_session() {
     let mut pair = Pair::new(client(KEY), server_for(IDENTITY, KEY), 19, 0);
-    pair.client.connect(pair.now).unwrap();
-    assert!(pair.drive_until(Duration::from_secs(1), Pair::connected));
+    pair.handshake(Duration::from_secs(1));
     // The device reboots: a fresh client, same address, no close_notify.
     pair.client = client(KEY);
     pair.client_events.clear();
     pair.server_events.clear();
-    pair.client.connect(pair.now).unwrap();
-    assert!(
-        pair.drive_until(Duration::from_secs(1), Pair::connected),
-        "{:?} / {:?}",
-        pair.client_events,
-        pair.server_events
-    );
+    pair.handshake(Duration::from_secs(1));
     assert_eq!(pair.server_events, vec![Event::Closed, Event::Connected]);
-    pair.client.send(pair.now, b"after reboot").unwrap();
-    pair.step();
-    assert_eq!(pair.server.recv().map(|(_, d)| d), Some(b"after reboot".to_vec()));
+    assert_eq!(pair.client_to_server(b"after reboot"), Some(b"after reboot".to_vec()));
 }
 
 /// Several clients on one server, each from its own address, sharing one
@@ -602,8 +587,7 @@ fn clients_on_many_threads_handshake_concurrently() {
 #[test]
 fn unanswered_close_notify_ends_the_session_after_tinydtls_2_s_wait() {
     let mut pair = Pair::new(client(KEY), server_for(IDENTITY, KEY), 23, 0);
-    pair.client.connect(pair.now).unwrap();
-    assert!(pair.drive_until(Duration::from_secs(1), Pair::connected));
+    pair.handshake(Duration::from_secs(1));
     let t0 = pair.now;
     pair.client.close(t0);
     assert_eq!(pair.client.state(), SessionState::Closing);
