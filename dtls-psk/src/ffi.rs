@@ -272,6 +272,26 @@ impl Engine {
         !unsafe { sys::dtls_get_peer(self.ctx.as_ptr(), &session) }.is_null()
     }
 
+    /// Whether tinydtls's session with `peer` is in a handshake state (as
+    /// opposed to connected, closing, closed or absent).
+    pub(crate) fn peer_handshaking(&mut self, peer: SocketAddr) -> bool {
+        /// `DTLS_STATE_CONNECTED`, `_CLOSING`, `_CLOSED` (state.h).
+        const SETTLED: [u32; 3] = [12, 13, 14];
+        let session = session_for(peer);
+        let _guard = self.enter();
+        // SAFETY: live context, lock held, valid session. A non-null result
+        // is a live peer of this context; its `state` field is a C enum read
+        // as the u32 it is (repr(u32)), without making a reference.
+        let state = unsafe {
+            let p = sys::dtls_get_peer(self.ctx.as_ptr(), &session);
+            if p.is_null() {
+                return false;
+            }
+            ptr::addr_of!((*p).state).cast::<u32>().read()
+        };
+        !SETTLED.contains(&state)
+    }
+
     /// Retransmits what tinydtls queued if the deadline reported through
     /// [`Self::retransmit_at`] has come. Early or repeated calls do nothing.
     pub(crate) fn fire_timers(&mut self, now: Instant) {

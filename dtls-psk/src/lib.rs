@@ -44,10 +44,25 @@
 //! offset so tinydtls sees a clock private to the context that only advances
 //! when [`Client::handle_timeout`] / [`Server::handle_timeout`] fire a due
 //! deadline; the deadlines leave through `poll_timeout` on the caller's
-//! clock. So retransmissions happen exactly when the caller's `now` reaches
-//! them — under a real or a virtual clock. The one residue of the real clock
-//! is tinydtls's sub-second part: flights queued within the same second may
-//! be resent together.
+//! clock. So retransmissions happen when the caller's `now` reaches them —
+//! under a real or a virtual clock (the loopback tests use only virtual
+//! time). Residues of the real clock, measured and documented rather than
+//! hidden: a deadline can be off by a millisecond or two (tinydtls's
+//! sub-second part is real), and on a [`Server`] another peer's
+//! retransmission due within about 3 s of the one firing is sent with it.
+//!
+//! ## Deviations from plain tinydtls
+//!
+//! * tinydtls forgets a handshake as soon as it is connected, so a server
+//!   whose final flight (ChangeCipherSpec + Finished) is lost would ignore
+//!   the client's retransmitted flight and the client could never finish.
+//!   [`Server`] keeps that flight and resends it when the client's flight
+//!   comes again, as RFC 6347 §4.2.4 asks, until application data arrives.
+//! * tinydtls reports `DTLS_EVENT_CONNECTED` again for each retransmitted
+//!   client flight; [`Event::Connected`] is reported once per session.
+//! * A client that restarts from the same address (a reboot) replaces its
+//!   old server session: the server reports [`Event::Closed`] for the old one,
+//!   then [`Event::Connected`] for the new one.
 //!
 //! ## Safety argument
 //!

@@ -90,8 +90,10 @@ pub(crate) fn check_identity(identity: &[u8]) -> Result<(), CredentialError> {
 /// RFC 4279 §2 allows in place of `unknown_psk_identity` and which does not
 /// reveal whether the identity exists.
 ///
-/// The lookup runs inside a tinydtls callback: a panic in it is caught and
-/// treated like `None`.
+/// The lookup runs inside a tinydtls callback, with this crate's global
+/// tinydtls lock held: a panic in it is caught and treated like `None`, and
+/// it must not create or drive another [`Client`](crate::Client) or
+/// [`Server`](crate::Server) (that would deadlock).
 pub trait PskStore: Send {
     /// The key for `identity`, if the server knows one.
     fn psk_for(&self, identity: &[u8]) -> Option<Psk>;

@@ -30,6 +30,15 @@ struct Peer {
 const CT_CHANGE_CIPHER_SPEC: u8 = 20;
 const CT_HANDSHAKE: u8 = 22;
 
+/// Whether `datagram` starts with a plaintext (epoch 0) ClientHello record:
+/// content type 22, epoch 0 (bytes 3..5), handshake type 1 at byte 13
+/// (RFC 6347 §4.1, §4.2.2).
+fn is_client_hello(datagram: &[u8]) -> bool {
+    datagram.first() == Some(&CT_HANDSHAKE)
+        && datagram.get(3..5) == Some(&[0, 0][..])
+        && datagram.get(13) == Some(&1)
+}
+
 /// A DTLS-PSK server, sans-IO, for any number of client addresses.
 ///
 /// After any `handle_*`, `send` or `close` call, drain
@@ -81,7 +90,11 @@ impl Server {
         let queued_before = self.engine.shared().transmits.len();
         let received_before = self.engine.shared().received.len();
         let rc = self.engine.handle_message(now, peer, datagram);
-        if was_connected {
+        if was_connected && is_client_hello(datagram) && self.engine.peer_handshaking(peer) {
+            // The client started over from the same address (a reboot, say):
+            // tinydtls replaced the old session, so it has ended.
+            self.end(peer, Event::Closed);
+        } else if was_connected {
             self.repeat_final_flight(peer, datagram, received_before);
         }
         if !self.peers.contains_key(&peer) && self.engine.has_peer(peer) {
@@ -125,8 +138,6 @@ impl Server {
     /// waits, and handshake give-up deadlines. Calling it early or twice
     /// does nothing harmful.
     pub fn handle_timeout(&mut self, now: Instant) {
-        self.engine.fire_timers(now);
-        self.collect();
         let expired: Vec<SocketAddr> = self
             .peers
             .iter()
@@ -141,6 +152,10 @@ impl Server {
             self.drop_transmits_to(peer);
             self.end(peer, Event::HandshakeTimeout);
         }
+        // Retransmissions after give-ups, so an abandoned handshake is not
+        // resent at its deadline.
+        self.engine.fire_timers(now);
+        self.collect();
         let gone: Vec<SocketAddr> = self
             .peers
             .iter()
@@ -250,7 +265,8 @@ impl Server {
             p.final_flight = Vec::new();
             return;
         }
-        let is_handshake = matches!(datagram.first(), Some(&CT_HANDSHAKE | &CT_CHANGE_CIPHER_SPEC));
+        let is_handshake = matches!(datagram.first(), Some(&CT_HANDSHAKE | &CT_CHANGE_CIPHER_SPEC))
+            && !is_client_hello(datagram);
         if is_handshake && !p.final_flight.is_empty() {
             let flight = p.final_flight.clone();
             let transmits = &mut self.engine.shared().transmits;

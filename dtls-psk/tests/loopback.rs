@@ -146,6 +146,27 @@ impl Pair {
         panic!("livelock: 10000 iterations without reaching the goal");
     }
 
+    /// Starts a handshake and drives it to Connected on both sides.
+    fn handshake(&mut self, limit: Duration) {
+        self.client.connect(self.now).unwrap();
+        assert!(
+            self.drive_until(limit, Pair::connected),
+            "{:?} / {:?}",
+            self.client_events,
+            self.server_events
+        );
+    }
+
+    /// Sends `data` from the client; what the server decrypted, if anything.
+    fn client_to_server(&mut self, data: &[u8]) -> Option<Vec<u8>> {
+        self.client.send(self.now, data).unwrap();
+        self.step();
+        self.server.recv().map(|(from, d)| {
+            assert_eq!(from, client_addr());
+            d
+        })
+    }
+
     fn connected(&self) -> bool {
         self.client_events.contains(&Event::Connected)
             && self.server_events.contains(&Event::Connected)
@@ -159,15 +180,12 @@ fn client(key: [u8; 16]) -> Client {
 #[test]
 fn handshake_completes_and_application_data_flows_both_ways() {
     let mut pair = Pair::new(client(KEY), server_for(IDENTITY, KEY), 1, 0);
-    pair.client.connect(pair.now).unwrap();
-    assert!(
-        pair.drive_until(Duration::from_secs(1), Pair::connected),
-        "events: {:?} / {:?}",
-        pair.client_events,
-        pair.server_events
-    );
+    pair.handshake(Duration::from_secs(1));
     assert_eq!(pair.client.state(), SessionState::Connected);
     assert_eq!(pair.server.peer_identity(client_addr()).as_deref(), Some(IDENTITY));
+    for shown in [format!("{:?}", pair.client), format!("{:?}", pair.server)] {
+        assert!(!shown.contains("0123456789abcdef") && !shown.contains("48, 49, 50"), "{shown}");
+    }
 
     pair.client.send(pair.now, b"\x40\x01\x12\x34\xbb.well-known\x04core").unwrap();
     pair.step();
@@ -204,9 +222,7 @@ fn handshake_survives_20_percent_loss_with_virtual_time_only() {
         // The client may see Connected before the server (its final flight
         // can be lost); it then retransmits on its own timer until it lands.
         pair.lossy = false;
-        pair.client.send(pair.now, b"ping").unwrap();
-        pair.step();
-        assert_eq!(pair.server.recv().map(|(_, d)| d), Some(b"ping".to_vec()), "seed {seed}");
+        assert_eq!(pair.client_to_server(b"ping"), Some(b"ping".to_vec()), "seed {seed}");
         total_dropped += pair.dropped;
         assert!(
             pair.now - start <= Duration::from_secs(62),
@@ -240,9 +256,7 @@ fn lost_server_final_flight_is_resent_when_the_client_repeats_its_flight() {
     assert_eq!(pair.server_events, vec![Event::Connected], "Connected reported once");
     // One client flight timeout (2 s) later.
     assert_eq!(pair.now - start, Duration::from_secs(2));
-    pair.client.send(pair.now, b"after repair").unwrap();
-    pair.step();
-    assert_eq!(pair.server.recv().map(|(_, d)| d), Some(b"after repair".to_vec()));
+    assert_eq!(pair.client_to_server(b"after repair"), Some(b"after repair".to_vec()));
 }
 
 #[test]
@@ -367,8 +381,7 @@ fn unknown_identity_gets_a_fatal_decrypt_error_alert() {
 #[test]
 fn close_notify_ends_both_sides_and_a_new_session_follows() {
     let mut pair = Pair::new(client(KEY), server_for(IDENTITY, KEY), 5, 0);
-    pair.client.connect(pair.now).unwrap();
-    assert!(pair.drive_until(Duration::from_secs(1), Pair::connected));
+    pair.handshake(Duration::from_secs(1));
     pair.client.close(pair.now);
     let closed = |p: &Pair| {
         p.client_events.contains(&Event::Closed) && p.server_events.contains(&Event::Closed)
@@ -385,23 +398,14 @@ fn close_notify_ends_both_sides_and_a_new_session_follows() {
 
     pair.client_events.clear();
     pair.server_events.clear();
-    pair.client.connect(pair.now).unwrap();
-    assert!(
-        pair.drive_until(Duration::from_secs(1), Pair::connected),
-        "{:?} / {:?}",
-        pair.client_events,
-        pair.server_events
-    );
-    pair.client.send(pair.now, b"second session").unwrap();
-    pair.step();
-    assert_eq!(pair.server.recv().map(|(_, d)| d), Some(b"second session".to_vec()));
+    pair.handshake(Duration::from_secs(1));
+    assert_eq!(pair.client_to_server(b"second session"), Some(b"second session".to_vec()));
 }
 
 #[test]
 fn server_close_reaches_the_client() {
     let mut pair = Pair::new(client(KEY), server_for(IDENTITY, KEY), 9, 0);
-    pair.client.connect(pair.now).unwrap();
-    assert!(pair.drive_until(Duration::from_secs(1), Pair::connected));
+    pair.handshake(Duration::from_secs(1));
     pair.server.close(pair.now, client_addr());
     let closed = |p: &Pair| {
         p.client_events.contains(&Event::Closed) && p.server_events.contains(&Event::Closed)
@@ -417,8 +421,7 @@ fn server_close_reaches_the_client() {
 #[test]
 fn garbage_datagrams_are_dropped_and_the_session_survives() {
     let mut pair = Pair::new(client(KEY), server_for(IDENTITY, KEY), 11, 0);
-    pair.client.connect(pair.now).unwrap();
-    assert!(pair.drive_until(Duration::from_secs(1), Pair::connected));
+    pair.handshake(Duration::from_secs(1));
     let junk: [&[u8]; 6] = [
         b"",
         b"\x17",
@@ -434,16 +437,13 @@ fn garbage_datagrams_are_dropped_and_the_session_survives() {
     pair.step();
     assert_eq!(pair.client.state(), SessionState::Connected);
     assert_eq!(pair.server.session_state(client_addr()), SessionState::Connected);
-    pair.client.send(pair.now, b"still here").unwrap();
-    pair.step();
-    assert_eq!(pair.server.recv().map(|(_, d)| d), Some(b"still here".to_vec()));
+    assert_eq!(pair.client_to_server(b"still here"), Some(b"still here".to_vec()));
 }
 
 #[test]
 fn oversized_application_data_is_refused() {
     let mut pair = Pair::new(client(KEY), server_for(IDENTITY, KEY), 13, 0);
-    pair.client.connect(pair.now).unwrap();
-    assert!(pair.drive_until(Duration::from_secs(1), Pair::connected));
+    pair.handshake(Duration::from_secs(1));
     let big = vec![0x5a; dtls_psk::MAX_APP_DATA];
     pair.client.send(pair.now, &big).unwrap();
     pair.step();
@@ -459,13 +459,10 @@ fn oversized_application_data_is_refused() {
 #[test]
 fn handshake_takes_three_round_trips_before_application_data() {
     let mut pair = Pair::new(client(KEY), server_for(IDENTITY, KEY), 17, 0);
-    pair.client.connect(pair.now).unwrap();
-    assert!(pair.drive_until(Duration::from_secs(1), Pair::connected));
+    pair.handshake(Duration::from_secs(1));
     let (hs_c2s, hs_s2c): (usize, usize) = (pair.c2s.iter().sum(), pair.s2c.iter().sum());
     let (n_c2s, n_s2c) = (pair.c2s.len(), pair.s2c.len());
-    pair.client.send(pair.now, b"first").unwrap();
-    pair.step();
-    assert_eq!(pair.server.recv().map(|(_, d)| d), Some(b"first".to_vec()));
+    assert_eq!(pair.client_to_server(b"first"), Some(b"first".to_vec()));
     // Flights: CH > HVR < CH+cookie > SH,SHD < CKE,CCS,Fin > CCS,Fin < data >
     assert_eq!(pair.flights.iter().collect::<String>(), "><><><>");
     println!(
@@ -477,4 +474,185 @@ fn handshake_takes_three_round_trips_before_application_data() {
     );
     assert!(hs_c2s + hs_s2c < 1024, "{hs_c2s} + {hs_s2c}");
     assert_eq!(*pair.c2s.last().unwrap(), 5 + 13 + 8 + 8);
+}
+
+#[test]
+fn client_restarting_from_the_same_address_replaces_its_old_session() {
+    let mut pair = Pair::new(client(KEY), server_for(IDENTITY, KEY), 19, 0);
+    pair.handshake(Duration::from_secs(1));
+    // The device reboots: a fresh client, same address, no close_notify.
+    pair.client = client(KEY);
+    pair.client_events.clear();
+    pair.server_events.clear();
+    pair.handshake(Duration::from_secs(1));
+    assert_eq!(pair.server_events, vec![Event::Closed, Event::Connected]);
+    assert_eq!(pair.client_to_server(b"after reboot"), Some(b"after reboot".to_vec()));
+}
+
+/// Several clients on one server, each from its own address, sharing one
+/// virtual clock.
+#[test]
+fn server_keeps_one_session_per_peer_and_enforces_max_sessions() {
+    let config = Config { max_sessions: 2, ..Config::default() };
+    let mut server = Server::new(|_: &[u8]| Some(Psk::new(&KEY).unwrap()), config).unwrap();
+    let addrs: Vec<SocketAddr> =
+        (1..=3).map(|i| format!("[2001:db8::{i}]:5684").parse().unwrap()).collect();
+    let mut clients: Vec<Client> = (0..3).map(|_| client(KEY)).collect();
+    let now = Instant::from_millis(0);
+    for c in &mut clients {
+        c.connect(now).unwrap();
+    }
+    let mut server_events = Vec::new();
+    for _ in 0..20 {
+        for (c, addr) in clients.iter_mut().zip(&addrs) {
+            while let Some(d) = c.poll_transmit() {
+                server.handle_datagram(now, *addr, &d);
+            }
+        }
+        while let Some((to, d)) = server.poll_transmit() {
+            let i = addrs.iter().position(|a| *a == to).expect("known peer");
+            clients[i].handle_datagram(now, &d);
+        }
+        while let Some(e) = server.poll_event() {
+            server_events.push(e);
+        }
+    }
+    let connected: Vec<SocketAddr> =
+        server_events.iter().filter(|(_, e)| *e == Event::Connected).map(|(a, _)| *a).collect();
+    assert_eq!(connected, addrs[..2].to_vec());
+    assert_eq!(server.session_count(), 2);
+    assert_eq!(clients[2].state(), SessionState::Handshaking, "third client gets no session");
+    for (i, c) in clients.iter_mut().enumerate().take(2) {
+        assert_eq!(c.poll_event(), Some(Event::Connected));
+        c.send(now, format!("from {i}").as_bytes()).unwrap();
+        let d = c.poll_transmit().unwrap();
+        server.handle_datagram(now, addrs[i], &d);
+        assert_eq!(server.recv(), Some((addrs[i], format!("from {i}").into_bytes())));
+    }
+}
+
+#[test]
+fn server_drops_a_client_that_goes_silent_mid_handshake() {
+    let config = Config { handshake_timeout: Duration::from_secs(15), ..Config::default() };
+    let mut server = Server::new(|_: &[u8]| Some(Psk::new(&KEY).unwrap()), config).unwrap();
+    let mut c = client(KEY);
+    let mut now = Instant::from_millis(0);
+    c.connect(now).unwrap();
+    // ClientHello, HelloVerifyRequest, ClientHello with cookie; then the
+    // client disappears.
+    let ch = c.poll_transmit().unwrap();
+    server.handle_datagram(now, client_addr(), &ch);
+    let (_, hvr) = server.poll_transmit().unwrap();
+    c.handle_datagram(now, &hvr);
+    let ch2 = c.poll_transmit().unwrap();
+    server.handle_datagram(now, client_addr(), &ch2);
+    assert_eq!(server.session_state(client_addr()), SessionState::Handshaking);
+    let mut resent = 0;
+    let mut events = Vec::new();
+    while let Some(next) = server.poll_timeout() {
+        now = next;
+        server.handle_timeout(now);
+        while server.poll_transmit().is_some() {
+            resent += 1;
+        }
+        while let Some(e) = server.poll_event() {
+            events.push(e);
+        }
+    }
+    assert_eq!(events, vec![(client_addr(), Event::HandshakeTimeout)]);
+    assert_eq!(now, Instant::from_millis(15_000));
+    assert_eq!(server.session_count(), 0);
+    assert!(resent >= 3, "ServerHello flight resent at 2, 6, 14 s: {resent}");
+}
+
+#[test]
+fn clients_on_many_threads_handshake_concurrently() {
+    // tinydtls has process-wide state; the wrapper serialises calls into it
+    // and gives each context its own clock. Run several pairs at once.
+    let handles: Vec<_> = (0..4u64)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let mut pair = Pair::new(client(KEY), server_for(IDENTITY, KEY), 100 + i, 20);
+                pair.now = Instant::from_millis(i * 777_777);
+                pair.client.connect(pair.now).unwrap();
+                assert!(pair.drive_until(Duration::from_secs(62), Pair::connected), "thread {i}");
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+}
+
+#[test]
+fn unanswered_close_notify_ends_the_session_after_tinydtls_2_s_wait() {
+    let mut pair = Pair::new(client(KEY), server_for(IDENTITY, KEY), 23, 0);
+    pair.handshake(Duration::from_secs(1));
+    let t0 = pair.now;
+    pair.client.close(t0);
+    assert_eq!(pair.client.state(), SessionState::Closing);
+    let close_notify = pair.client.poll_transmit().expect("close_notify");
+    assert_eq!(close_notify[0], 21, "alert record");
+    // The server never hears it.
+    let deadline = pair.client.poll_timeout().expect("close wait");
+    assert_eq!(deadline - t0, Duration::from_secs(2));
+    pair.client.handle_timeout(deadline);
+    assert_eq!(pair.client.poll_event(), Some(Event::Closed));
+    assert_eq!(pair.client.state(), SessionState::Closed);
+    assert_eq!(pair.client.poll_timeout(), None);
+}
+
+/// Runs a client handshake in which every datagram is "answered" by a
+/// mangled copy of itself, starting the mangling at byte `from`.
+fn handshake_fed_mangled_copies(from: usize) -> (Vec<Event>, Instant) {
+    let config = Config { handshake_timeout: Duration::from_secs(9), ..Config::default() };
+    let mut c = Client::new(IDENTITY, Psk::new(&KEY).unwrap(), config).unwrap();
+    let mut now = Instant::from_millis(0);
+    c.connect(now).unwrap();
+    let mut events = Vec::new();
+    let mut rounds = 0;
+    while let Some(next) = c.poll_timeout() {
+        while let Some(d) = c.poll_transmit() {
+            let mut junk = d.clone();
+            for b in junk.iter_mut().skip(from) {
+                *b ^= 0x5a;
+            }
+            c.handle_datagram(now, &junk);
+        }
+        while let Some(e) = c.poll_event() {
+            events.push(e);
+        }
+        now = next;
+        c.handle_timeout(now);
+        while let Some(e) = c.poll_event() {
+            events.push(e);
+        }
+        rounds += 1;
+        assert!(rounds < 50, "livelock");
+    }
+    (events, now)
+}
+
+#[test]
+fn a_handshake_fed_only_non_records_ends_in_handshake_timeout() {
+    // Mangled from byte 0: no valid record header, dropped silently.
+    let (events, end) = handshake_fed_mangled_copies(0);
+    assert_eq!(events, vec![Event::HandshakeTimeout]);
+    assert_eq!(end, Instant::from_millis(9_000));
+}
+
+#[test]
+fn a_malformed_plaintext_handshake_message_ends_in_a_fatal_alert() {
+    // Valid record header, mangled handshake body: tinydtls drops what it
+    // cannot parse until a mangled message parses as a wrong handshake
+    // message, which it answers with a fatal handshake_failure
+    // (RFC 5246 §7.2.2), dropping the session.
+    let (events, end) = handshake_fed_mangled_copies(13);
+    let alert = Event::Alert {
+        level: dtls_psk::AlertLevel::Fatal,
+        description: AlertDescription::HANDSHAKE_FAILURE,
+        sent_by_us: true,
+    };
+    assert_eq!(events, vec![alert, Event::Closed]);
+    assert!(end < Instant::from_millis(9_000), "before the handshake deadline: {end}");
 }
