@@ -14,5 +14,6 @@
 pub mod dfu;
 pub mod modem;
 pub mod profile;
+pub mod sim;
 pub mod storage;
 pub mod testdir;
