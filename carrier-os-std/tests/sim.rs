@@ -1,6 +1,8 @@
 //! Simulation mode: the conformance suite, network and device faults, power
 //! cuts, and determinism (same seed → byte-identical trace).
 
+#![allow(clippy::std_instead_of_core)]
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::task::Poll;
 
