@@ -14,11 +14,16 @@
 //! modelled modem change, or a signal. A "reboot" is dropping the port and
 //! calling [`RealPort::open`] again on the same directory.
 //!
-//! Not wired yet: DTLS (opening a DTLS socket fails with
-//! [`TransportError::Unsupported`] once the security tag is found; it is
-//! meant to plug in through `dtls-psk` behind the `dtls` feature), CoAP(S)
-//! block-wise download and HTTPS (no TLS backend is compiled in): both are
-//! refused with [`DownloadError::UnsupportedScheme`].
+//! DTLS-PSK (feature `dtls`, on by default) runs through `dtls-psk` on the
+//! caller's thread: the helper thread only moves raw records, and every
+//! transport call first feeds them to the session (see `real_dtls.rs`).
+//! Without the feature, opening a DTLS socket fails with
+//! [`TransportError::Unsupported`]. DTLS Connection ID is not available
+//! (tinydtls lacks it): the request is ignored.
+//!
+//! Not wired yet: CoAP(S) block-wise download (the CoAP layer is written in
+//! parallel) and HTTPS (no TLS backend is compiled in, to keep the build
+//! small): both are refused with [`DownloadError::UnsupportedScheme`].
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{self, Read};
@@ -44,6 +49,10 @@ use carrier_os::transport::{
 };
 use carrier_os::wait::{Wait, Wake};
 
+#[path = "real_dtls.rs"]
+mod tls;
+
+use self::tls::Phase;
 use crate::dfu::{DfuTarget, DirArea};
 use crate::modem::{Faults, ModemModel};
 use crate::profile::{DeviceProfile, KeyStore, ProfileError};
@@ -53,6 +62,11 @@ use crate::storage::DirStorage;
 /// How long a helper thread blocks in one socket read before it checks
 /// whether its socket was closed.
 const READ_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// DTLS handshake limit: tinydtls's first five flight timeouts (2 + 4 + 8 +
+/// 16 + 32 s), as `dtls-psk` defaults to.
+pub const DEFAULT_DTLS_HANDSHAKE_TIMEOUT: carrier_os::time::Duration =
+    carrier_os::time::Duration::from_secs(62);
 
 /// Datagrams queued per socket before new ones are dropped (as a full UDP
 /// receive buffer does).
@@ -102,6 +116,43 @@ struct RealSock {
     shared: Arc<Mutex<SockShared>>,
     /// `poll_open` has reported the end of opening (for wake-ups).
     open_seen: bool,
+    /// The DTLS session over the raw socket, if secured.
+    dtls: Option<tls::Session>,
+}
+
+impl RealSock {
+    fn udp(&self) -> Option<Arc<UdpSocket>> {
+        match &self.kind {
+            SockKind::Udp { socket, .. } => lock(socket).clone(),
+            SockKind::NonIp => None,
+        }
+    }
+
+    /// The state and data the caller sees (after DTLS, if any).
+    fn view(&self) -> (Phase, bool) {
+        if let Some(d) = &self.dtls {
+            return (d.phase(), d.has_data());
+        }
+        let sh = lock(&self.shared);
+        let phase = match sh.state {
+            OpenState::Opening => Phase::Opening,
+            OpenState::Open => Phase::Open,
+            OpenState::Failed(e) => Phase::Failed(e),
+        };
+        (phase, !sh.rx.is_empty())
+    }
+
+    /// Runs the DTLS session (if any) on what the helper thread received.
+    fn pump(&mut self, now: Instant) {
+        let udp = self.udp();
+        let Some(d) = self.dtls.as_mut() else { return };
+        let mut sh = lock(&self.shared);
+        let failed = match sh.state {
+            OpenState::Failed(e) => Some(e),
+            _ => None,
+        };
+        d.pump(now, udp.as_deref(), failed, &mut sh.rx);
+    }
 }
 
 /// The network's end of the non-IP pipe: what an operator's NIDD/SCEF would
@@ -155,6 +206,7 @@ pub struct RealPort {
     download: Option<HttpDownload>,
     nidd: NiddPeer,
     modem_changed: bool,
+    dtls_handshake_timeout: carrier_os::time::Duration,
 }
 
 impl RealPort {
@@ -192,7 +244,15 @@ impl RealPort {
             },
             signal,
             modem_changed: false,
+            dtls_handshake_timeout: DEFAULT_DTLS_HANDSHAKE_TIMEOUT,
         })
+    }
+
+    /// Sets how long a DTLS handshake may take before `poll_open` reports
+    /// [`TransportError::HandshakeTimedOut`] (default
+    /// [`DEFAULT_DTLS_HANDSHAKE_TIMEOUT`]).
+    pub fn set_dtls_handshake_timeout(&mut self, timeout: carrier_os::time::Duration) {
+        self.dtls_handshake_timeout = timeout;
     }
 
     /// The network's end of the non-IP pipe.
@@ -223,9 +283,12 @@ impl RealPort {
         if std::mem::take(&mut self.modem_changed) {
             return true;
         }
+        for s in self.sockets.values_mut() {
+            s.pump(now);
+        }
         let sock = self.sockets.values().any(|s| {
-            let sh = lock(&s.shared);
-            !sh.rx.is_empty() || (!s.open_seen && !matches!(sh.state, OpenState::Opening))
+            let (phase, data) = s.view();
+            data || (!s.open_seen && phase != Phase::Opening)
         });
         let dl = self.download.as_ref().is_some_and(|d| {
             let sh = lock(&d.shared);
@@ -257,7 +320,8 @@ impl Wait for RealPort {
             if deadline.is_some_and(|d| now >= d) {
                 return Wake::Deadline;
             }
-            let next = [deadline, self.modem.next_change()].into_iter().flatten().min();
+            let dtls = self.sockets.values().filter_map(|s| s.dtls.as_ref()?.next_timeout()).min();
+            let next = [deadline, self.modem.next_change(), dtls].into_iter().flatten().min();
             let guard = lock(&self.signal.generation);
             if *guard != generation {
                 continue;
@@ -443,14 +507,18 @@ impl Transport for RealPort {
         self.link_ok()?;
         let id =
             (0..16u8).find(|i| !self.sockets.contains_key(i)).ok_or(TransportError::NoSocket)?;
-        if let Security::DtlsPsk { sec_tag, .. } = endpoint.security {
-            if self.modem.credential(sec_tag).is_none() {
-                return Err(TransportError::NoCredentials);
+        let dtls = match endpoint.security {
+            Security::None => None,
+            Security::DtlsPsk { sec_tag, .. } => {
+                let cred = self.modem.credential(sec_tag).ok_or(TransportError::NoCredentials)?;
+                Some(tls::Session::new(cred, self.dtls_handshake_timeout)?)
             }
-            return Err(TransportError::Unsupported);
-        }
+        };
         let now = self.now_();
         if endpoint.family == Family::NonIp {
+            if dtls.is_some() {
+                return Err(TransportError::Unsupported);
+            }
             let shared =
                 Arc::new(Mutex::new(SockShared { state: OpenState::Open, rx: VecDeque::new() }));
             let mut slot = lock(&self.nidd.to_device);
@@ -459,7 +527,10 @@ impl Transport for RealPort {
             }
             *slot = Some(shared.clone());
             drop(slot);
-            self.sockets.insert(id, RealSock { kind: SockKind::NonIp, shared, open_seen: false });
+            self.sockets.insert(
+                id,
+                RealSock { kind: SockKind::NonIp, shared, open_seen: false, dtls: None },
+            );
             return Ok(SocketId(id));
         }
         if !matches!(self.modem.pdn_state(now, endpoint.pdn), PdnState::Active(_)) {
@@ -478,19 +549,21 @@ impl Transport for RealPort {
             .map_err(|_| TransportError::NoSocket)?;
         self.sockets.insert(
             id,
-            RealSock { kind: SockKind::Udp { socket: slot, stop }, shared, open_seen: false },
+            RealSock { kind: SockKind::Udp { socket: slot, stop }, shared, open_seen: false, dtls },
         );
         Ok(SocketId(id))
     }
 
     fn poll_open(&mut self, socket: SocketId) -> Poll<Result<(), TransportError>> {
+        let now = self.now_();
         let Some(s) = self.sockets.get_mut(&socket.0) else {
             return Poll::Ready(Err(TransportError::InvalidSocket));
         };
-        let r = match lock(&s.shared).state {
-            OpenState::Opening => return Poll::Pending,
-            OpenState::Open => Ok(()),
-            OpenState::Failed(e) => Err(e),
+        s.pump(now);
+        let r = match s.view().0 {
+            Phase::Opening => return Poll::Pending,
+            Phase::Open => Ok(()),
+            Phase::Failed(e) => Err(e),
         };
         s.open_seen = true;
         Poll::Ready(r)
@@ -506,21 +579,26 @@ impl Transport for RealPort {
         if datagram.len() > MAX_DATAGRAM {
             return Poll::Ready(Err(TransportError::TooLarge));
         }
-        let Some(s) = self.sockets.get(&socket.0) else {
+        let now = self.now_();
+        let Some(s) = self.sockets.get_mut(&socket.0) else {
             return Poll::Ready(Err(TransportError::InvalidSocket));
         };
-        match lock(&s.shared).state {
-            OpenState::Opening => return Poll::Pending,
-            OpenState::Failed(e) => return Poll::Ready(Err(e)),
-            OpenState::Open => {}
+        s.pump(now);
+        match s.view().0 {
+            Phase::Opening => return Poll::Pending,
+            Phase::Failed(e) => return Poll::Ready(Err(e)),
+            Phase::Open => {}
         }
-        let result = match &s.kind {
-            SockKind::NonIp => {
+        let udp = s.udp();
+        let result = match (&s.kind, s.dtls.as_mut(), udp) {
+            (_, Some(d), Some(udp)) => d.send(now, &udp, datagram),
+            (_, Some(_), None) => return Poll::Pending,
+            (SockKind::NonIp, None, _) => {
                 lock(&self.nidd.from_device).push_back(datagram.to_vec());
                 Ok(())
             }
-            SockKind::Udp { socket, .. } => {
-                let Some(sock) = lock(socket).clone() else { return Poll::Pending };
+            (SockKind::Udp { .. }, None, sock) => {
+                let Some(sock) = sock else { return Poll::Pending };
                 match sock.send(datagram) {
                     Ok(_) => Ok(()),
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Poll::Pending,
@@ -546,15 +624,19 @@ impl Transport for RealPort {
         if let Err(e) = self.link_ok() {
             return Poll::Ready(Err(e));
         }
-        let Some(s) = self.sockets.get(&socket.0) else {
+        let now = self.now_();
+        let Some(s) = self.sockets.get_mut(&socket.0) else {
             return Poll::Ready(Err(TransportError::InvalidSocket));
         };
-        let mut sh = lock(&s.shared);
-        if let OpenState::Failed(e) = sh.state {
+        s.pump(now);
+        if let Phase::Failed(e) = s.view().0 {
             return Poll::Ready(Err(e));
         }
-        let Some(d) = sh.rx.pop_front() else { return Poll::Pending };
-        drop(sh);
+        let d = match s.dtls.as_mut() {
+            Some(d) => d.pop(),
+            None => lock(&s.shared).rx.pop_front(),
+        };
+        let Some(d) = d else { return Poll::Pending };
         let n = d.len().min(buf.len());
         buf[..n].copy_from_slice(&d[..n]);
         self.modem.count_rx(d.len());
@@ -562,7 +644,12 @@ impl Transport for RealPort {
     }
 
     fn close(&mut self, socket: SocketId) {
-        let Some(s) = self.sockets.remove(&socket.0) else { return };
+        let now = self.now_();
+        let Some(mut s) = self.sockets.remove(&socket.0) else { return };
+        let udp = s.udp();
+        if let Some(d) = s.dtls.as_mut() {
+            d.close(now, udp.as_deref());
+        }
         match s.kind {
             SockKind::Udp { stop, .. } => stop.store(true, Ordering::Relaxed),
             SockKind::NonIp => *lock(&self.nidd.to_device) = None,

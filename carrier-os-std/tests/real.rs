@@ -243,8 +243,9 @@ fn non_ip_is_a_local_datagram_pipe() {
     sender.join().unwrap();
 }
 
+#[cfg(not(feature = "dtls"))]
 #[test]
-fn dtls_is_not_wired_in_real_mode_yet_and_says_so() {
+fn without_the_dtls_feature_a_dtls_socket_is_unsupported() {
     let dir = TestDir::new("real-dtls");
     let mut p = port(dir.path());
     p.psk_store(SecTag(5), Some(b"id"), &Psk::new(b"key").unwrap()).unwrap();
@@ -259,6 +260,108 @@ fn dtls_is_not_wired_in_real_mode_yet_and_says_so() {
     };
     assert_eq!(p.open(&dtls(6)), Err(TransportError::NoCredentials));
     assert_eq!(p.open(&dtls(5)), Err(TransportError::Unsupported));
+}
+
+#[cfg(feature = "dtls")]
+mod dtls {
+    use super::*;
+
+    const KEY: &[u8; 16] = b"0123456789abcdef";
+
+    /// A DTLS-PSK echo server (dtls-psk's server role) on 127.0.0.1 that knows
+    /// identity `device-7` with `KEY`.
+    fn dtls_echo() -> std::net::SocketAddr {
+        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        sock.set_read_timeout(Some(std::time::Duration::from_millis(20))).unwrap();
+        let addr = sock.local_addr().unwrap();
+        let store = |id: &[u8]| (id == b"device-7").then(|| dtls_psk::Psk::new(KEY).unwrap());
+        let mut server = dtls_psk::Server::new(store, dtls_psk::Config::default()).unwrap();
+        std::thread::spawn(move || {
+            let start = std::time::Instant::now();
+            let mut buf = [0u8; 2048];
+            loop {
+                let now = dtls_psk::Instant::from_millis(start.elapsed().as_millis() as u64);
+                if let Ok((n, from)) = sock.recv_from(&mut buf) {
+                    server.handle_datagram(now, from, &buf[..n]);
+                }
+                server.handle_timeout(now);
+                while let Some((peer, data)) = server.recv() {
+                    let _ = server.send(now, peer, &data);
+                }
+                while let Some((to, d)) = server.poll_transmit() {
+                    let _ = sock.send_to(&d, to);
+                }
+                while server.poll_event().is_some() {}
+            }
+        });
+        addr
+    }
+
+    fn dtls_port(dir: &Path, identity: &[u8], key: &[u8]) -> RealPort {
+        let mut p = port(dir);
+        p.psk_store(SecTag(9), Some(identity), &Psk::new(key).unwrap()).unwrap();
+        link_up(&mut p);
+        p
+    }
+
+    fn ep(addr: std::net::SocketAddr) -> Endpoint {
+        endpoint(
+            "127.0.0.1",
+            addr.port(),
+            Family::Any,
+            Security::DtlsPsk { sec_tag: SecTag(9), connection_id: true },
+        )
+    }
+
+    fn open_result(p: &mut RealPort, e: &Endpoint) -> Result<(), TransportError> {
+        let s = p.open(e)?;
+        let deadline = p.now() + Duration::from_secs(20);
+        loop {
+            if let Poll::Ready(r) = p.poll_open(s) {
+                return r;
+            }
+            assert!(p.now() < deadline, "open neither finished nor failed");
+            p.wait_until(Some(deadline));
+        }
+    }
+
+    #[test]
+    fn real_port_passes_the_transport_suite_over_dtls_psk() {
+        let dir = TestDir::new("real-dtls-ok");
+        let mut p = dtls_port(dir.path(), b"device-7", KEY);
+        let server = dtls_echo();
+        conformance::transport_suite(&mut p, &ep(server), Duration::from_secs(10));
+        assert_eq!(
+            p.open(&ep(server)).map(|s| p.connection_id_in_use(s)),
+            Ok(false),
+            "no CID with tinydtls"
+        );
+    }
+
+    #[test]
+    fn an_unknown_identity_is_refused_as_handshake_failed() {
+        let dir = TestDir::new("real-dtls-id");
+        let mut p = dtls_port(dir.path(), b"stranger", KEY);
+        assert_eq!(open_result(&mut p, &ep(dtls_echo())), Err(TransportError::HandshakeFailed));
+    }
+
+    #[test]
+    fn a_silent_server_ends_as_handshake_timed_out() {
+        let dir = TestDir::new("real-dtls-silent");
+        let mut p = dtls_port(dir.path(), b"device-7", KEY);
+        p.set_dtls_handshake_timeout(Duration::from_secs(3));
+        let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let addr = silent.local_addr().unwrap();
+        assert_eq!(open_result(&mut p, &ep(addr)), Err(TransportError::HandshakeTimedOut));
+        drop(silent);
+    }
+
+    #[test]
+    fn a_psk_longer_than_tinydtls_takes_is_unsupported_not_a_failed_handshake() {
+        let dir = TestDir::new("real-dtls-long");
+        let mut p = dtls_port(dir.path(), b"device-7", &[7; 32]);
+        assert_eq!(p.open(&ep(dtls_echo())).err(), Some(TransportError::Unsupported));
+    }
 }
 
 #[test]
