@@ -189,6 +189,19 @@ impl DfuArea for MemArea {
     }
 }
 
+impl DfuTarget<MemArea> {
+    /// [`DfuTarget::boot`] over memory, which has no I/O to fail.
+    pub fn boot_mem(area: MemArea) -> Self {
+        let keep = area.clone();
+        Self::boot(area).unwrap_or(DfuTarget {
+            area: keep,
+            meta: Meta::default(),
+            started: false,
+            max_size: DEFAULT_MAX_IMAGE,
+        })
+    }
+}
+
 /// The DFU target over an area (see the module doc).
 #[derive(Debug)]
 pub struct DfuTarget<A: DfuArea> {

@@ -14,5 +14,7 @@
 pub mod dfu;
 pub mod modem;
 pub mod profile;
+pub mod real;
+pub mod sim;
 pub mod storage;
 pub mod testdir;
