@@ -21,6 +21,8 @@ use carrier_os_nrf::port::NrfModem;
 use cortex_m_rt::entry;
 use nrf9160_pac::interrupt;
 use panic_halt as _;
+// libc functions (`strstr`, `vsnprintf`, …) the modem library calls.
+use tinyrlibc as _;
 
 /// The modem library's IPC interrupt.
 #[interrupt]
