@@ -25,6 +25,7 @@ pub mod at;
 pub mod channel;
 pub mod modem;
 pub mod port;
+pub mod storage;
 pub mod transcript;
 
 #[cfg(all(target_os = "none", feature = "nrf-modem"))]

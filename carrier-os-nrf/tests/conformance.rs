@@ -99,3 +99,35 @@ fn modem_suite_passes_on_the_nrf_port_over_a_transcript() {
     transcript.finish().expect("the suite drove every scripted command");
     assert_eq!(transcript.dropped_notifications(), 0, "no notification was lost");
 }
+
+const FLASH_LEN: usize = 8 * 4096;
+
+#[test]
+fn storage_suite_passes_on_flash_storage_over_ram_nor_flash() {
+    use carrier_os_nrf::storage::{BlockingFlash, FlashStorage, RamFlash};
+    let flash = BlockingFlash(RamFlash::<FLASH_LEN>::default());
+    let storage = FlashStorage::new(flash, 0..FLASH_LEN as u32).unwrap();
+    conformance::storage_suite(storage, |s| {
+        // A reboot: the same flash contents, a fresh map over them.
+        FlashStorage::new(s.into_flash(), 0..FLASH_LEN as u32).unwrap()
+    });
+}
+
+#[test]
+fn flash_storage_survives_many_rewrites_by_garbage_collecting_pages() {
+    use carrier_os::storage::{Key, Storage};
+    use carrier_os_nrf::storage::{BlockingFlash, FlashStorage, RamFlash};
+    let flash = BlockingFlash(RamFlash::<FLASH_LEN>::default());
+    let mut s = FlashStorage::new(flash, 0..FLASH_LEN as u32).unwrap();
+    let mut buf = [0u8; 600];
+    // 200 rewrites of 500 bytes = 100 KB through 32 KiB of flash.
+    for i in 0..200u32 {
+        let value = [i as u8; 500];
+        s.set(Key(0xCA01), &value).unwrap();
+        s.set(Key(0xCA02), &i.to_be_bytes()).unwrap();
+        assert_eq!(s.get(Key(0xCA01), &mut buf), Ok(Some(500)));
+        assert_eq!(buf[..500], value);
+    }
+    assert_eq!(s.get(Key(0xCA02), &mut buf), Ok(Some(4)));
+    assert_eq!(buf[..4], 199u32.to_be_bytes());
+}
