@@ -23,6 +23,7 @@
 
 pub mod at;
 pub mod channel;
+pub mod dfu;
 pub mod modem;
 pub mod port;
 pub mod storage;

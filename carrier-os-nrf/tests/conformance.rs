@@ -131,3 +131,82 @@ fn flash_storage_survives_many_rewrites_by_garbage_collecting_pages() {
     assert_eq!(s.get(Key(0xCA02), &mut buf), Ok(Some(4)));
     assert_eq!(buf[..4], 199u32.to_be_bytes());
 }
+
+mod dfu {
+    use super::conformance;
+    use carrier_os::dfu::{Dfu, DfuError, ImageType, UpdateOutcome};
+    use carrier_os_nrf::dfu::NrfDfu;
+    use carrier_os_nrf::dfu::host::{FixedBoot, RamModemDelta};
+    use carrier_os_nrf::storage::RamFlash;
+
+    const PAGE: u32 = 4096;
+    type Target = NrfDfu<RamFlash<{ 8 * 4096 }>, RamModemDelta, FixedBoot>;
+
+    fn target(flash: RamFlash<{ 8 * 4096 }>, modem: RamModemDelta, boot: FixedBoot) -> Target {
+        NrfDfu::new(flash, 0..6 * PAGE, 7 * PAGE..8 * PAGE, modem, boot).unwrap()
+    }
+
+    /// An MCUboot-style image: IMAGE_MAGIC, then 995 bytes (odd length, so
+    /// the last flash word is partial).
+    fn app_image() -> Vec<u8> {
+        let mut img = 0x96f3_b83du32.to_le_bytes().to_vec();
+        img.extend((0..995u32).map(|i| (i * 31 + 7) as u8));
+        img
+    }
+
+    fn reopen(t: Target) -> Target {
+        let (flash, modem, boot) = t.into_parts();
+        target(flash, modem, boot)
+    }
+
+    #[test]
+    fn dfu_suite_passes_on_the_nrf_dfu_target() {
+        let t = target(RamFlash::default(), RamModemDelta::default(), FixedBoot(None));
+        conformance::dfu_suite(t, &app_image(), reopen);
+    }
+
+    #[test]
+    fn modem_delta_is_detected_by_its_magic_and_resumes_from_the_modem_offset() {
+        let mut t = target(
+            RamFlash::default(),
+            RamModemDelta { area: 1000, ..Default::default() },
+            FixedBoot(None),
+        );
+        let delta = [0, 0, 0, 0, 0x6d, 0x65, 0x44, 0x75, 1, 2, 3];
+        assert_eq!(t.dfu_detect(&delta), Some(ImageType::ModemDelta));
+        assert_eq!(t.dfu_start(ImageType::ModemDelta, Some(2000)), Err(DfuError::TooLarge));
+        assert_eq!(t.dfu_start(ImageType::ModemDelta, Some(11)), Ok(0));
+        t.dfu_write(&delta[..5]).unwrap();
+        let mut t = reopen(t);
+        assert_eq!(t.dfu_start(ImageType::ModemDelta, Some(11)), Ok(5), "the modem kept 5 bytes");
+        t.dfu_write(&delta[5..]).unwrap();
+        t.dfu_finish(None).unwrap();
+        t.dfu_schedule().unwrap();
+        let (_, modem, _) = t.into_parts();
+        assert!(modem.scheduled);
+    }
+
+    #[test]
+    fn scheduled_application_reports_its_outcome_once_after_reboot() {
+        let mut t = target(RamFlash::default(), RamModemDelta::default(), FixedBoot(None));
+        let img = app_image();
+        t.dfu_start(ImageType::Application, Some(img.len() as u64)).unwrap();
+        t.dfu_write(&img).unwrap();
+        t.dfu_finish(Some(carrier_os::crc32(0, &img))).unwrap();
+        t.dfu_schedule().unwrap();
+        // Reboot: MCUboot swapped and the new image runs as a test image.
+        let (flash, modem, _) = t.into_parts();
+        let mut t = target(flash, modem, FixedBoot(Some(true)));
+        assert_eq!(t.dfu_take_outcome(), Ok(Some(UpdateOutcome::Applied(ImageType::Application))));
+        assert_eq!(t.dfu_take_outcome(), Ok(None), "exactly once");
+    }
+
+    #[test]
+    fn image_without_mcuboot_header_fails_integrity() {
+        let mut t = target(RamFlash::default(), RamModemDelta::default(), FixedBoot(None));
+        t.dfu_start(ImageType::Application, None).unwrap();
+        t.dfu_write(&[0u8; 100]).unwrap();
+        assert_eq!(t.dfu_finish(None), Err(DfuError::Integrity));
+        assert_eq!(t.dfu_schedule(), Err(DfuError::Incomplete));
+    }
+}
