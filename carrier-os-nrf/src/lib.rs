@@ -28,6 +28,7 @@ pub mod modem;
 pub mod port;
 pub mod storage;
 pub mod transcript;
+pub mod transport;
 
 #[cfg(all(target_os = "none", feature = "nrf-modem"))]
 pub mod device;

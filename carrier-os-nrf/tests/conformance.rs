@@ -210,3 +210,94 @@ mod dfu {
         assert_eq!(t.dfu_schedule(), Err(DfuError::Incomplete));
     }
 }
+
+mod transport {
+    use super::conformance;
+    use carrier_os::modem::{PdnId, SecTag};
+    use carrier_os::time::{Clock, Duration, Instant};
+    use carrier_os::transport::{Endpoint, Family, Security, SocketId, Transport, TransportError};
+    use carrier_os::wait::{Wait, Wake};
+    use carrier_os_nrf::transport::NrfTransport;
+    use carrier_os_nrf::transport::host::EchoSockets;
+    use core::task::Poll;
+
+    struct Harness {
+        t: NrfTransport<EchoSockets>,
+        now_ms: u64,
+    }
+
+    impl Clock for Harness {
+        fn now(&self) -> Instant {
+            Instant::from_millis(self.now_ms)
+        }
+    }
+
+    impl Wait for Harness {
+        fn wait_until(&mut self, deadline: Option<Instant>) -> Wake {
+            self.now_ms += 10;
+            match deadline {
+                Some(d) if self.now_ms >= d.as_millis() => Wake::Deadline,
+                _ => Wake::Io,
+            }
+        }
+    }
+
+    impl Transport for Harness {
+        fn open(&mut self, e: &Endpoint) -> Result<SocketId, TransportError> {
+            self.t.open(e)
+        }
+        fn poll_open(&mut self, s: SocketId) -> Poll<Result<(), TransportError>> {
+            self.t.poll_open(s)
+        }
+        fn send(&mut self, s: SocketId, d: &[u8]) -> Poll<Result<(), TransportError>> {
+            self.t.send(s, d)
+        }
+        fn recv(&mut self, s: SocketId, b: &mut [u8]) -> Poll<Result<usize, TransportError>> {
+            self.t.recv(s, b)
+        }
+        fn close(&mut self, s: SocketId) {
+            self.t.close(s)
+        }
+    }
+
+    fn endpoint(security: Security) -> Endpoint {
+        Endpoint {
+            host: "192.0.2.1".try_into().unwrap(),
+            port: 5684,
+            pdn: PdnId::DEFAULT,
+            family: Family::Any,
+            security,
+        }
+    }
+
+    #[test]
+    fn transport_suite_passes_on_the_nrf_transport_over_echo_sockets() {
+        let mut sockets = EchoSockets::default();
+        sockets.known_tags.push(25).unwrap();
+        let mut h = Harness { t: NrfTransport::new(sockets), now_ms: 0 };
+        let dtls = Security::DtlsPsk { sec_tag: SecTag(25), connection_id: false };
+        conformance::transport_suite(&mut h, &endpoint(dtls), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn dtls_without_credentials_and_non_ip_are_refused_at_open() {
+        let mut t = NrfTransport::new(EchoSockets::default());
+        let dtls = Security::DtlsPsk { sec_tag: SecTag(99), connection_id: true };
+        assert_eq!(t.open(&endpoint(dtls)), Err(TransportError::NoCredentials));
+        let mut non_ip = endpoint(Security::None);
+        non_ip.family = Family::NonIp;
+        assert_eq!(t.open(&non_ip), Err(TransportError::InvalidEndpoint));
+        assert_eq!(t.poll_open(SocketId(200)), Poll::Ready(Err(TransportError::InvalidSocket)));
+    }
+
+    #[test]
+    fn socket_table_is_bounded() {
+        let mut t = NrfTransport::new(EchoSockets::default());
+        for _ in 0..carrier_os_nrf::transport::MAX_SOCKETS {
+            t.open(&endpoint(Security::None)).unwrap();
+        }
+        assert_eq!(t.open(&endpoint(Security::None)), Err(TransportError::NoSocket));
+        t.close(SocketId(0));
+        assert_eq!(t.open(&endpoint(Security::None)), Ok(SocketId(0)), "a closed slot is reused");
+    }
+}
