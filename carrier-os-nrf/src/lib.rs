@@ -23,9 +23,12 @@
 
 pub mod at;
 pub mod channel;
+pub mod dfu;
 pub mod modem;
 pub mod port;
+pub mod storage;
 pub mod transcript;
+pub mod transport;
 
 #[cfg(all(target_os = "none", feature = "nrf-modem"))]
 pub mod device;

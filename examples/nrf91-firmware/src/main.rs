@@ -15,12 +15,14 @@ use core::pin::pin;
 use core::task::{Context, Poll, Waker};
 
 use carrier_os::modem::{Identity, LinkRequest, Modem};
-use carrier_os_nrf::device::ModemAt;
+use carrier_os_nrf::device::{ModemAt, Notifications};
 use carrier_os_nrf::modem::AtModem;
 use carrier_os_nrf::port::NrfModem;
 use cortex_m_rt::entry;
 use nrf9160_pac::interrupt;
 use panic_halt as _;
+// libc functions (`strstr`, `vsnprintf`, …) the modem library calls.
+use tinyrlibc as _;
 
 /// The modem library's IPC interrupt.
 #[interrupt]
@@ -69,7 +71,10 @@ fn main() -> ! {
     if block_on(nrf_modem::init(mode)).is_err() {
         halt();
     }
-    let mut modem = NrfModem::new(AtModem::new(ModemAt));
+    // Registration and PDN notifications, polled by the port.
+    let mut notifications = pin!(block_on(Notifications::new()));
+    block_on(notifications.as_mut().register());
+    let mut modem = NrfModem::new(AtModem::new(ModemAt::with_notifications(notifications)));
     if modem.init().is_err() {
         halt();
     }
