@@ -2,7 +2,10 @@
 //! Register request and a 1 KiB Block2 response.
 //!
 //! `cargo bench -p lwm2m-core --bench coap`. The message sizes are printed
-//! first; divan reports time per operation and throughput.
+//! first; divan reports time per operation and throughput. `decode_*` is
+//! `Repr::decode` alone (one pass over the options); `decode_and_walk_*` adds
+//! what a receiver then does (checked view, parse, iterate every option, ask
+//! for unknown critical options).
 
 use divan::counter::BytesCount;
 use divan::{Bencher, black_box};
@@ -42,8 +45,9 @@ fn block2_response(buf: &mut [u8], body: &[u8]) -> usize {
     if ok { w.len() } else { 0 }
 }
 
-/// What a receiver does: check, parse, look at every option and the payload.
-fn decode(bytes: &[u8]) -> usize {
+/// What a receiver does: check the view, parse, walk every option, ask for
+/// unknown critical options.
+fn decode_and_walk(bytes: &[u8]) -> usize {
     let Ok(msg) = Message::new_checked(bytes) else {
         return 0;
     };
@@ -75,7 +79,16 @@ fn decode_register(b: Bencher) {
     let mut buf = [0u8; 1280];
     let len = register_request(&mut buf);
     let bytes = &buf[..len];
-    b.counter(BytesCount::new(len)).bench_local(|| decode(black_box(bytes)));
+    b.counter(BytesCount::new(len))
+        .bench_local(|| Repr::decode(black_box(bytes)).map(|r| r.payload.len()));
+}
+
+#[divan::bench]
+fn decode_and_walk_register(b: Bencher) {
+    let mut buf = [0u8; 1280];
+    let len = register_request(&mut buf);
+    let bytes = &buf[..len];
+    b.counter(BytesCount::new(len)).bench_local(|| decode_and_walk(black_box(bytes)));
 }
 
 #[divan::bench]
@@ -93,7 +106,17 @@ fn decode_block2_1k(b: Bencher) {
     let body = [0x5au8; 1024];
     let len = block2_response(&mut buf, &body);
     let bytes = &buf[..len];
-    b.counter(BytesCount::new(len)).bench_local(|| decode(black_box(bytes)));
+    b.counter(BytesCount::new(len))
+        .bench_local(|| Repr::decode(black_box(bytes)).map(|r| r.payload.len()));
+}
+
+#[divan::bench]
+fn decode_and_walk_block2_1k(b: Bencher) {
+    let mut buf = [0u8; 1280];
+    let body = [0x5au8; 1024];
+    let len = block2_response(&mut buf, &body);
+    let bytes = &buf[..len];
+    b.counter(BytesCount::new(len)).bench_local(|| decode_and_walk(black_box(bytes)));
 }
 
 #[divan::bench]
