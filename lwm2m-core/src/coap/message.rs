@@ -13,6 +13,28 @@
 //! |1 1 1 1 1 1 1 1|    Payload (if any) ...
 //! ```
 //!
+//! ```
+//! use lwm2m_core::coap::numbers::Code;
+//! use lwm2m_core::coap::{Message, MessageType, MessageWriter, Repr, Token};
+//!
+//! // Build (RFC 7252 Appendix A, Figure 16) ...
+//! let mut buf = [0u8; 64];
+//! let mut w = MessageWriter::new(&mut buf, MessageType::Con, Code::Get, 0x7d34, Token::EMPTY)?;
+//! w.add_uri_path("/temperature")?;
+//! let bytes = w.finish();
+//!
+//! // ... receive: bytes from the network always go through `new_checked`.
+//! let msg = Message::new_checked(&*bytes)?;
+//! let repr = Repr::parse(&msg)?;
+//! assert_eq!(repr.to_string(), "CON 0.01 mid=0x7d34 tok=- Uri-Path:\"temperature\" [0 B]");
+//!
+//! // ... and emit the value again.
+//! let mut out = [0u8; 64];
+//! let n = repr.emit(&mut Message::new_unchecked(&mut out[..repr.buffer_len()]))?;
+//! assert_eq!(out[..n], *bytes);
+//! # Ok::<(), lwm2m_core::coap::Error>(())
+//! ```
+//!
 //! Guarantees: nothing here panics on any input bytes. After
 //! [`Message::check_len`] succeeds no accessor panics; on a view made with
 //! [`Message::new_unchecked`] only the fixed-header accessors can panic, and
