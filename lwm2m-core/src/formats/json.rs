@@ -34,6 +34,11 @@ impl<'a> Number<'a> {
         }
         self.text.parse::<f64>().map(Value::Float).map_err(|_| DecodeError::Syntax)
     }
+
+    /// The number as `f64` (times).
+    pub(crate) fn as_f64(self) -> Result<f64, DecodeError> {
+        super::number_as_f64(self.value()?)
+    }
 }
 
 /// Cursor over a JSON text.

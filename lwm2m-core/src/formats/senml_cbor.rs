@@ -191,17 +191,9 @@ impl<'a, R: TypeResolver> SenmlCborDecoder<'a, R> {
         if self.done {
             return None;
         }
-        match self.step() {
-            Ok(Some(r)) => Some(Ok(r)),
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
-        }
+        let (item, end) = super::step_item(self.step());
+        self.done = end;
+        item
     }
 
     fn step(&mut self) -> Result<Option<Record<'a>>, DecodeError> {

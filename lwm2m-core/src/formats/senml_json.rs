@@ -14,7 +14,9 @@
 
 use super::json::{Lexer, write_base64url, write_string};
 use super::senml::{Bases, Fields, Record, base_name, name_after, path_text};
-use super::{Chunk, DecodeError, EncodeError, Encoder, TypeResolver, Window, check_below};
+use super::{
+    Chunk, DecodeError, EncodeError, Encoder, TypeResolver, Window, check_below, step_item,
+};
 use crate::path::Path;
 use crate::value::{Value, parse_objlnk};
 use core::fmt::Write;
@@ -157,17 +159,11 @@ impl<'a, R: TypeResolver> SenmlJsonDecoder<'a, R> {
 
     /// The next record with its time.
     pub fn next_record(&mut self) -> Option<Result<Record<'a>, DecodeError>> {
-        match self.step() {
-            Ok(Some(r)) => Some(Ok(r)),
-            Ok(None) => {
-                self.state = State::Done;
-                None
-            }
-            Err(e) => {
-                self.state = State::Done;
-                Some(Err(e))
-            }
+        let (item, end) = step_item(self.step());
+        if end {
+            self.state = State::Done;
         }
+        item
     }
 
     fn step(&mut self) -> Result<Option<Record<'a>>, DecodeError> {
@@ -204,9 +200,9 @@ impl<'a, R: TypeResolver> SenmlJsonDecoder<'a, R> {
                 lex.expect(b':')?;
                 match key {
                     "bn" => self.bases.bn = lex.string()?,
-                    "bt" => self.bases.bt = Some(float(lex)?),
+                    "bt" => self.bases.bt = Some(lex.number()?.as_f64()?),
                     "n" => f.n = Some(lex.string()?),
-                    "t" => f.t = Some(float(lex)?),
+                    "t" => f.t = Some(lex.number()?.as_f64()?),
                     "v" => f.set_value(lex.number()?.value()?)?,
                     "vs" => f.set_value(Value::String(lex.string()?))?,
                     "vb" => {
@@ -231,17 +227,6 @@ impl<'a, R: TypeResolver> SenmlJsonDecoder<'a, R> {
             }
         }
         f.resolve(&self.bases, &self.base, &self.types)
-    }
-}
-
-fn float(lex: &mut Lexer<'_>) -> Result<f64, DecodeError> {
-    match lex.number()?.value()? {
-        #[expect(clippy::cast_precision_loss, reason = "SenML times are floats")]
-        Value::Integer(n) => Ok(n as f64),
-        #[expect(clippy::cast_precision_loss, reason = "SenML times are floats")]
-        Value::UnsignedInteger(n) => Ok(n as f64),
-        Value::Float(x) => Ok(x),
-        _ => Err(DecodeError::Syntax),
     }
 }
 
