@@ -493,3 +493,17 @@ fn link_format_parses_a_bootstrap_discover_with_lwm2m_attributes() {
     let l = LinkParser::new(b"</3/0>;pmin=x").unwrap().next().unwrap().unwrap();
     assert_eq!(l.attrs().next().unwrap(), Err(DecodeError::Syntax));
 }
+
+#[test]
+fn senml_writes_a_new_base_name_when_a_record_leaves_the_current_one() {
+    // The request path itself after a deeper record: "/3/0/" is no prefix of "/3/0".
+    let items = [(p("/3/0/1"), Value::Integer(1)), (p("/3/0"), Value::Integer(2))];
+    let mut buf = [0u8; 128];
+    let c = encode_all(ContentFormat::SenmlJson, &p("/3/0"), &items, &mut buf).unwrap();
+    assert_eq!(&buf[..c.len], br#"[{"bn":"/3/0/","n":"1","v":1},{"bn":"/3/0","v":2}]"#);
+    for f in [ContentFormat::SenmlJson, ContentFormat::SenmlCbor] {
+        let c = encode_all(f, &p("/3/0"), &items, &mut buf).unwrap();
+        let got = decode_all(f, &p("/3/0"), &buf[..c.len], &mut [], |_| None).unwrap();
+        assert_eq!(got, items, "{f}");
+    }
+}

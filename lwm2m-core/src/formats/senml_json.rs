@@ -13,7 +13,7 @@
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::json::{Lexer, write_base64url, write_string};
-use super::senml::{Bases, Fields, Record, base_name, name_after, path_text};
+use super::senml::{Bases, Fields, Names, Record};
 use super::{
     Chunk, DecodeError, EncodeError, Encoder, TypeResolver, Window, check_below, step_item,
 };
@@ -26,18 +26,18 @@ use core::fmt::Write;
 pub struct SenmlJsonEncoder<'b> {
     base: Path,
     out: Window<'b>,
-    bn: Option<heapless::String<48>>,
+    names: Names,
 }
 
 impl<'b> SenmlJsonEncoder<'b> {
     /// An encoder for a response to a request on `base`.
     pub fn new(base: &Path, out: Window<'b>) -> SenmlJsonEncoder<'b> {
-        SenmlJsonEncoder { base: *base, out, bn: None }
+        SenmlJsonEncoder { base: *base, out, names: Names::default() }
     }
 
     /// Closes the array.
     pub fn finish(mut self) -> Chunk {
-        if self.bn.is_none() {
+        if self.names.is_first() {
             self.out.put_u8(b'[');
         }
         self.out.put_u8(b']');
@@ -64,28 +64,19 @@ impl<'b> SenmlJsonEncoder<'b> {
         if time.is_some_and(|t| !t.is_finite()) {
             return Err(EncodeError::NonFiniteFloat);
         }
-        let full = path_text(path);
         let out = &mut self.out;
+        out.put(if self.names.is_first() { b"[{" } else { b",{" });
+        let (bn, n) = self.names.next(&self.base, path);
         let mut sep = "";
-        match &self.bn {
-            None => {
-                out.put(b"[{");
-                let bn = base_name(&self.base, path);
-                if !bn.is_empty() {
-                    out.put(b"\"bn\":");
-                    write_string(out, &bn);
-                    sep = ",";
-                }
-                self.bn = Some(bn);
-            }
-            Some(_) => out.put(b",{"),
+        if let Some(bn) = bn {
+            out.put(b"\"bn\":");
+            write_string(out, &bn);
+            sep = ",";
         }
-        let bn = self.bn.as_deref().unwrap_or("");
-        let n = name_after(&full, bn);
         if !n.is_empty() {
             out.put(sep.as_bytes());
             out.put(b"\"n\":");
-            write_string(out, n);
+            write_string(out, &n);
             sep = ",";
         }
         if let Some(t) = time {
