@@ -592,7 +592,7 @@ impl<C> Encode<C> for BinaryAppData {
 impl<'b, C> Decode<'b, C> for BinaryAppData {
     fn decode(d: &mut Decoder<'b>, _: &mut C) -> Result<Self, decode::Error> {
         let n = array_len(d, crate::config::APP_DATA_INSTANCES)?;
-        let mut out = BinaryAppData::default();
+        let mut out = BinaryAppData { instances: Instances::default() };
         for _ in 0..n {
             array_of(d, 2)?;
             let mut p = AppDataInstance::new(d.u16()?);

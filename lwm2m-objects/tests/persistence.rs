@@ -81,6 +81,7 @@ fn populated() -> ObjectStore {
         f.package_name = "app".try_into().unwrap();
     });
     s.set_app_data(0, 3, Some(b"\x00\x01\x02")).unwrap();
+    s.create_app_data_instance(1).unwrap();
     s.set_app_data(1, 0, Some(b"hello")).unwrap();
     s.set_event_log_data(0, b"event log bytes").unwrap();
     s.set_server_options_fingerprint(0xDEAD_BEEF_0123_4567);
