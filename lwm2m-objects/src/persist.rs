@@ -774,6 +774,19 @@ impl ObjectStore {
         Ok(())
     }
 
+    /// Returns every persisted part (server accounts, ACLs, APN profiles,
+    /// firmware state, app data, event log, fingerprint) to factory
+    /// defaults and marks every record for saving — the Device Factory
+    /// Reset (`/3/0/5`) and the "server options changed" reset of the
+    /// carrier library. Application-set Device values are kept.
+    pub fn factory_reset(&mut self) {
+        for r in Record::ALL {
+            self.reset_record(r);
+        }
+        self.mark_all_for_save();
+        self.events.push(crate::ObjectEvent::InstancesChanged);
+    }
+
     /// Whether any record awaits [`ObjectStore::save`].
     pub fn needs_save(&self) -> bool {
         self.dirty.0 != 0

@@ -308,3 +308,19 @@ fn firmware_result_survives_a_reboot() {
     assert_eq!(t.firmware().result(), UpdateResult::INTEGRITY_FAILURE);
     assert_eq!(t.firmware().state(), FirmwareState::Idle);
 }
+
+#[test]
+fn factory_reset_clears_persisted_state_and_saves_it() {
+    let mut s = populated();
+    let mut st = saved(&mut s);
+    s.factory_reset();
+    assert_eq!(s.server_count(), 0);
+    assert!(s.security().instances().is_empty());
+    assert_eq!(s.server_options_fingerprint(), 0);
+    let mut buf = [0u8; RECORD_BUF_LEN];
+    s.save(&mut st, &mut buf).unwrap();
+    let (t, report) = loaded(&mut st);
+    assert!(report.is_clean());
+    assert!(t.security().instances().is_empty());
+    assert_eq!(t.app_data(), ObjectStore::new().app_data());
+}
