@@ -9,6 +9,26 @@
 //!
 //! Layering: depends on `carrier-os` alone, so it is interchangeable with
 //! `carrier-os-std` behind the same traits.
-#![no_std]
+//!
+//! - [`at`]: typed AT commands, response framing, parsers, notifications.
+//! - [`channel`]: the [`channel::AtChannel`] contract.
+//! - [`transcript`]: the scripted channel the host build runs on.
+//! - [`modem`]: [`modem::AtModem`], the typed modem operations.
+//!
+//! Guarantees: no heap, no panic on anything the modem, SIM or network
+//! sends, no `unsafe`.
+#![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+pub mod at;
+pub mod channel;
+pub mod dfu;
+pub mod modem;
+pub mod port;
+pub mod storage;
+pub mod transcript;
+pub mod transport;
+
+#[cfg(all(target_os = "none", feature = "nrf-modem"))]
+pub mod device;

@@ -10,3 +10,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![allow(clippy::std_instead_of_core)]
+
+pub mod dfu;
+pub mod modem;
+pub mod profile;
+pub mod real;
+pub mod sim;
+pub mod storage;
+pub mod testdir;

@@ -16,3 +16,8 @@
 extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
+pub mod errno;
+pub mod event;
+
+pub use errno::Errno;
+pub use event::{AppDataKind, DeferredReason, ErrorKind, Event, ModemDomainEvent};

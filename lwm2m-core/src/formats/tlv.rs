@@ -445,6 +445,22 @@ fn element<'a>(r: &mut Reader<'a>) -> Result<(Kind, u16, Reader<'a>), DecodeErro
     Ok((kind, id, r.sub(len)?))
 }
 
+/// For a Create on `/O`: the identifier of the Object Instance TLV the
+/// payload starts with, or `None` when it holds bare resources and the
+/// client picks the instance identifier (TS §6.3.6). Decode the first case
+/// with base `/O` and the second with base `/O/<new id>`.
+///
+/// # Errors
+/// [`DecodeError`] when the first element is malformed.
+pub fn leading_instance_id(payload: &[u8]) -> Result<Option<u16>, DecodeError> {
+    let mut r = Reader::new(payload);
+    if r.is_empty() {
+        return Ok(None);
+    }
+    let (kind, id, _) = element(&mut r)?;
+    Ok((kind == Kind::ObjectInstance).then_some(id))
+}
+
 /// Decodes a TLV payload sent to `base` into `(path, value)` items.
 #[derive(Debug)]
 pub struct TlvDecoder<'a, R> {
@@ -580,6 +596,14 @@ mod tests {
         assert_eq!(h(Kind::ObjectInstance, 0, 0x100), vec![0x10, 0x00, 0x01, 0x00]);
         assert_eq!(h(Kind::MultipleResource, 1, 0x10000), vec![0x98, 0x01, 0x01, 0x00, 0x00]);
         assert_eq!(header(Kind::Resource, 1, 0x100_0000), Err(EncodeError::TooLong));
+    }
+
+    #[test]
+    fn create_payloads_tell_whether_they_name_the_instance() {
+        assert_eq!(leading_instance_id(&[0x08, 0x05, 0x03, 0xC1, 0x00, 0x01]), Ok(Some(5)));
+        assert_eq!(leading_instance_id(&[0xC1, 0x00, 0x01]), Ok(None));
+        assert_eq!(leading_instance_id(&[]), Ok(None));
+        assert_eq!(leading_instance_id(&[0x08, 0x05, 0x03]), Err(DecodeError::Truncated));
     }
 
     #[test]
