@@ -245,12 +245,6 @@ fn a_well_framed_record_with_an_undecodable_payload_is_corrupt() {
 }
 
 #[test]
-fn every_record_fits_the_port_record_limit() {
-    // carrier-os promises ports only 1024-byte values.
-    assert_eq!(lwm2m_objects::persist::MAX_RECORD_LEN, 1024);
-}
-
-#[test]
 fn storage_failures_are_reported_not_fatal() {
     let mut s = populated();
     let mut st = saved(&mut s);

@@ -78,17 +78,7 @@ fn any_value() -> impl Strategy<Value = V> {
 }
 
 fn any_op() -> impl Strategy<Value = Operation> {
-    proptest::sample::select(vec![
-        Operation::Read,
-        Operation::Observe,
-        Operation::Discover,
-        Operation::WriteAttributes,
-        Operation::Write(WriteMode::Replace),
-        Operation::Write(WriteMode::PartialUpdate),
-        Operation::Execute,
-        Operation::Create,
-        Operation::Delete,
-    ])
+    proptest::sample::select(ALL_OPERATIONS.to_vec())
 }
 
 fn any_caller() -> impl Strategy<Value = Caller> {
