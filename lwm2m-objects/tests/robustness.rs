@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use lwm2m_core::path::Path;
 use lwm2m_core::value::Value;
-use lwm2m_objects::{Caller, Link, ObjectError, Operation, StaticDeviceInfo, WriteMode};
+use lwm2m_objects::{Caller, Link, ObjectError, Operation, StaticDeviceInfo};
 use proptest::prelude::*;
 
 fn any_path() -> impl Strategy<Value = Path> {
