@@ -185,14 +185,25 @@ impl Engine {
         self.retransmit_at
     }
 
-    /// Starts a handshake with `peer` (replacing any session with it).
-    /// Returns false if tinydtls refused.
+    /// Starts a handshake with `peer`, first dropping any session tinydtls
+    /// still holds for it (which sends a close_notify unless one was
+    /// already exchanged). Returns false if tinydtls refused.
     pub(crate) fn connect(&mut self, now: Instant, peer: SocketAddr) -> bool {
         let session = session_for(peer);
         let guard = self.enter();
         // SAFETY: live context (lock held by `guard`); `session` is a valid
-        // session_t that tinydtls copies before returning.
-        let rc = unsafe { sys::dtls_connect(self.ctx.as_ptr(), &session) };
+        // session_t that tinydtls copies before returning. The existing peer
+        // must be removed first: tinydtls 0.8.6's dtls_connect on a known
+        // peer hands that peer to dtls_connect_peer, which destroys the
+        // "previous" peer -- the same object -- and then uses it (a
+        // use-after-free, seen here as a double free).
+        let rc = unsafe {
+            let old = sys::dtls_get_peer(self.ctx.as_ptr(), &session);
+            if !old.is_null() {
+                sys::dtls_reset_peer(self.ctx.as_ptr(), old);
+            }
+            sys::dtls_connect(self.ctx.as_ptr(), &session)
+        };
         self.refresh_timer(now, &guard);
         rc >= 0
     }

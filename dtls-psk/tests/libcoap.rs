@@ -67,11 +67,13 @@ impl Drop for Reaper {
     }
 }
 
-fn start_coap_server(binary: &str, key: &str) -> (Reaper, SocketAddr) {
+/// Starts `binary` with PSK `key`; `extra` adds options (`-l` for loss).
+fn start_coap_server(binary: &str, key: &str, extra: &[&str]) -> (Reaper, SocketAddr) {
     let path = require(binary);
     let port = free_port_pair();
     let child = Command::new(path)
         .args(["-A", "127.0.0.1", "-p", &port.to_string(), "-k", key, "-h", "CoAP", "-v", "0"])
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -173,10 +175,26 @@ fn run_client(server: SocketAddr, key: &str, config: Config, wall_limit: StdDura
 }
 
 fn client_gets_resource_from(binary: &str) {
-    let (_server, addr) = start_coap_server(binary, KEY);
+    client_gets_resource_despite_loss(binary, &[]);
+}
+
+/// `lost` lists which of the server's datagrams libcoap must not send
+/// (its `-l` option, 1-based).
+fn client_gets_resource_despite_loss(binary: &str, lost: &[&str]) {
+    let (_server, addr) = if lost.is_empty() {
+        start_coap_server(binary, KEY, &[])
+    } else {
+        start_coap_server(binary, KEY, &["-l", &lost.join(",")])
+    };
     let run =
         run_client(addr, KEY, with_timeout(Duration::from_secs(10)), StdDuration::from_secs(15));
-    assert_eq!(run.events.first(), Some(&Event::Connected), "{binary}: {:?}", run.events);
+    assert_eq!(
+        run.events.first(),
+        Some(&Event::Connected),
+        "{binary}: {:?}, datagrams {:?}",
+        run.events,
+        run.trace
+    );
     let response = run
         .response
         .unwrap_or_else(|| panic!("{binary}: no CoAP response; events {:?}", run.events));
@@ -191,7 +209,7 @@ fn client_gets_resource_from(binary: &str) {
 }
 
 fn client_with_wrong_key_fails_against(binary: &str) {
-    let (_server, addr) = start_coap_server(binary, KEY);
+    let (_server, addr) = start_coap_server(binary, KEY, &[]);
     let timeout = Duration::from_secs(6);
     let run = run_client(addr, WRONG_KEY, with_timeout(timeout), StdDuration::from_secs(12));
     assert!(!run.events.contains(&Event::Connected), "{binary}: {:?}", run.events);
@@ -215,6 +233,31 @@ fn client_handshakes_and_gets_well_known_core_from_coap_server_openssl() {
 #[test]
 fn client_handshakes_and_gets_well_known_core_from_coap_server_gnutls() {
     client_gets_resource_from("coap-server-gnutls");
+}
+
+#[test]
+fn client_recovers_when_coap_server_openssl_loses_its_final_flight() {
+    // OpenSSL sends HelloVerifyRequest, ServerHello+ServerHelloDone, then
+    // ChangeCipherSpec+Finished in datagram 3: drop it. Our client resends
+    // its last flight after 2 s and OpenSSL answers with its last flight.
+    client_gets_resource_despite_loss("coap-server-openssl", &["3"]);
+}
+
+#[test]
+fn client_recovers_when_coap_server_gnutls_loses_its_final_flight() {
+    // GnuTLS sends HelloVerifyRequest, ServerHello, ServerKeyExchange (the
+    // hint), ServerHelloDone, ChangeCipherSpec, Finished as datagrams 1..=6:
+    // drop 5 and 6.
+    client_gets_resource_despite_loss("coap-server-gnutls", &["5", "6"]);
+}
+
+#[test]
+fn client_recovers_when_coap_server_gnutls_loses_part_of_a_flight() {
+    // Drop ServerHelloDone (datagram 4) after ServerHello arrived: tinydtls
+    // stops retransmitting on the ServerHello and libcoap-gnutls does not
+    // resend on a timer, so only the client's stall restart (a new
+    // ClientHello after 2 s of silence) gets the handshake going again.
+    client_gets_resource_despite_loss("coap-server-gnutls", &["4"]);
 }
 
 #[test]

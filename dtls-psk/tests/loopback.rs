@@ -656,3 +656,32 @@ fn a_malformed_plaintext_handshake_message_ends_in_a_fatal_alert() {
     assert_eq!(events, vec![alert, Event::Closed]);
     assert!(end < Instant::from_millis(9_000), "before the handshake deadline: {end}");
 }
+
+#[test]
+fn any_one_or_two_lost_handshake_datagrams_are_recovered() {
+    // The ten handshake datagrams (see the test above); lose each one, and
+    // each pair, in turn.
+    let mut cases: Vec<Vec<usize>> = (0..10).map(|i| vec![i]).collect();
+    for i in 0..10 {
+        for j in i + 1..10 {
+            cases.push(vec![i, j]);
+        }
+    }
+    for lost in cases {
+        let mut pair = Pair::new(client(KEY), server_for(IDENTITY, KEY), 1, 0);
+        pair.loss.script = Some(lost.clone());
+        pair.client.connect(pair.now).unwrap();
+        let start = pair.now;
+        let ok = pair.drive_until(Duration::from_secs(30), Pair::connected);
+        assert!(ok, "lost {lost:?}: {:?} / {:?}", pair.client_events, pair.server_events);
+        assert!(
+            !pair.client_events.iter().chain(&pair.server_events).any(|e| *e != Event::Connected),
+            "lost {lost:?}: {:?} / {:?}",
+            pair.client_events,
+            pair.server_events
+        );
+        pair.lossy = false;
+        assert_eq!(pair.client_to_server(b"x"), Some(b"x".to_vec()), "lost {lost:?}");
+        assert!(pair.now - start <= Duration::from_secs(14), "lost {lost:?}: {}", pair.now - start);
+    }
+}
