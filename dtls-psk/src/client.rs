@@ -100,7 +100,7 @@ impl Client {
     /// [`NewError::OutOfMemory`] if tinydtls could not allocate its context.
     pub fn new(identity: &[u8], psk: Psk, config: Config) -> Result<Self, NewError> {
         check_identity(identity)?;
-        let engine = Engine::new(Credentials::Client { identity: identity.to_vec(), psk })
+        let engine = Engine::new(Credentials::Client { identity: identity.to_vec(), psk }, false)
             .map_err(|_| NewError::OutOfMemory)?;
         Ok(Client {
             engine,

@@ -78,7 +78,7 @@ impl Server {
     /// # Errors
     /// [`NewError::OutOfMemory`] if tinydtls could not allocate its context.
     pub fn new(store: impl PskStore + 'static, config: Config) -> Result<Self, NewError> {
-        let engine = Engine::new(Credentials::Server { store: Box::new(store) })
+        let engine = Engine::new(Credentials::Server { store: Box::new(store) }, true)
             .map_err(|_| NewError::OutOfMemory)?;
         Ok(Server {
             engine,
