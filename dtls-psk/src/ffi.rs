@@ -112,13 +112,14 @@ impl Shared {
     /// comes as one datagram starting with an epoch-0 record, so the client
     /// keeps one record per datagram.
     fn queue_record(&mut self, peer: SocketAddr, record: &[u8]) {
-        if self.coalesce && self.last_write_call == self.call {
-            if let Some((to, datagram)) = self.transmits.back_mut() {
-                if *to == peer && datagram.len() + record.len() <= MAX_DATAGRAM {
-                    datagram.extend_from_slice(record);
-                    return;
-                }
-            }
+        if self.coalesce
+            && self.last_write_call == self.call
+            && let Some((to, datagram)) = self.transmits.back_mut()
+            && *to == peer
+            && datagram.len() + record.len() <= MAX_DATAGRAM
+        {
+            datagram.extend_from_slice(record);
+            return;
         }
         self.last_write_call = self.call;
         self.transmits.push_back((peer, record.to_vec()));
