@@ -695,3 +695,23 @@ fn any_one_or_two_lost_handshake_datagrams_are_recovered() {
         assert!(pair.now - start <= Duration::from_secs(14), "lost {lost:?}: {}", pair.now - start);
     }
 }
+
+#[test]
+fn plaintext_alert_injected_after_the_handshake_does_not_end_the_session() {
+    let mut pair = Pair::new(client(KEY), server_for(IDENTITY, KEY), 29, 0);
+    pair.handshake(Duration::from_secs(1));
+    // An off-path attacker spoofing the peer's address: fatal
+    // handshake_failure in a plaintext (epoch 0) record.
+    let forged: &[u8] = b"\x15\xfe\xfd\x00\x00\x00\x00\x00\x00\x00\x63\x00\x02\x02\x28";
+    pair.client.handle_datagram(pair.now, forged);
+    pair.server.handle_datagram(pair.now, client_addr(), forged);
+    pair.step();
+    assert_eq!(pair.client.state(), SessionState::Connected, "{:?}", pair.client_events);
+    assert_eq!(
+        pair.server.session_state(client_addr()),
+        SessionState::Connected,
+        "{:?}",
+        pair.server_events
+    );
+    assert_eq!(pair.client_to_server(b"still"), Some(b"still".to_vec()));
+}
