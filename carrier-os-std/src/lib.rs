@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 
+mod delegate;
 pub mod dfu;
 pub mod modem;
 pub mod profile;

@@ -34,13 +34,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::Poll;
 use std::time::SystemTime;
 
-use carrier_os::dfu::{Dfu, DfuError, ImageType, UpdateOutcome};
 use carrier_os::download::{Download, DownloadError, DownloadProgress, DownloadRequest};
 use carrier_os::log::{Level, Log};
-use carrier_os::modem::{
-    Counters, Identity, IdentityString, LinkRequest, LinkState, Modem, ModemError, NetworkInfo,
-    NetworkTime, PdnConfig, PdnId, PdnState, Psk, SecTag, SimFile,
-};
+use carrier_os::modem::{LinkRequest, PdnState};
 use carrier_os::random::Random;
 use carrier_os::storage::{Key, Storage, StorageError};
 use carrier_os::time::{Clock, Instant};
@@ -370,71 +366,23 @@ impl Storage for RealPort {
     }
 }
 
-impl Modem for RealPort {
-    fn identity(&mut self, item: Identity) -> Result<IdentityString, ModemError> {
-        let now = self.now_();
-        self.modem.identity(now, item)
+crate::delegate::modelled_modem_and_dfu!(RealPort);
+
+impl RealPort {
+    fn model_now(&mut self) -> Instant {
+        self.now_()
     }
-    fn request_link(&mut self, req: LinkRequest) -> Result<(), ModemError> {
-        let now = self.now_();
-        self.modem.request_link(now, req)
+    fn powered(&self) -> bool {
+        true
     }
-    fn link_state(&mut self) -> LinkState {
-        let now = self.now_();
-        self.modem.link_state(now)
+    fn on_link_request(&mut self, req: LinkRequest) {
+        log::debug!(target: "lwm2m_os", "link request {req:?}");
     }
-    fn pdn_activate(&mut self, config: &PdnConfig<'_>) -> Result<PdnId, ModemError> {
-        let now = self.now_();
-        self.modem.pdn_activate(now, config)
-    }
-    fn pdn_state(&mut self, pdn: PdnId) -> PdnState {
-        let now = self.now_();
-        self.modem.pdn_state(now, pdn)
-    }
-    fn pdn_deactivate(&mut self, pdn: PdnId) -> Result<(), ModemError> {
-        self.modem.pdn_deactivate(pdn)
-    }
-    fn network_info(&mut self) -> Result<NetworkInfo, ModemError> {
-        let now = self.now_();
-        self.modem.network_info(now)
-    }
-    fn counters(&mut self) -> Result<Counters, ModemError> {
-        Ok(self.modem.counters())
-    }
-    fn reset_counters(&mut self) -> Result<(), ModemError> {
-        self.modem.reset_counters();
-        Ok(())
-    }
-    fn network_time(&mut self) -> Result<NetworkTime, ModemError> {
-        let now = self.now_();
-        self.modem.network_time(now)
-    }
-    fn sim_read(&mut self, file: &SimFile<'_>, buf: &mut [u8]) -> Result<usize, ModemError> {
-        self.modem.sim_read(file, buf)
-    }
-    fn psk_store(
-        &mut self,
-        tag: SecTag,
-        identity: Option<&[u8]>,
-        psk: &Psk,
-    ) -> Result<(), ModemError> {
-        let now = self.now_();
-        self.modem.psk_store(now, tag, identity, psk)
-    }
-    fn psk_exists(&mut self, tag: SecTag) -> Result<bool, ModemError> {
-        Ok(self.modem.psk_exists(tag))
-    }
-    fn psk_delete(&mut self, tag: SecTag) -> Result<(), ModemError> {
-        let now = self.now_();
-        self.modem.psk_delete(now, tag)
-    }
-    fn restart(&mut self) -> Result<(), ModemError> {
-        self.modem.restart();
+    fn close_all_sockets(&mut self) {
         let ids: Vec<u8> = self.sockets.keys().copied().collect();
         for id in ids {
             self.close(SocketId(id));
         }
-        self.dfu.apply_modem_update().map_err(|_| ModemError::Failure)
     }
 }
 
@@ -840,34 +788,6 @@ impl Download for RealPort {
         if let Some(d) = self.download.take() {
             d.stop.store(true, Ordering::Relaxed);
         }
-    }
-}
-
-impl Dfu for RealPort {
-    const DETECT_LEN: usize = 8;
-    fn dfu_detect(&self, first_bytes: &[u8]) -> Option<ImageType> {
-        self.dfu.dfu_detect(first_bytes)
-    }
-    fn dfu_start(&mut self, image: ImageType, size: Option<u64>) -> Result<u64, DfuError> {
-        self.dfu.dfu_start(image, size)
-    }
-    fn dfu_write(&mut self, data: &[u8]) -> Result<(), DfuError> {
-        self.dfu.dfu_write(data)
-    }
-    fn dfu_offset(&mut self) -> u64 {
-        self.dfu.dfu_offset()
-    }
-    fn dfu_finish(&mut self, crc32: Option<u32>) -> Result<(), DfuError> {
-        self.dfu.dfu_finish(crc32)
-    }
-    fn dfu_schedule(&mut self) -> Result<(), DfuError> {
-        self.dfu.dfu_schedule()
-    }
-    fn dfu_reset(&mut self) -> Result<(), DfuError> {
-        self.dfu.dfu_reset()
-    }
-    fn dfu_take_outcome(&mut self) -> Result<Option<UpdateOutcome>, DfuError> {
-        self.dfu.dfu_take_outcome()
     }
 }
 
