@@ -26,12 +26,13 @@
 //! small): both are refused with [`DownloadError::UnsupportedScheme`].
 
 use std::collections::{BTreeMap, VecDeque};
+use std::future::Future;
 use std::io::{self, Read};
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::task::Poll;
+use std::task::{Poll, Waker};
 use std::time::SystemTime;
 
 use carrier_os::download::{Download, DownloadError, DownloadProgress, DownloadRequest};
@@ -43,7 +44,7 @@ use carrier_os::time::{Clock, Instant};
 use carrier_os::transport::{
     Endpoint, Family, MAX_DATAGRAM, Security, SocketId, Transport, TransportError,
 };
-use carrier_os::wait::{Wait, Wake};
+use carrier_os::wait::{AsyncWait, Wait, Wake};
 
 #[path = "real_dtls.rs"]
 mod tls;
@@ -73,17 +74,64 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The wake-up signal shared with helper threads.
+/// The wake-up signal shared with helper threads: a generation counter
+/// with a condition variable (blocking waits) and wakers (async waits).
 #[derive(Debug, Default)]
 struct Signal {
     generation: Mutex<u64>,
     cv: Condvar,
+    wakers: Mutex<Vec<Waker>>,
+    /// The async wait's deadline, served by the timer thread.
+    timer: Mutex<TimerSlot>,
+    timer_cv: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct TimerSlot {
+    at: Option<std::time::Instant>,
+    running: bool,
+    stop: bool,
 }
 
 impl Signal {
     fn notify(&self) {
         *lock(&self.generation) += 1;
         self.cv.notify_all();
+        for w in lock(&self.wakers).drain(..) {
+            w.wake();
+        }
+    }
+
+    fn register(&self, waker: &Waker) {
+        let mut ws = lock(&self.wakers);
+        if !ws.iter().any(|w| w.will_wake(waker)) {
+            ws.push(waker.clone());
+        }
+    }
+}
+
+/// The timer thread of async waits: sleeps until the requested instant,
+/// then signals (which wakes the wakers).
+fn timer_thread(signal: Arc<Signal>) {
+    let mut slot = lock(&signal.timer);
+    loop {
+        if slot.stop {
+            return;
+        }
+        let now = std::time::Instant::now();
+        slot = match slot.at {
+            Some(at) if at <= now => {
+                slot.at = None;
+                drop(slot);
+                signal.notify();
+                lock(&signal.timer)
+            }
+            Some(at) => signal
+                .timer_cv
+                .wait_timeout(slot, at - now)
+                .map_or_else(|e| e.into_inner().0, |(g, _)| g),
+            None => signal.timer_cv.wait(slot).unwrap_or_else(std::sync::PoisonError::into_inner),
+        };
     }
 }
 
@@ -316,8 +364,7 @@ impl Wait for RealPort {
             if deadline.is_some_and(|d| now >= d) {
                 return Wake::Deadline;
             }
-            let dtls = self.sockets.values().filter_map(|s| s.dtls.as_ref()?.next_timeout()).min();
-            let next = [deadline, self.modem.next_change(), dtls].into_iter().flatten().min();
+            let next = [deadline, self.next_own_deadline()].into_iter().flatten().min();
             let guard = lock(&self.signal.generation);
             if *guard != generation {
                 continue;
@@ -331,6 +378,58 @@ impl Wait for RealPort {
                 None => drop(self.signal.cv.wait(guard)),
             }
         }
+    }
+}
+
+impl RealPort {
+    /// The earliest instant the port itself has work (modem model, DTLS timers).
+    fn next_own_deadline(&self) -> Option<Instant> {
+        let dtls = self.sockets.values().filter_map(|s| s.dtls.as_ref()?.next_timeout()).min();
+        [self.modem.next_change(), dtls].into_iter().flatten().min()
+    }
+
+    /// Asks the timer thread (started on first use) to signal at `t`.
+    fn arm_timer(&mut self, t: Instant) {
+        let at = self.epoch + std::time::Duration::from_millis(t.as_millis());
+        let mut slot = lock(&self.signal.timer);
+        if slot.at.is_none_or(|cur| at < cur) {
+            slot.at = Some(at);
+        }
+        if !slot.running {
+            slot.running = true;
+            let signal = self.signal.clone();
+            if std::thread::Builder::new()
+                .name("wait-timer".into())
+                .spawn(move || timer_thread(signal))
+                .is_err()
+            {
+                slot.running = false;
+            }
+        }
+        drop(slot);
+        self.signal.timer_cv.notify_all();
+    }
+}
+
+impl AsyncWait for RealPort {
+    /// Executor-agnostic: helper threads wake the task's waker; a deadline
+    /// is served by one timer thread the port starts on first use.
+    fn wait_until_async(&mut self, deadline: Option<Instant>) -> impl Future<Output = Wake> {
+        std::future::poll_fn(move |cx| {
+            // Register first: an event between the check and the return
+            // then still wakes us.
+            self.signal.register(cx.waker());
+            if self.io_ready() {
+                return Poll::Ready(Wake::Io);
+            }
+            if deadline.is_some_and(|d| self.now_() >= d) {
+                return Poll::Ready(Wake::Deadline);
+            }
+            if let Some(t) = [deadline, self.next_own_deadline()].into_iter().flatten().min() {
+                self.arm_timer(t);
+            }
+            Poll::Pending
+        })
     }
 }
 
@@ -607,6 +706,8 @@ impl Transport for RealPort {
 
 impl Drop for RealPort {
     fn drop(&mut self) {
+        lock(&self.signal.timer).stop = true;
+        self.signal.timer_cv.notify_all();
         let ids: Vec<u8> = self.sockets.keys().copied().collect();
         for id in ids {
             self.close(SocketId(id));

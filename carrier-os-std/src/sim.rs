@@ -26,6 +26,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Write as _;
+use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::rc::Rc;
 use std::task::Poll;
@@ -39,7 +40,7 @@ use carrier_os::time::{Clock, Duration, Instant};
 use carrier_os::transport::{
     Endpoint, Family, MAX_DATAGRAM, Security, SocketId, Transport, TransportError,
 };
-use carrier_os::wait::{Wait, Wake};
+use carrier_os::wait::{AsyncWait, Wait, Wake};
 
 use crate::dfu::{DfuTarget, MemArea};
 use crate::modem::{Faults, ModemModel};
@@ -602,6 +603,14 @@ impl Wait for SimPort {
             let Some(next) = next else { return Wake::Io };
             self.world.advance_to(next.max(now));
         }
+    }
+}
+
+impl AsyncWait for SimPort {
+    /// The same as [`Wait::wait_until`]: virtual time never makes a task
+    /// wait, so the future is ready on its first poll.
+    fn wait_until_async(&mut self, deadline: Option<Instant>) -> impl Future<Output = Wake> {
+        std::future::ready(Wait::wait_until(self, deadline))
     }
 }
 
