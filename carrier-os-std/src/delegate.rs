@@ -111,6 +111,12 @@ macro_rules! modelled_modem_and_dfu {
                 let now = self.model_now();
                 self.modem.psk_delete(now, tag)
             }
+            fn sms_receive(
+                &mut self,
+                buf: &mut [u8],
+            ) -> Result<Option<carrier_os::modem::SmsInfo>, carrier_os::modem::ModemError> {
+                self.modem.sms_receive(buf)
+            }
             fn restart(&mut self) -> Result<(), carrier_os::modem::ModemError> {
                 self.close_all_sockets();
                 self.modem.restart();

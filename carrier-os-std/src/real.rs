@@ -304,6 +304,11 @@ impl RealPort {
         self.nidd.clone()
     }
 
+    /// Delivers an SMS to the device's modem (wakes its wait).
+    pub fn inject_sms(&mut self, originator: &str, app_port: Option<u16>, payload: &[u8]) -> bool {
+        self.modem.inject_sms(originator, app_port, payload)
+    }
+
     /// Injected faults (link denial, PDN rejection, MSISDN delay, download drop).
     pub fn faults_mut(&mut self) -> &mut Faults {
         &mut self.modem.faults
@@ -324,7 +329,7 @@ impl RealPort {
         if self.modem.advance(now) {
             self.modem_changed = true;
         }
-        if std::mem::take(&mut self.modem_changed) {
+        if std::mem::take(&mut self.modem_changed) || self.modem.has_sms() {
             return true;
         }
         for s in self.sockets.values_mut() {

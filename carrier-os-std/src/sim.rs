@@ -424,6 +424,11 @@ impl SimPort {
         &self.world
     }
 
+    /// Delivers an SMS to the device's modem (wakes its wait).
+    pub fn inject_sms(&mut self, originator: &str, app_port: Option<u16>, payload: &[u8]) -> bool {
+        self.modem.inject_sms(originator, app_port, payload)
+    }
+
     /// Injected faults of this device (change at any time).
     pub fn faults_mut(&mut self) -> &mut Faults {
         &mut self.modem.faults
@@ -480,7 +485,7 @@ impl SimPort {
             return true;
         }
         self.advance_modem();
-        if std::mem::take(&mut self.modem_changed) {
+        if std::mem::take(&mut self.modem_changed) || self.modem.has_sms() {
             return true;
         }
         let now = self.now_();
