@@ -283,6 +283,34 @@ impl World {
         self.0.borrow_mut().advance_to(t);
     }
 
+    /// One step of a multi-device loop: unless a device already has
+    /// something new ([`SimPort::io_ready`]), moves the clock to the earliest
+    /// of `deadline`, the next datagram arrival and the devices' own next
+    /// events. Returns the devices' indices that are ready afterwards.
+    ///
+    /// A driving loop polls every device (and server), collects their
+    /// earliest deadline, calls this, and repeats.
+    pub fn advance_devices<'a>(
+        &self,
+        devices: impl IntoIterator<Item = &'a mut SimPort>,
+        deadline: Option<Instant>,
+    ) -> Vec<usize> {
+        let mut devices: Vec<&mut SimPort> = devices.into_iter().collect();
+        let ready = |ds: &mut Vec<&mut SimPort>| -> Vec<usize> {
+            ds.iter_mut().enumerate().filter_map(|(i, d)| d.io_ready().then_some(i)).collect()
+        };
+        let now_ready = ready(&mut devices);
+        if !now_ready.is_empty() {
+            return now_ready;
+        }
+        let own = devices.iter().filter_map(|d| d.next_internal_event()).min();
+        let next = [deadline, self.next_delivery(), own].into_iter().flatten().min();
+        if let Some(t) = next {
+            self.advance_to(t.max(self.now()));
+        }
+        ready(&mut devices)
+    }
+
     /// Adds a line to the trace.
     pub fn note(&self, line: std::fmt::Arguments<'_>) {
         self.0.borrow_mut().record(line);
