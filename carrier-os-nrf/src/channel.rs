@@ -3,7 +3,7 @@
 //!
 //! Owns the contract between the typed AT layer and whatever carries the
 //! text: `nrf-modem`'s `send_at_blocking` on the device
-//! ([`crate::device`]), the scripted [`crate::transcript::Transcript`] on
+//! (`device` module, device target only), the scripted [`crate::transcript::Transcript`] on
 //! the host.
 
 use core::fmt;
