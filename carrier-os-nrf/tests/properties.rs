@@ -28,6 +28,14 @@ proptest! {
     }
 
     #[test]
+    fn arbitrary_sms_pdus_never_panic(pdu in proptest::collection::vec(any::<u8>(), 0..200)) {
+        let mut out = [0u8; 160];
+        if let Ok(d) = carrier_os_nrf::at::sms::parse_deliver(&pdu, &mut out) {
+            prop_assert!(d.len <= out.len());
+        }
+    }
+
+    #[test]
     fn apn_round_trips_through_cgdcont(cid in 0u8..12, apn in "[a-zA-Z0-9.,-]{0,100}") {
         let mut line = CommandLine::new();
         Command::DefinePdn { cid, pdn_type: PdnType::Ipv4, apn: &apn }.emit(&mut line).unwrap();

@@ -276,3 +276,23 @@ fn nrf_modem_maps_trait_calls_to_at() {
     assert_eq!(m.link_state(), LinkState::Down);
     m.at().channel().finish().unwrap();
 }
+
+#[test]
+fn received_sms_are_decoded_with_originator_and_port() {
+    use carrier_os::modem::Modem;
+    use carrier_os_nrf::port::NrfModem;
+
+    let mut m = NrfModem::new(modem(include_str!("transcripts/sms_receive.txt")));
+    m.at().enable_sms().unwrap();
+    let mut buf = [0u8; 64];
+    let first = m.sms_receive(&mut buf).unwrap().unwrap();
+    assert_eq!(first.originator, "+79032143658");
+    assert_eq!(&buf[..first.len], b"Hello");
+    assert_eq!(first.app_port, None);
+    let second = m.sms_receive(&mut buf).unwrap().unwrap();
+    assert_eq!(second.originator, "12345");
+    assert_eq!(second.app_port, Some(0x1634), "UDH IEI 5: destination port 5684");
+    assert_eq!(&buf[..second.len], &[1, 2]);
+    assert_eq!(m.sms_receive(&mut buf), Ok(None));
+    m.at().channel().finish().unwrap();
+}
