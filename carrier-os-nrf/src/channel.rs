@@ -76,3 +76,15 @@ impl fmt::Display for Redacted<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Redacted;
+
+    #[test]
+    fn credential_content_never_reaches_a_log_line() {
+        let shown = format!("{}", Redacted("AT%CMNG=0,25,3,\"000102030405\""));
+        assert_eq!(shown, "AT%CMNG=0,25,3,\"<redacted>\"");
+        assert_eq!(format!("{}", Redacted("AT+CFUN?")), "AT+CFUN?");
+    }
+}
