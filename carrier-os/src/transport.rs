@@ -115,6 +115,9 @@ pub enum TransportError {
     /// The endpoint is malformed (bad IP literal, family not supported).
     #[error("invalid endpoint")]
     InvalidEndpoint,
+    /// The port does not support this kind of socket (e.g. DTLS or non-IP).
+    #[error("not supported by this port")]
+    Unsupported,
     /// Another failure of the platform's network stack.
     #[error("transport I/O error")]
     Io,
