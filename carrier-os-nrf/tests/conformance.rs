@@ -286,7 +286,7 @@ mod transport {
         assert_eq!(t.open(&endpoint(dtls)), Err(TransportError::NoCredentials));
         let mut non_ip = endpoint(Security::None);
         non_ip.family = Family::NonIp;
-        assert_eq!(t.open(&non_ip), Err(TransportError::InvalidEndpoint));
+        assert_eq!(t.open(&non_ip), Err(TransportError::Unsupported));
         assert_eq!(t.poll_open(SocketId(200)), Poll::Ready(Err(TransportError::InvalidSocket)));
     }
 
