@@ -280,7 +280,12 @@ impl Client {
             self.flight_marker = self.stats.datagrams_received;
             self.last_flight.clear();
         }
-        self.last_flight.push(datagram.to_vec());
+        // tinydtls's own retransmission of a record replaces the earlier
+        // copy (same length and body, newer sequence number).
+        match self.last_flight.iter_mut().find(|d| d.get(11..) == datagram.get(11..)) {
+            Some(earlier) => *earlier = datagram.to_vec(),
+            None => self.last_flight.push(datagram.to_vec()),
+        }
     }
 
     fn end(&mut self, event: Event) {
@@ -320,5 +325,36 @@ impl Client {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_later_sequence;
+
+    /// A handshake record, epoch 0, sequence number 2, 3-byte body
+    /// (RFC 6347 §4.1 header layout).
+    const RECORD: &[u8] = b"\x16\xfe\xfd\x00\x00\x00\x00\x00\x00\x00\x02\x00\x03abc";
+
+    #[test]
+    fn raises_the_sequence_number_of_a_plaintext_record_only() {
+        assert_eq!(
+            with_later_sequence(RECORD, 4).as_deref(),
+            Some(&b"\x16\xfe\xfd\x00\x00\x00\x00\x00\x00\x00\x06\x00\x03abc"[..])
+        );
+        // Epoch 1: authenticated header, must not be touched.
+        assert_eq!(
+            with_later_sequence(b"\x16\xfe\xfd\x00\x01\x00\x00\x00\x00\x00\x02\x00\x03abc", 4),
+            None
+        );
+        // Two records, or a length that does not match: not a single record.
+        assert_eq!(with_later_sequence(&[RECORD, RECORD].concat(), 4), None);
+        assert_eq!(with_later_sequence(&RECORD[..15], 4), None);
+        assert_eq!(with_later_sequence(&RECORD[..5], 4), None);
+        // The 48-bit sequence number must not wrap.
+        assert_eq!(
+            with_later_sequence(b"\x16\xfe\xfd\x00\x00\xff\xff\xff\xff\xff\xfe\x00\x03abc", 4),
+            None
+        );
     }
 }
