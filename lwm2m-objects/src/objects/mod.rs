@@ -74,7 +74,6 @@ pub(crate) fn to_u16(v: Value<'_>) -> Result<u16, ObjectError> {
 pub(crate) fn to_bool(v: Value<'_>) -> Result<bool, ObjectError> {
     v.as_bool().ok_or(ObjectError::BadValue)
 }
-}
 
 /// An object instance with an instance ID.
 pub trait Instance {
