@@ -22,7 +22,7 @@
 //! | [`storage`] | [`storage::FlashStorage`] (sequential-storage on NOR flash) | `Storage` |
 //! | [`transport`] | [`transport::NrfTransport`] over [`transport::ModemSockets`] | `Transport` |
 //! | [`dfu`] | [`dfu::NrfDfu`]: MCUboot slot + modem delta | `Dfu` |
-//! | `device` | `nrf-modem` binding (device target only) | — |
+//! | `device` | `nrf-modem` binding: AT channel, notifications, modem delta DFU (device target only) | — |
 //!
 //! The small "modem library" interface the port runs on is
 //! [`channel::AtChannel`] (AT commands and notifications),
@@ -36,9 +36,11 @@
 //! llvm-tools`).
 //!
 //! Guarantees: no heap, no panic on anything the modem, SIM, flash or
-//! network sends, and no `unsafe` in this crate.
+//! network sends, and no `unsafe` except in `device::delta_dfu` (device
+//! target only): libmodem's delta-DFU calls, which `nrf-modem` does not
+//! wrap, with their invariants written there.
 #![cfg_attr(not(test), no_std)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod at;
