@@ -39,9 +39,14 @@
 //! network sends, and no `unsafe` except in `device::delta_dfu` (device
 //! target only): libmodem's delta-DFU calls, which `nrf-modem` does not
 //! wrap, with their invariants written there.
-#![cfg_attr(not(test), no_std)]
+#![no_std]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
+
+// Unit tests run on the host with std; the library itself never sees it.
+#[cfg(test)]
+#[macro_use]
+extern crate std;
 
 pub mod at;
 pub mod channel;

@@ -185,7 +185,7 @@ pub fn parse_deliver(pdu: &[u8], out: &mut [u8]) -> Result<Deliver, SmsError> {
 mod tests {
     use super::*;
 
-    fn hex(s: &str) -> Vec<u8> {
+    fn hex(s: &str) -> std::vec::Vec<u8> {
         (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
     }
 
