@@ -278,7 +278,7 @@ const FUZZ_DIRS: &[&str] = &["fuzz", "fuzz-nrf"];
 
 /// Seconds each fuzz target runs in `cargo xtask test` (longer runs are
 /// recorded in docs/fuzzing.md).
-const FUZZ_SECONDS_PER_TARGET: u32 = 10;
+const FUZZ_SECONDS_PER_TARGET: u32 = 5;
 
 /// A short run of every fuzz target. Fuzzing needs a nightly toolchain; when
 /// there is none the step says so (it is reported, not hidden) and the run goes
