@@ -70,11 +70,13 @@ fn main() -> ExitCode {
         Some("test") => run_all(&root),
         Some("nostd") => step("no_std builds", || nostd(&root)),
         Some("deps") => step("system packages", ensure_system_packages),
+        Some("fuzz") => step("fuzz (short)", || fuzz_short(&root)),
         _ => {
-            eprintln!("usage: cargo xtask <test|nostd|deps>");
+            eprintln!("usage: cargo xtask <test|nostd|deps|fuzz>");
             eprintln!("  test   everything CI checks (fmt, clippy, tests, interop, no_std, fuzz)");
             eprintln!("  nostd  the no_std builds only (host and {DEVICE_TARGET})");
             eprintln!("  deps   install the Debian packages the tests need (as root)");
+            eprintln!("  fuzz   the short fuzz run only (nightly)");
             return ExitCode::from(2);
         }
     };
