@@ -275,6 +275,14 @@ fn nostd(root: &Path) -> StepResult {
     Ok(())
 }
 
+/// `cargo` on the nightly toolchain. `$CARGO` is the stable toolchain's own
+/// binary, which does not understand `+nightly`; rustup's `run` does.
+fn nightly_cargo() -> Command {
+    let mut cmd = Command::new("rustup");
+    cmd.args(["run", "nightly", "cargo"]);
+    cmd
+}
+
 /// The cargo-fuzz crates: the protocol decoders and the nRF AT parsers.
 const FUZZ_DIRS: &[&str] = &["fuzz", "fuzz-nrf"];
 
@@ -305,8 +313,8 @@ fn fuzz_short(root: &Path) -> StepResult {
         run(Command::new(cargo_bin()).args(["install", "--locked", "cargo-fuzz"]))?;
     }
     for dir in dirs {
-        let out = Command::new(cargo_bin())
-            .args(["+nightly", "fuzz", "list", "--fuzz-dir", dir])
+        let out = nightly_cargo()
+            .args(["fuzz", "list", "--fuzz-dir", dir])
             .current_dir(root)
             .output()
             .map_err(|e| format!("cargo fuzz list: {e}"))?;
@@ -317,13 +325,11 @@ fn fuzz_short(root: &Path) -> StepResult {
             ));
         }
         let targets = String::from_utf8_lossy(&out.stdout).into_owned();
-        run(Command::new(cargo_bin())
-            .args(["+nightly", "fuzz", "build", "--fuzz-dir", dir])
-            .current_dir(root))?;
+        run(nightly_cargo().args(["fuzz", "build", "-O", "--fuzz-dir", dir]).current_dir(root))?;
         for t in targets.lines().map(str::trim).filter(|t| !t.is_empty()) {
             let max_time = format!("-max_total_time={FUZZ_SECONDS_PER_TARGET}");
-            run(Command::new(cargo_bin())
-                .args(["+nightly", "fuzz", "run", "--fuzz-dir", dir, t, "--"])
+            run(nightly_cargo()
+                .args(["fuzz", "run", "-O", "--fuzz-dir", dir, t, "--"])
                 .args([max_time.as_str(), "-rss_limit_mb=2048"])
                 .current_dir(root))?;
         }
