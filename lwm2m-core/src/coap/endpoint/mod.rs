@@ -228,11 +228,24 @@ enum State {
     Queued,
     /// In the transmit queue, never sent.
     Unsent,
-    /// Sent as CON, waiting for ACK/RST; retransmit at `deadline`.
-    AwaitingAck { retransmits: u32, timeout: Duration, deadline: Instant },
-    /// ACKed (or sent as NON), waiting for the response; `None` for an
-    /// established observation, which waits for notifications indefinitely.
-    AwaitingResponse { deadline: Option<Instant> },
+    /// Sent as CON, waiting for ACK/RST; [`Timer::Retransmit`] runs.
+    AwaitingAck { retransmits: u32, timeout: Duration },
+    /// ACKed (or sent as NON), waiting for the response with
+    /// [`Timer::ResponseTimeout`] running — or, for an established
+    /// observation, for notifications without a timer.
+    AwaitingResponse,
+}
+
+/// What a deadline of the timer table is for (STYLE §1: every deadline is
+/// in one table, `timers[i]` belongs to exchange slot `i`, and
+/// `poll_timeout` is its minimum; there are no other timers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Timer {
+    /// Retransmit the CON (doubling the timeout), or give up after
+    /// MAX_RETRANSMIT retransmissions (RFC 7252 §4.2).
+    Retransmit,
+    /// Stop waiting for a response (`Config::response_timeout`).
+    ResponseTimeout,
 }
 
 #[derive(Debug)]
@@ -350,6 +363,8 @@ pub struct Endpoint<A, R> {
     next_mid: u16,
     next_id: u32,
     exchanges: [Option<Exchange<A>>; MAX_EXCHANGES],
+    /// The timer table: `timers[i]` is the deadline of `exchanges[i]`.
+    timers: [Option<(Timer, Instant)>; MAX_EXCHANGES],
     seen: [Option<Seen<A>>; DEDUP_CAPACITY],
     transmits: Deque<Tx<A>, TRANSMIT_QUEUE_LEN>,
     events: Deque<Record<A>, EVENT_QUEUE_LEN>,
@@ -380,6 +395,7 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
             next_mid,
             next_id: 1,
             exchanges: [const { None }; MAX_EXCHANGES],
+            timers: [None; MAX_EXCHANGES],
             seen: [const { None }; DEDUP_CAPACITY],
             transmits: Deque::new(),
             events: Deque::new(),
@@ -555,14 +571,10 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
     /// event; for an observation, later notifications are answered with RST
     /// (which cancels it at the server, RFC 7641 §3.6).
     pub fn forget(&mut self, exchange: ExchangeId) {
-        if let Some(slot) =
-            self.exchanges.iter_mut().find(|e| e.as_ref().is_some_and(|e| e.id == exchange))
-        {
-            let remote = slot.as_ref().map(|e| e.remote);
-            *slot = None;
-            if let Some(remote) = remote {
-                self.promote_queued(remote);
-            }
+        let remote = self.exchanges.iter().flatten().find(|e| e.id == exchange).map(|e| e.remote);
+        if let Some(remote) = remote {
+            self.remove_exchange(exchange);
+            self.promote_queued(remote);
         }
     }
 
@@ -615,39 +627,35 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
     /// Calling it early, late or twice is harmless: only deadlines that
     /// have passed act, each once.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let max_retransmit = self.config.max_retransmit;
-        let mut finished: heapless::Vec<(ExchangeId, A, u16), MAX_EXCHANGES> = heapless::Vec::new();
-        let mut resend: heapless::Vec<ExchangeId, MAX_EXCHANGES> = heapless::Vec::new();
-        for e in self.exchanges.iter_mut().flatten() {
-            match e.state {
-                State::AwaitingAck { retransmits, timeout, deadline } if deadline <= now => {
-                    if retransmits < max_retransmit {
-                        let timeout = timeout.saturating_mul(2);
-                        e.state = State::AwaitingAck {
-                            retransmits: retransmits + 1,
-                            timeout,
-                            deadline: now + timeout,
-                        };
-                        let _ = resend.push(e.id);
-                    } else {
-                        let _ = finished.push((e.id, e.remote, e.mid));
-                    }
-                }
-                State::AwaitingResponse { deadline: Some(d) } if d <= now => {
-                    let _ = finished.push((e.id, e.remote, e.mid));
-                }
-                _ => {}
+        for index in 0..MAX_EXCHANGES {
+            let Some(Some((timer, deadline))) = self.timers.get(index).copied() else {
+                continue;
+            };
+            if deadline > now {
+                continue;
             }
-        }
-        for id in resend {
-            trace!("retransmit {}", id.0);
-            self.push_tx(Tx::Exchange(id));
-        }
-        for (exchange, remote, message_id) in finished {
-            debug!("exchange {} timed out", exchange.0);
-            self.remove_exchange(exchange);
-            self.push_event(Record::Timeout { exchange, remote, message_id });
-            self.promote_queued(remote);
+            let Some(e) = self.exchanges.get_mut(index).and_then(Option::as_mut) else {
+                self.set_timer(index, None);
+                continue;
+            };
+            let (id, remote, mid) = (e.id, e.remote, e.mid);
+            match (timer, e.state) {
+                (Timer::Retransmit, State::AwaitingAck { retransmits, timeout })
+                    if retransmits < self.config.max_retransmit =>
+                {
+                    let timeout = timeout.saturating_mul(2);
+                    e.state = State::AwaitingAck { retransmits: retransmits + 1, timeout };
+                    self.set_timer(index, Some((Timer::Retransmit, now + timeout)));
+                    trace!("retransmit {}", id.0);
+                    self.push_tx(Tx::Exchange(id));
+                }
+                _ => {
+                    debug!("exchange {} timed out", id.0);
+                    self.remove_exchange(id);
+                    self.push_event(Record::Timeout { exchange: id, remote, message_id: mid });
+                    self.promote_queued(remote);
+                }
+            }
         }
     }
 
@@ -669,15 +677,7 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
     /// The earliest instant [`handle_timeout`](Self::handle_timeout) has
     /// something to do, if any.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.exchanges
-            .iter()
-            .flatten()
-            .filter_map(|e| match e.state {
-                State::AwaitingAck { deadline, .. } => Some(deadline),
-                State::AwaitingResponse { deadline } => deadline,
-                State::Queued | State::Unsent => None,
-            })
-            .min()
+        self.timers.iter().flatten().map(|(_, deadline)| *deadline).min()
     }
 
     /// The next event. A request or response is borrowed from the receive
@@ -752,7 +752,8 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
         if repr.code.is_empty() {
             if let Kind::Request { .. } = kind {
                 // Empty ACK: the response comes separately (§5.2.2).
-                e.state = State::AwaitingResponse { deadline: Some(now + response_timeout) };
+                e.state = State::AwaitingResponse;
+                self.set_timer(index, Some((Timer::ResponseTimeout, now + response_timeout)));
             } else {
                 self.remove_exchange(id);
                 self.push_event(Record::Acknowledged { exchange: id, remote });
@@ -774,8 +775,9 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
         let seq = repr.options.get_uint(OptionNumber::Observe);
         match seq {
             Some(seq) if matches!(kind, Kind::Request { observe: true }) => {
-                e.state = State::AwaitingResponse { deadline: None };
+                e.state = State::AwaitingResponse;
                 let _ = e.freshness.accept(seq, now);
+                self.set_timer(index, None);
             }
             _ => self.remove_exchange(id),
         }
@@ -864,7 +866,7 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
                 e.remote == remote
                     && e.token == repr.token
                     && matches!(e.kind, Kind::Request { .. })
-                    && matches!(e.state, State::AwaitingAck { .. } | State::AwaitingResponse { .. })
+                    && matches!(e.state, State::AwaitingAck { .. } | State::AwaitingResponse)
             })
         });
         let Some(index) = matched.filter(|_| repr.first_unknown_critical().is_none()) else {
@@ -886,8 +888,10 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
         let seq = repr.options.get_uint(OptionNumber::Observe);
         let fresh = match seq {
             Some(seq) if matches!(e.kind, Kind::Request { observe: true }) => {
-                e.state = State::AwaitingResponse { deadline: None };
-                e.freshness.accept(seq, now)
+                e.state = State::AwaitingResponse;
+                let fresh = e.freshness.accept(seq, now);
+                self.set_timer(index, None);
+                fresh
             }
             _ => {
                 self.remove_exchange(id);
@@ -975,32 +979,34 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
                 Some(Transmit { remote, len: src.len() })
             }
             Tx::Exchange(id) => {
-                let initial = self.initial_timeout();
-                let response_timeout = self.config.response_timeout;
                 let index =
                     self.exchanges.iter().position(|e| e.as_ref().is_some_and(|e| e.id == id))?;
-                let slot = self.exchanges.get_mut(index)?;
-                let e = slot.as_mut()?;
+                let e = self.exchanges.get(index)?.as_ref()?;
                 let src = e.message.as_bytes();
                 let len = src.len();
                 buf.get_mut(..len)?.copy_from_slice(src);
-                let remote = e.remote;
-                if e.state == State::Unsent {
-                    e.state = match (e.confirmable, e.kind) {
-                        (true, _) => State::AwaitingAck {
-                            retransmits: 0,
-                            timeout: initial,
-                            deadline: now + initial,
-                        },
+                let (remote, confirmable, kind, state) = (e.remote, e.confirmable, e.kind, e.state);
+                if state == State::Unsent {
+                    let (state, timer) = match (confirmable, kind) {
+                        (true, _) => {
+                            let initial = self.initial_timeout();
+                            let state = State::AwaitingAck { retransmits: 0, timeout: initial };
+                            (state, (Timer::Retransmit, now + initial))
+                        }
                         (false, Kind::Request { .. }) => {
-                            State::AwaitingResponse { deadline: Some(now + response_timeout) }
+                            let deadline = now + self.config.response_timeout;
+                            (State::AwaitingResponse, (Timer::ResponseTimeout, deadline))
                         }
                         (false, _) => {
                             // A NON response or notification is done once sent.
-                            *slot = None;
+                            self.remove_exchange(id);
                             return Some(Transmit { remote, len });
                         }
                     };
+                    if let Some(e) = self.exchanges.get_mut(index).and_then(Option::as_mut) {
+                        e.state = state;
+                    }
+                    self.set_timer(index, Some(timer));
                 }
                 Some(Transmit { remote, len })
             }
@@ -1061,6 +1067,7 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
                 message,
             });
         }
+        self.set_timer(slot, None);
         if state == State::Unsent {
             self.push_tx(Tx::Exchange(id));
         }
@@ -1097,10 +1104,17 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
     }
 
     fn remove_exchange(&mut self, id: ExchangeId) {
-        for slot in self.exchanges.iter_mut() {
+        for (slot, timer) in self.exchanges.iter_mut().zip(self.timers.iter_mut()) {
             if slot.as_ref().is_some_and(|e| e.id == id) {
                 *slot = None;
+                *timer = None;
             }
+        }
+    }
+
+    fn set_timer(&mut self, index: usize, timer: Option<(Timer, Instant)>) {
+        if let Some(t) = self.timers.get_mut(index) {
+            *t = timer;
         }
     }
 
