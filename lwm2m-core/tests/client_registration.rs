@@ -1,0 +1,469 @@
+//! Protocol stories for the LwM2M client endpoint, sans-IO: the client
+//! against an in-test server made of a plain CoAP endpoint, time driven
+//! through `now` (OMA-TS-LightweightM2M_Core 1.1 §6.1, §6.2, §6.4).
+
+#![allow(clippy::std_instead_of_core)]
+use lwm2m_core::client::{
+    Account, Caller, Client, Config, Event, Failure, ObjectInfo, ObjectStore, RegistrationState,
+    StoreError, WriteMode,
+};
+use lwm2m_core::coap::endpoint::config::MAX_MESSAGE_LEN;
+use lwm2m_core::coap::endpoint::{Config as CoapConfig, Endpoint, Event as CoapEvent};
+use lwm2m_core::coap::numbers::{Code, ContentFormat, OptionNumber};
+use lwm2m_core::formats::{Decoder, Encoder, NoTypes};
+use lwm2m_core::path::Path;
+use lwm2m_core::rng::XorShiftRng;
+use lwm2m_core::time::{Duration, Instant};
+use lwm2m_core::value::{DataType, Value};
+use std::collections::BTreeMap;
+
+const CLIENT: u8 = 1;
+const SERVER: u8 = 2;
+const BOOTSTRAP: u8 = 3;
+
+/// Security 0 (bootstrap) + 1 (server 101), Server 0, Device 0 with a
+/// battery level.
+#[derive(Default)]
+struct Store {
+    ints: BTreeMap<Path, i64>,
+    server_account: bool,
+    executed: Vec<Path>,
+}
+
+impl Store {
+    fn new(with_server: bool) -> Store {
+        let mut ints = BTreeMap::new();
+        ints.insert(Path::resource(3, 0, 9).unwrap(), 80);
+        ints.insert(Path::resource(3, 0, 10).unwrap(), 15);
+        Store { ints, server_account: with_server, executed: vec![] }
+    }
+}
+
+impl ObjectStore for Store {
+    fn objects(&self, visit: &mut dyn FnMut(ObjectInfo<'_>)) {
+        visit(ObjectInfo { id: 0, version: "1.1", instances: &[0, 1] });
+        if self.server_account {
+            visit(ObjectInfo { id: 1, version: "1.1", instances: &[0] });
+        }
+        visit(ObjectInfo { id: 3, version: "1.1", instances: &[0] });
+        visit(ObjectInfo { id: 5, version: "1.0", instances: &[] });
+    }
+    fn accounts(&self, visit: &mut dyn FnMut(Account<'_>)) {
+        let base = Account {
+            security_instance: 0,
+            server_uri: "coap://bs",
+            bootstrap: true,
+            ssid: None,
+            lifetime_s: 0,
+            binding: "U",
+            queue_mode: false,
+        };
+        visit(base);
+        if self.server_account {
+            visit(Account {
+                security_instance: 1,
+                server_uri: "coap://dm",
+                bootstrap: false,
+                ssid: Some(101),
+                lifetime_s: 300,
+                ..base
+            });
+        }
+    }
+    fn data_type(&self, path: &Path) -> Option<DataType> {
+        self.ints.contains_key(path).then_some(DataType::Integer)
+    }
+    fn read(&self, _: Caller, path: &Path, out: &mut dyn Encoder) -> Result<(), StoreError> {
+        let mut any = false;
+        for (p, v) in &self.ints {
+            if path.contains(p) {
+                any = true;
+                out.write(p, &Value::Integer(*v)).map_err(|_| StoreError::BadValue)?;
+            }
+        }
+        if any { Ok(()) } else { Err(StoreError::NotFound) }
+    }
+    fn write<'a>(
+        &mut self,
+        _: Caller,
+        _: &Path,
+        _: WriteMode,
+        values: &mut dyn Iterator<Item = (Path, Value<'a>)>,
+    ) -> Result<(), StoreError> {
+        for (p, v) in values {
+            match v {
+                Value::Integer(i) => {
+                    self.ints.insert(p, i);
+                }
+                _ => return Err(StoreError::BadValue),
+            }
+        }
+        Ok(())
+    }
+    fn execute(&mut self, _: Caller, path: &Path, _: &[u8]) -> Result<(), StoreError> {
+        self.executed.push(*path);
+        Ok(())
+    }
+    fn create<'a>(
+        &mut self,
+        _: Caller,
+        _: u16,
+        _: Option<u16>,
+        _: &mut dyn Iterator<Item = (Path, Value<'a>)>,
+    ) -> Result<u16, StoreError> {
+        Err(StoreError::MethodNotAllowed)
+    }
+    fn delete(&mut self, _: Caller, _: &Path) -> Result<(), StoreError> {
+        Err(StoreError::MethodNotAllowed)
+    }
+    fn discover(
+        &self,
+        _: Caller,
+        path: &Path,
+        visit: &mut dyn FnMut(&Path, Option<u16>),
+    ) -> Result<(), StoreError> {
+        for p in self.ints.keys().filter(|p| path.contains(p)) {
+            visit(p, None);
+        }
+        Ok(())
+    }
+}
+
+struct Pair {
+    client: Client<u8, XorShiftRng, Store>,
+    server: Endpoint<u8, XorShiftRng>,
+    now: Instant,
+    events: Vec<Event>,
+}
+
+/// A request the in-test server received, owned.
+#[derive(Debug)]
+struct Seen {
+    id: lwm2m_core::coap::endpoint::RequestId,
+    code: Code,
+    path: Vec<String>,
+    queries: Vec<String>,
+    payload: Vec<u8>,
+}
+
+impl Pair {
+    fn new(with_server: bool) -> Pair {
+        Pair {
+            client: Client::new(
+                Config::new("urn:imei:1"),
+                XorShiftRng::new(7),
+                Store::new(with_server),
+            ),
+            server: Endpoint::new(CoapConfig::default(), XorShiftRng::new(9)),
+            now: Instant::from_secs(1),
+            events: vec![],
+        }
+    }
+
+    /// Move datagrams both ways until quiet; return the server-side CoAP
+    /// events as owned summaries (requests) and response codes.
+    fn exchange(&mut self) -> (Vec<Seen>, Vec<(Code, Vec<u8>)>) {
+        let mut buf = [0u8; MAX_MESSAGE_LEN];
+        let mut requests = vec![];
+        let mut responses = vec![];
+        for _ in 0..50 {
+            let mut moved = false;
+            while let Some(t) = self.client.poll_transmit(self.now, &mut buf) {
+                moved = true;
+                let remote = t.remote;
+                self.server.handle_datagram(self.now, CLIENT, &buf[..t.len]);
+                let _ = remote;
+                while let Some(ev) = self.server.poll_event() {
+                    match ev {
+                        CoapEvent::Request { id, request, .. } => requests.push(Seen {
+                            id,
+                            code: request.code,
+                            path: request
+                                .options
+                                .get_all(OptionNumber::UriPath)
+                                .map(|o| o.value_str().unwrap().to_owned())
+                                .collect(),
+                            queries: request
+                                .options
+                                .get_all(OptionNumber::UriQuery)
+                                .map(|o| o.value_str().unwrap().to_owned())
+                                .collect(),
+                            payload: request.payload.to_vec(),
+                        }),
+                        CoapEvent::Response { response, .. } => {
+                            responses.push((response.code, response.payload.to_vec()))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            while let Some(t) = self.server.poll_transmit(self.now, &mut buf) {
+                moved = true;
+                self.client.handle_datagram(self.now, SERVER, &buf[..t.len]);
+            }
+            while let Some(ev) = self.client.poll_event() {
+                self.events.push(ev);
+            }
+            if !moved {
+                break;
+            }
+        }
+        (requests, responses)
+    }
+
+    fn advance_to(&mut self, t: Instant) {
+        self.now = t;
+        self.client.handle_timeout(t);
+        self.server.handle_timeout(t);
+    }
+
+    fn register(&mut self) -> String {
+        let sent =
+            self.client.register(self.now, |uri| (uri == "coap://dm").then_some(SERVER)).unwrap();
+        assert_eq!(sent, 1);
+        let (reqs, _) = self.exchange();
+        assert_eq!(reqs.len(), 1);
+        let r = &reqs[0];
+        self.server
+            .respond(r.id, Code::Created, |w| {
+                w.add_option(OptionNumber::LocationPath, b"rd")?;
+                w.add_option(OptionNumber::LocationPath, b"a1")
+            })
+            .unwrap();
+        self.exchange();
+        String::from_utf8(r.payload.clone()).unwrap()
+    }
+}
+
+#[test]
+fn register_sends_endpoint_lifetime_version_binding_and_object_links() {
+    let mut p = Pair::new(true);
+    p.client.register(p.now, |_| Some(SERVER)).unwrap();
+    let (reqs, _) = p.exchange();
+    let r = &reqs[0];
+    assert_eq!(r.code, Code::Post);
+    assert_eq!(r.path, ["rd"]);
+    assert_eq!(r.queries, ["ep=urn:imei:1", "lt=300", "lwm2m=1.1", "b=U"]);
+    // TS §6.2.1: no Security object, `ver` where not 1.0, objects without
+    // instances as `</5>`.
+    assert_eq!(
+        std::str::from_utf8(&r.payload).unwrap(),
+        "</1>;ver=1.1,</1/0>,</3>;ver=1.1,</3/0>,</5>"
+    );
+    assert_eq!(p.client.registration(101), Some(RegistrationState::AwaitingRegisterResponse));
+}
+
+#[test]
+fn created_with_location_registers_and_update_goes_to_location_before_lifetime() {
+    let mut p = Pair::new(true);
+    p.register();
+    assert_eq!(p.events, [Event::Registered { ssid: 101 }]);
+    assert_eq!(p.client.location(101), Some("/rd/a1"));
+    // Lifetime 300 s, margin 30 s: nothing at 269 s, the Update at 270 s.
+    p.advance_to(Instant::from_secs(1 + 269));
+    assert!(p.exchange().0.is_empty());
+    p.advance_to(Instant::from_secs(1 + 270));
+    let (reqs, _) = p.exchange();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!((reqs[0].code, reqs[0].path.clone()), (Code::Post, vec!["rd".into(), "a1".into()]));
+    assert!(reqs[0].queries.is_empty() && reqs[0].payload.is_empty());
+    p.server.respond(reqs[0].id, Code::Changed, |_| Ok(())).unwrap();
+    p.exchange();
+    assert_eq!(p.events.last(), Some(&Event::Updated { ssid: 101 }));
+}
+
+#[test]
+fn deregister_deletes_the_location() {
+    let mut p = Pair::new(true);
+    p.register();
+    p.client.deregister(p.now, 101).unwrap();
+    let (reqs, _) = p.exchange();
+    assert_eq!(
+        (reqs[0].code, reqs[0].path.clone()),
+        (Code::Delete, vec!["rd".into(), "a1".into()])
+    );
+    p.server.respond(reqs[0].id, Code::Deleted, |_| Ok(())).unwrap();
+    p.exchange();
+    assert_eq!(p.events.last(), Some(&Event::Deregistered { ssid: 101, failure: None }));
+    assert_eq!(p.client.registration(101), Some(RegistrationState::Unregistered));
+}
+
+#[test]
+fn register_4xx_5xx_and_timeout_are_distinct_failures() {
+    for (code, expected) in [
+        (Some(Code::Forbidden), Failure::Rejected(Code::Forbidden)),
+        (Some(Code::ServiceUnavailable), Failure::ServerError(Code::ServiceUnavailable)),
+        (None, Failure::Timeout),
+    ] {
+        let mut p = Pair::new(true);
+        p.client.register(p.now, |_| Some(SERVER)).unwrap();
+        let (reqs, _) = p.exchange();
+        match code {
+            Some(code) => {
+                p.server.respond(reqs[0].id, code, |_| Ok(())).unwrap();
+                p.exchange();
+            }
+            None => {
+                // The server ACKs nothing: the client's CON goes unanswered
+                // (we drop every further datagram) until MAX_RETRANSMIT.
+                let mut buf = [0u8; MAX_MESSAGE_LEN];
+                let mut t = p.now;
+                for _ in 0..10 {
+                    t += Duration::from_secs(100);
+                    p.client.handle_timeout(t);
+                    while p.client.poll_transmit(t, &mut buf).is_some() {}
+                    while let Some(ev) = p.client.poll_event() {
+                        p.events.push(ev);
+                    }
+                }
+            }
+        }
+        assert_eq!(p.events, [Event::RegisterFailed { ssid: 101, failure: expected }]);
+    }
+}
+
+#[test]
+fn server_reads_device_instance_in_tlv() {
+    let mut p = Pair::new(true);
+    p.register();
+    p.server
+        .request(p.now, CLIENT, true, Code::Get, |w| {
+            w.add_path(OptionNumber::UriPath, "3/0")?;
+            w.add_content_format_accept()
+        })
+        .unwrap();
+    let (_, responses) = p.exchange();
+    assert_eq!(responses.len(), 1);
+    assert_eq!(responses[0].0, Code::Content);
+    // 3/0/9 = 80 and 3/0/10 = 15 as TLV resources (TS §7.4.3).
+    assert_eq!(responses[0].1, [0xC1, 0x09, 80, 0xC1, 0x0A, 15]);
+}
+
+trait AcceptTlv {
+    fn add_content_format_accept(&mut self) -> Result<(), lwm2m_core::coap::Error>;
+}
+impl AcceptTlv for lwm2m_core::coap::writer::MessageWriter<'_> {
+    fn add_content_format_accept(&mut self) -> Result<(), lwm2m_core::coap::Error> {
+        self.add_uint(OptionNumber::Accept, u32::from(ContentFormat::Lwm2mTlv.raw()))
+    }
+}
+
+#[test]
+fn observed_battery_notifies_after_pmin_and_at_pmax() {
+    let mut p = Pair::new(true);
+    p.register();
+    p.server
+        .request(p.now, CLIENT, true, Code::Put, |w| {
+            w.add_path(OptionNumber::UriPath, "3/0/9")?;
+            w.add_uri_query("pmin=2")?;
+            w.add_uri_query("pmax=10")
+        })
+        .unwrap();
+    let (_, r) = p.exchange();
+    assert_eq!(r[0].0, Code::Changed);
+    p.server
+        .request(p.now, CLIENT, true, Code::Get, |w| {
+            w.add_uint(OptionNumber::Observe, 0)?;
+            w.add_path(OptionNumber::UriPath, "3/0/9")
+        })
+        .unwrap();
+    let (_, r) = p.exchange();
+    assert_eq!(r, [(Code::Content, b"80".to_vec())]);
+    let t0 = p.now;
+    // The application changes the level at +1 s: not before pmin (+2 s).
+    p.now = t0 + Duration::from_secs(1);
+    p.client.store_mut().ints.insert(Path::resource(3, 0, 9).unwrap(), 70);
+    p.client.value_changed(p.now, &Path::resource(3, 0, 9).unwrap());
+    assert!(p.exchange().1.is_empty());
+    assert_eq!(p.client.poll_timeout().map(|t| t <= t0 + Duration::from_secs(2)), Some(true));
+    p.advance_to(t0 + Duration::from_secs(2));
+    let (_, r) = p.exchange();
+    assert_eq!(r, [(Code::Content, b"70".to_vec())]);
+    // No change: the next one at pmax after the last.
+    p.advance_to(t0 + Duration::from_secs(11));
+    assert!(p.exchange().1.is_empty());
+    p.advance_to(t0 + Duration::from_secs(12));
+    assert_eq!(p.exchange().1, [(Code::Content, b"70".to_vec())]);
+}
+
+#[test]
+fn execute_reaches_the_store() {
+    let mut p = Pair::new(true);
+    p.register();
+    p.server
+        .request(p.now, CLIENT, true, Code::Post, |w| w.add_path(OptionNumber::UriPath, "3/0/4"))
+        .unwrap();
+    assert_eq!(p.exchange().1[0].0, Code::Changed);
+    assert_eq!(p.client.store().executed, [Path::resource(3, 0, 4).unwrap()]);
+}
+
+#[test]
+fn unknown_peer_gets_unauthorized() {
+    let mut p = Pair::new(true);
+    p.register();
+    p.server
+        .request(p.now, CLIENT, true, Code::Get, |w| w.add_path(OptionNumber::UriPath, "3/0"))
+        .unwrap();
+    let mut buf = [0u8; MAX_MESSAGE_LEN];
+    let t = p.server.poll_transmit(p.now, &mut buf).unwrap();
+    p.client.handle_datagram(p.now, 99, &buf[..t.len]);
+    let t = p.client.poll_transmit(p.now, &mut buf).unwrap();
+    assert_eq!(t.remote, 99);
+    assert_eq!(
+        lwm2m_core::coap::message::Repr::decode(&buf[..t.len]).unwrap().code,
+        Code::Unauthorized
+    );
+}
+
+#[test]
+fn bootstrap_request_then_finish_without_server_account_is_4_06() {
+    let mut p = Pair::new(false);
+    p.client.bootstrap(p.now, BOOTSTRAP).unwrap();
+    let mut buf = [0u8; MAX_MESSAGE_LEN];
+    let t = p.client.poll_transmit(p.now, &mut buf).unwrap();
+    let req = lwm2m_core::coap::message::Repr::decode(&buf[..t.len]).unwrap();
+    let q: Vec<_> =
+        req.options.get_all(OptionNumber::UriQuery).map(|o| o.value_str().unwrap()).collect();
+    assert_eq!(q, ["ep=urn:imei:1", "pct=112"]);
+    let mut bs = Endpoint::<u8, _>::new(CoapConfig::default(), XorShiftRng::new(3));
+    bs.handle_datagram(p.now, CLIENT, &buf[..t.len]);
+    let Some(CoapEvent::Request { id, .. }) = bs.poll_event() else { panic!() };
+    bs.respond(id, Code::Changed, |_| Ok(())).unwrap();
+    let t = bs.poll_transmit(p.now, &mut buf).unwrap();
+    p.client.handle_datagram(p.now, BOOTSTRAP, &buf[..t.len]);
+    bs.request(p.now, CLIENT, true, Code::Post, |w| w.add_uri_path("bs")).unwrap();
+    let t = bs.poll_transmit(p.now, &mut buf).unwrap();
+    p.client.handle_datagram(p.now, BOOTSTRAP, &buf[..t.len]);
+    let t = p.client.poll_transmit(p.now, &mut buf).unwrap();
+    let rsp = lwm2m_core::coap::message::Repr::decode(&buf[..t.len]).unwrap();
+    assert_eq!(rsp.code, Code::NotAcceptable);
+    // Then the bootstrap timeout ends it.
+    p.client.handle_timeout(p.now + Duration::from_secs(61));
+    let evs: Vec<_> = std::iter::from_fn(|| p.client.poll_event()).collect();
+    assert_eq!(evs, [Event::BootstrapFailed(Failure::Timeout)]);
+}
+
+#[test]
+fn write_tlv_updates_the_store() {
+    let mut p = Pair::new(true);
+    p.register();
+    p.server
+        .request(p.now, CLIENT, true, Code::Post, |w| {
+            w.add_path(OptionNumber::UriPath, "3/0")?;
+            w.add_uint(OptionNumber::ContentFormat, u32::from(ContentFormat::Lwm2mTlv.raw()))?;
+            w.set_payload(&[0xC1, 0x0A, 42])
+        })
+        .unwrap();
+    assert_eq!(p.exchange().1[0].0, Code::Changed);
+    assert_eq!(p.client.store().ints[&Path::resource(3, 0, 10).unwrap()], 42);
+    // A malformed TLV never reaches the store.
+    p.server
+        .request(p.now, CLIENT, true, Code::Post, |w| {
+            w.add_path(OptionNumber::UriPath, "3/0")?;
+            w.add_uint(OptionNumber::ContentFormat, u32::from(ContentFormat::Lwm2mTlv.raw()))?;
+            w.set_payload(&[0xC1, 0x0A])
+        })
+        .unwrap();
+    assert_eq!(p.exchange().1[0].0, Code::BadRequest);
+    let _ = Decoder::new(ContentFormat::Lwm2mTlv, &Path::ROOT, &[], &mut [], NoTypes);
+}
