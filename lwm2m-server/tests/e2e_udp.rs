@@ -1,0 +1,348 @@
+//! End to end over real loopback UDP: a device (lwm2m-core `Client` +
+//! `MemoryStore`, driven by a small std loop on its own thread) against
+//! `lwm2m-server`, directly and through a seeded lossy relay (20 % loss,
+//! duplicates, reordering). Every wait is bounded by a deadline; no sleep
+//! decides an assertion.
+#![allow(clippy::std_instead_of_core)]
+
+use lwm2m_core::client::{Client, ConInterval, Config, Event};
+use lwm2m_core::coap::endpoint::Config as CoapConfig;
+use lwm2m_core::coap::endpoint::config::MAX_MESSAGE_LEN;
+use lwm2m_core::coap::numbers::{Code, ContentFormat};
+use lwm2m_core::path::Path;
+use lwm2m_core::rng::{Rng, XorShiftRng};
+use lwm2m_core::time::{Duration as CoreDuration, Instant as CoreInstant};
+use lwm2m_server::memstore::{MemoryStore, Owned};
+use lwm2m_server::transport::{Transport, UdpTransport};
+use lwm2m_server::{BootstrapPlan, Request, ServerConfig, ServerEvent, spawn};
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::{Duration, Instant};
+
+const EP: &str = "urn:imei:490154203237511";
+const WAIT: Duration = Duration::from_secs(30);
+
+enum DeviceCmd {
+    SetBattery(i64),
+    Update,
+    Deregister,
+    Stop,
+}
+
+fn coap_config() -> CoapConfig {
+    // Short timers keep the lossy run quick; more retransmissions keep a
+    // CON from being given up at 20 % loss each way.
+    CoapConfig {
+        ack_timeout: CoreDuration::from_millis(300),
+        max_retransmit: 8,
+        ..CoapConfig::default()
+    }
+}
+
+/// The device: a std loop around the sans-IO client.
+fn run_device(
+    bootstrap: SocketAddr,
+    commands: Receiver<DeviceCmd>,
+    events: Sender<Event>,
+    deadline: Instant,
+) -> MemoryStore {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let start = Instant::now();
+    let now = || CoreInstant::from_millis(start.elapsed().as_millis() as u64);
+    let mut config = Config::new(EP);
+    config.coap = coap_config();
+    config.con_interval = ConInterval::Always;
+    let store = MemoryStore::device(&format!("coap://{bootstrap}"), 80);
+    let mut client = Client::new(config, XorShiftRng::new(42), store);
+    client.bootstrap(now(), bootstrap).unwrap();
+    let mut buf = [0u8; MAX_MESSAGE_LEN];
+    let mut rx = [0u8; 2048];
+    let battery = Path::resource(3, 0, 9).unwrap();
+    while Instant::now() < deadline {
+        while let Some(t) = client.poll_transmit(now(), &mut buf) {
+            socket.send_to(&buf[..t.len], t.remote).unwrap();
+        }
+        while let Some(ev) = client.poll_event() {
+            if ev == Event::Bootstrapped {
+                client
+                    .register(now(), |uri| uri.strip_prefix("coap://").and_then(|a| a.parse().ok()))
+                    .unwrap();
+            }
+            if std::env::var_os("E2E_TRACE").is_some() {
+                eprintln!("device: {ev:?}");
+            }
+            let _ = events.send(ev);
+        }
+        match commands.try_recv() {
+            Ok(DeviceCmd::SetBattery(v)) => {
+                client.store_mut().values.insert(battery, Owned::Int(v));
+                client.value_changed(now(), &battery);
+                continue;
+            }
+            Ok(DeviceCmd::Update) => {
+                client.update(now(), 101, false).unwrap();
+                continue;
+            }
+            Ok(DeviceCmd::Deregister) => {
+                client.deregister(now(), 101).unwrap();
+                continue;
+            }
+            Ok(DeviceCmd::Stop) | Err(mpsc::TryRecvError::Disconnected) => break,
+            Err(mpsc::TryRecvError::Empty) => {}
+        }
+        let wait = client
+            .poll_timeout()
+            .map(|t| t.saturating_duration_since(now()).as_millis())
+            .unwrap_or(10)
+            .clamp(1, 10);
+        socket.set_read_timeout(Some(Duration::from_millis(wait))).unwrap();
+        match socket.recv_from(&mut rx) {
+            Ok((n, from)) => client.handle_datagram(now(), from, &rx[..n]),
+            Err(_) => client.handle_timeout(now()),
+        }
+    }
+    client.store().clone()
+}
+
+#[derive(Default)]
+struct RelayStats {
+    forwarded: AtomicU32,
+    dropped: AtomicU32,
+    duplicated: AtomicU32,
+    reordered: AtomicU32,
+}
+
+/// A UDP relay between the device and the server: `front` faces the
+/// device, `back` the server. Seeded: 20 % loss, 10 % held back behind the
+/// next datagram (reordering), 10 % duplicated.
+fn spawn_relay(
+    server: SocketAddr,
+    seed: u32,
+    stop: Arc<AtomicBool>,
+    stats: Arc<RelayStats>,
+) -> SocketAddr {
+    let front = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let back = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = front.local_addr().unwrap();
+    front.set_read_timeout(Some(Duration::from_millis(2))).unwrap();
+    back.set_read_timeout(Some(Duration::from_millis(2))).unwrap();
+    std::thread::spawn(move || {
+        let mut rng = XorShiftRng::new(seed);
+        let mut device: Option<SocketAddr> = None;
+        let mut held: Option<(bool, Vec<u8>)> = None;
+        let mut buf = [0u8; 2048];
+        while !stop.load(Ordering::Relaxed) {
+            for to_server in [true, false] {
+                let sock = if to_server { &front } else { &back };
+                let Ok((n, from)) = sock.recv_from(&mut buf) else { continue };
+                if to_server {
+                    device = Some(from);
+                }
+                let send = |up: bool, bytes: &[u8]| {
+                    if up {
+                        let _ = back.send_to(bytes, server);
+                    } else if let Some(d) = device {
+                        let _ = front.send_to(bytes, d);
+                    }
+                };
+                let roll = rng.next_u32() % 100;
+                if roll < 20 {
+                    stats.dropped.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+                if roll < 30 && held.is_none() {
+                    stats.reordered.fetch_add(1, Ordering::Relaxed);
+                    held = Some((to_server, buf[..n].to_vec()));
+                    continue;
+                }
+                send(to_server, &buf[..n]);
+                stats.forwarded.fetch_add(1, Ordering::Relaxed);
+                if roll < 40 {
+                    stats.duplicated.fetch_add(1, Ordering::Relaxed);
+                    send(to_server, &buf[..n]);
+                }
+                if let Some((up, bytes)) = held.take() {
+                    send(up, &bytes);
+                }
+            }
+        }
+    });
+    addr
+}
+
+struct Figures {
+    register_request_len: usize,
+    register_payload_len: usize,
+    update_request_len: usize,
+    objects: String,
+}
+
+fn scenario(lossy: Option<u32>) -> Figures {
+    let transport = UdpTransport::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let server_addr = transport.local_addr().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stats = Arc::new(RelayStats::default());
+    // The device reaches the server (bootstrap and DM) through the relay when lossy.
+    let device_sees = match lossy {
+        Some(seed) => spawn_relay(server_addr, seed, stop.clone(), stats.clone()),
+        None => server_addr,
+    };
+    let config = ServerConfig {
+        coap: coap_config(),
+        default_plan: Some(BootstrapPlan::single(&format!("coap://{device_sees}"), 60)),
+        ..ServerConfig::default()
+    };
+    let server = spawn(transport, config).unwrap();
+    let (cmd_tx, cmd_rx) = mpsc::channel();
+    let (ev_tx, ev_rx) = mpsc::channel();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let device = std::thread::spawn(move || run_device(device_sees, cmd_rx, ev_tx, deadline));
+    let deregistering = std::cell::Cell::new(false);
+    let device_event = |want: &dyn Fn(&Event) -> bool| {
+        let end = Instant::now() + WAIT;
+        loop {
+            let left = end.checked_duration_since(Instant::now()).expect("device event deadline");
+            let ev = ev_rx.recv_timeout(left).expect("device event");
+            assert!(
+                !matches!(
+                    ev,
+                    Event::RegisterFailed { .. }
+                        | Event::UpdateFailed { .. }
+                        | Event::ObservationEnded { .. }
+                        | Event::BootstrapFailed(_)
+                ) || (deregistering.get() && matches!(ev, Event::ObservationEnded { .. })),
+                "a CON exchange was lost: {ev:?}"
+            );
+            if want(&ev) {
+                return;
+            }
+        }
+    };
+
+    // Bootstrap.
+    let code = server
+        .wait_for(WAIT, |e| match e {
+            ServerEvent::BootstrapFinished { code, .. } => Some(*code),
+            _ => None,
+        })
+        .expect("bootstrap finished");
+    assert_eq!(code, Code::Changed);
+    device_event(&|e| *e == Event::Bootstrapped);
+
+    // Register.
+    let (reg, register_request_len, register_payload_len) = server
+        .wait_for(WAIT, |e| match e {
+            ServerEvent::Registered { registration, request_len, payload_len } => {
+                Some((registration.clone(), *request_len, *payload_len))
+            }
+            _ => None,
+        })
+        .expect("registered");
+    assert_eq!(reg.endpoint, EP);
+    assert_eq!(reg.lifetime_s, 60);
+    assert_eq!(reg.version, "1.1");
+    assert_eq!(reg.objects, "</1>;ver=1.1,</1/0>,</3>;ver=1.1,</3/0>,</5>");
+    device_event(&|e| *e == Event::Registered { ssid: 101 });
+
+    let req = |r: Request| server.request(EP, r, WAIT).expect("response");
+    let dev0 = Path::instance(3, 0).unwrap();
+    let battery = Path::resource(3, 0, 9).unwrap();
+
+    // Read /3/0 in TLV: battery level 80 is resource 9, one byte (TS §7.4.3).
+    let tlv = req(Request::Read { path: dev0, format: Some(ContentFormat::Lwm2mTlv) });
+    assert_eq!(tlv.code, Code::Content);
+    assert_eq!(tlv.content_format, Some(ContentFormat::Lwm2mTlv));
+    assert!(tlv.payload.windows(3).any(|w| w == [0xC1, 0x09, 80]), "{:02x?}", tlv.payload);
+    // And in SenML CBOR.
+    let cbor = req(Request::Read { path: dev0, format: Some(ContentFormat::SenmlCbor) });
+    assert_eq!(cbor.content_format, Some(ContentFormat::SenmlCbor));
+    let values = cbor.values(&dev0);
+    assert!(values.contains(&(battery, "80".into())), "{values:?}");
+    assert!(values.contains(&(Path::resource(3, 0, 1).unwrap(), "\"carrier-rs\"".into())));
+
+    // Write-Attributes, then Observe the battery level.
+    let attrs = vec!["pmin=1".to_string(), "pmax=4".to_string()];
+    let wa = req(Request::WriteAttributes { path: battery, attributes: attrs });
+    assert_eq!(wa.code, Code::Changed);
+    let observe_sent = Instant::now();
+    let first = req(Request::Observe { path: battery, format: Some(ContentFormat::TextPlain) });
+    assert_eq!((first.code, first.payload.as_slice()), (Code::Content, &b"80"[..]));
+    device_event(&|e| matches!(e, Event::ObservationStarted { .. }));
+
+    // The application changes it: the notification carries 42, not before
+    // pmin after the last notification, and within pmax (+ transit slack).
+    cmd_tx.send(DeviceCmd::SetBattery(42)).unwrap();
+    let changed_at = Instant::now();
+    let notified = server
+        .wait_for(WAIT, |e| match e {
+            ServerEvent::Notification { response, .. } if response.payload == b"42" => {
+                Some(Instant::now())
+            }
+            _ => None,
+        })
+        .expect("notification with 42");
+    assert!(notified.duration_since(observe_sent) >= Duration::from_millis(1000), "before pmin");
+    if lossy.is_none() {
+        assert!(notified.duration_since(changed_at) <= Duration::from_secs(4 + 1), "after pmax");
+    }
+
+    // Execute reboot.
+    let exec = req(Request::Execute { path: Path::resource(3, 0, 4).unwrap(), args: vec![] });
+    assert_eq!(exec.code, Code::Changed);
+    device_event(&|e| matches!(e, Event::Executed { .. }));
+
+    // Update.
+    cmd_tx.send(DeviceCmd::Update).unwrap();
+    let update_request_len = server
+        .wait_for(WAIT, |e| match e {
+            ServerEvent::Updated { request_len, .. } => Some(*request_len),
+            _ => None,
+        })
+        .expect("updated");
+    device_event(&|e| *e == Event::Updated { ssid: 101 });
+
+    // De-register.
+    // De-registering ends the observation (TS §6.2.3); before it, nothing may.
+    deregistering.set(true);
+    cmd_tx.send(DeviceCmd::Deregister).unwrap();
+    server
+        .wait_for(WAIT, |e| matches!(e, ServerEvent::Deregistered { .. }).then_some(()))
+        .expect("deregistered");
+    device_event(&|e| *e == Event::Deregistered { ssid: 101, failure: None });
+    cmd_tx.send(DeviceCmd::Stop).unwrap();
+    let store = device.join().unwrap();
+    assert_eq!(store.executed.len(), 1);
+    stop.store(true, Ordering::Relaxed);
+    if lossy.is_some() {
+        let s = &stats;
+        eprintln!(
+            "relay: forwarded {} dropped {} duplicated {} reordered {}",
+            s.forwarded.load(Ordering::Relaxed),
+            s.dropped.load(Ordering::Relaxed),
+            s.duplicated.load(Ordering::Relaxed),
+            s.reordered.load(Ordering::Relaxed)
+        );
+        assert!(s.dropped.load(Ordering::Relaxed) > 0, "the relay must have lost datagrams");
+    }
+    server.stop();
+    Figures { register_request_len, register_payload_len, update_request_len, objects: reg.objects }
+}
+
+#[test]
+fn bootstrap_register_read_observe_execute_update_deregister_over_udp() {
+    let f = scenario(None);
+    eprintln!(
+        "Register: {} B datagram, {} B payload ({}); Update: {} B datagram",
+        f.register_request_len, f.register_payload_len, f.objects, f.update_request_len
+    );
+    assert_eq!(f.register_payload_len, f.objects.len());
+}
+
+#[test]
+fn the_same_story_survives_a_lossy_reordering_duplicating_relay() {
+    for seed in [1, 2] {
+        scenario(Some(seed));
+    }
+}
