@@ -1,0 +1,102 @@
+//! The device side shared by the end-to-end tests: a std loop around the
+//! sans-IO `lwm2m_core::client::Client` with a `MemoryStore`.
+#![allow(clippy::std_instead_of_core, dead_code)]
+
+use lwm2m_core::client::{Client, ConInterval, Config, Event};
+use lwm2m_core::coap::endpoint::Config as CoapConfig;
+use lwm2m_core::coap::endpoint::config::MAX_MESSAGE_LEN;
+use lwm2m_core::path::Path;
+use lwm2m_core::rng::XorShiftRng;
+use lwm2m_core::time::{Duration as CoreDuration, Instant as CoreInstant};
+use lwm2m_server::memstore::{MemoryStore, Owned};
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::{Duration, Instant};
+
+/// The endpoint name of the test device.
+pub const EP: &str = "urn:imei:490154203237511";
+
+/// What the test asks the device loop to do.
+pub enum DeviceCmd {
+    SetBattery(i64),
+    Update,
+    Deregister,
+    Stop,
+}
+
+/// Short CoAP timers for loopback tests.
+pub fn coap_config() -> CoapConfig {
+    // Short timers keep the lossy run quick; more retransmissions keep a
+    // CON from being given up at 20 % loss each way.
+    CoapConfig {
+        ack_timeout: CoreDuration::from_millis(300),
+        max_retransmit: 8,
+        ..CoapConfig::default()
+    }
+}
+
+/// The device: a std loop around the sans-IO client.
+/// The device loop: bootstrap, register on `Bootstrapped`, obey commands until `Stop` or `deadline`.
+pub fn run_device(
+    bootstrap: SocketAddr,
+    commands: Receiver<DeviceCmd>,
+    events: Sender<Event>,
+    deadline: Instant,
+) -> MemoryStore {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let start = Instant::now();
+    let now = || CoreInstant::from_millis(start.elapsed().as_millis() as u64);
+    let mut config = Config::new(EP);
+    config.coap = coap_config();
+    config.con_interval = ConInterval::Always;
+    let store = MemoryStore::device(&format!("coap://{bootstrap}"), 80);
+    let mut client = Client::new(config, XorShiftRng::new(42), store);
+    client.bootstrap(now(), bootstrap).unwrap();
+    let mut buf = [0u8; MAX_MESSAGE_LEN];
+    let mut rx = [0u8; 2048];
+    let battery = Path::resource(3, 0, 9).unwrap();
+    while Instant::now() < deadline {
+        while let Some(t) = client.poll_transmit(now(), &mut buf) {
+            socket.send_to(&buf[..t.len], t.remote).unwrap();
+        }
+        while let Some(ev) = client.poll_event() {
+            if ev == Event::Bootstrapped {
+                client
+                    .register(now(), |uri| uri.strip_prefix("coap://").and_then(|a| a.parse().ok()))
+                    .unwrap();
+            }
+            if std::env::var_os("E2E_TRACE").is_some() {
+                eprintln!("device: {ev:?}");
+            }
+            let _ = events.send(ev);
+        }
+        match commands.try_recv() {
+            Ok(DeviceCmd::SetBattery(v)) => {
+                client.store_mut().values.insert(battery, Owned::Int(v));
+                client.value_changed(now(), &battery);
+                continue;
+            }
+            Ok(DeviceCmd::Update) => {
+                client.update(now(), 101, false).unwrap();
+                continue;
+            }
+            Ok(DeviceCmd::Deregister) => {
+                client.deregister(now(), 101).unwrap();
+                continue;
+            }
+            Ok(DeviceCmd::Stop) | Err(mpsc::TryRecvError::Disconnected) => break,
+            Err(mpsc::TryRecvError::Empty) => {}
+        }
+        let wait = client
+            .poll_timeout()
+            .map(|t| t.saturating_duration_since(now()).as_millis())
+            .unwrap_or(10)
+            .clamp(1, 10);
+        socket.set_read_timeout(Some(Duration::from_millis(wait))).unwrap();
+        match socket.recv_from(&mut rx) {
+            Ok((n, from)) => client.handle_datagram(now(), from, &rx[..n]),
+            Err(_) => client.handle_timeout(now()),
+        }
+    }
+    client.store().clone()
+}
