@@ -467,3 +467,30 @@ fn write_tlv_updates_the_store() {
     assert_eq!(p.exchange().1[0].0, Code::BadRequest);
     let _ = Decoder::new(ContentFormat::Lwm2mTlv, &Path::ROOT, &[], &mut [], NoTypes);
 }
+
+#[test]
+fn block1_write_out_of_sequence_is_4_08_and_store_refusal_maps_to_its_code() {
+    let mut p = Pair::new(true);
+    p.register();
+    // Block 1 (offset 16) without block 0 first: 4.08 (RFC 7959 §2.9.2).
+    p.server
+        .request(p.now, CLIENT, true, Code::Put, |w| {
+            w.add_path(OptionNumber::UriPath, "5/0/0")?;
+            w.add_uint(OptionNumber::ContentFormat, u32::from(ContentFormat::OctetStream.raw()))?;
+            w.add_uint(OptionNumber::Block1, (1 << 4) | 0x8)?;
+            w.set_payload(&[0u8; 16])
+        })
+        .unwrap();
+    assert_eq!(p.exchange().1[0].0, Code::RequestEntityIncomplete);
+    // Block 0: the test store does not take block-wise writes (default
+    // `write_block`): 4.05.
+    p.server
+        .request(p.now, CLIENT, true, Code::Put, |w| {
+            w.add_path(OptionNumber::UriPath, "5/0/0")?;
+            w.add_uint(OptionNumber::ContentFormat, u32::from(ContentFormat::OctetStream.raw()))?;
+            w.add_uint(OptionNumber::Block1, 0x8)?;
+            w.set_payload(&[0u8; 16])
+        })
+        .unwrap();
+    assert_eq!(p.exchange().1[0].0, Code::MethodNotAllowed);
+}

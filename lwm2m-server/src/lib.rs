@@ -21,6 +21,7 @@
 pub mod memstore;
 pub mod transport;
 
+use lwm2m_core::coap::block::{BlockValue, Szx};
 use lwm2m_core::coap::endpoint::config::MAX_MESSAGE_LEN;
 use lwm2m_core::coap::endpoint::{
     Config as CoapConfig, Endpoint, Event as CoapEvent, ExchangeId, RequestId,
@@ -67,6 +68,19 @@ pub enum Request {
         path: Path,
         /// `name=value` or bare `name` (unset).
         attributes: Vec<String>,
+    },
+    /// A block-wise Write (RFC 7959 Block1, PUT) of a large opaque value,
+    /// such as a firmware image to `/5/0/0` (firmware push); the answer is
+    /// the response to the last block.
+    WriteBlockwise {
+        /// Target resource.
+        path: Path,
+        /// Payload format (application/octet-stream for firmware).
+        format: ContentFormat,
+        /// The whole body.
+        payload: Vec<u8>,
+        /// Block size: 16, 32, …, 1024.
+        block_size: usize,
     },
     /// Execute (POST) with plain-text arguments.
     Execute {
@@ -561,9 +575,25 @@ pub fn spawn<T: Transport + Send + 'static>(
 }
 
 enum Pending {
-    Command { reply: Sender<Result<Response, ServerError>> },
-    Observe { endpoint: String, path: Path, reply: Option<Sender<Result<Response, ServerError>>> },
-    Bootstrap { endpoint: String, addr: SocketAddr, next: usize, finish_sent: bool },
+    Command {
+        reply: Sender<Result<Response, ServerError>>,
+    },
+    Block1 {
+        reply: Sender<Result<Response, ServerError>>,
+        addr: SocketAddr,
+        transfer: Block1Transfer,
+    },
+    Observe {
+        endpoint: String,
+        path: Path,
+        reply: Option<Sender<Result<Response, ServerError>>>,
+    },
+    Bootstrap {
+        endpoint: String,
+        addr: SocketAddr,
+        next: usize,
+        finish_sent: bool,
+    },
 }
 
 struct ServerCore {
@@ -725,6 +755,29 @@ impl ServerCore {
                     w.set_payload(payload)
                 })
             }
+            Request::WriteBlockwise { path, format, payload, block_size } => {
+                let Some(szx) = Szx::from_size(*block_size) else {
+                    let _ =
+                        reply.send(Err(ServerError::Coap(format!("bad block size {block_size}"))));
+                    return;
+                };
+                let transfer = Block1Transfer {
+                    path: *path,
+                    format: *format,
+                    payload: payload.clone(),
+                    szx,
+                    num: 0,
+                };
+                match transfer.send(&mut self.endpoint, now, addr) {
+                    Ok(exchange) => {
+                        self.pending.insert(exchange, Pending::Block1 { reply, addr, transfer });
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(ServerError::Coap(e.to_string())));
+                    }
+                }
+                return;
+            }
             Request::WriteAttributes { path, attributes } => {
                 self.endpoint.request(now, addr, true, Code::Put, |w| {
                     w.add_path(OptionNumber::UriPath, &path_str(path))?;
@@ -805,6 +858,27 @@ impl ServerCore {
         match p {
             Pending::Command { reply } => {
                 let _ = reply.send(r);
+            }
+            Pending::Block1 { reply, addr, mut transfer } => {
+                let size = transfer.szx.size();
+                let sent = (transfer.num as usize + 1).saturating_mul(size);
+                match r {
+                    Ok(rsp) if rsp.code == Code::Continue && sent < transfer.payload.len() => {
+                        transfer.num += 1;
+                        match transfer.send(&mut self.endpoint, now, addr) {
+                            Ok(exchange) => {
+                                self.pending
+                                    .insert(exchange, Pending::Block1 { reply, addr, transfer });
+                            }
+                            Err(e) => {
+                                let _ = reply.send(Err(ServerError::Coap(e.to_string())));
+                            }
+                        }
+                    }
+                    other => {
+                        let _ = reply.send(other);
+                    }
+                }
             }
             Pending::Observe { endpoint, path, reply } => match reply {
                 Some(reply) => {
@@ -987,6 +1061,44 @@ impl ServerCore {
                 let _ = self.endpoint.respond(id, Code::NotFound, |_| Ok(()));
             }
         }
+    }
+}
+
+/// A block-wise Write in progress.
+struct Block1Transfer {
+    path: Path,
+    format: ContentFormat,
+    payload: Vec<u8>,
+    szx: Szx,
+    num: u32,
+}
+
+impl Block1Transfer {
+    fn send(
+        &self,
+        endpoint: &mut Endpoint<SocketAddr, XorShiftRng>,
+        now: CoreInstant,
+        addr: SocketAddr,
+    ) -> Result<ExchangeId, lwm2m_core::coap::endpoint::EndpointError> {
+        let size = self.szx.size();
+        let start = (self.num as usize).saturating_mul(size).min(self.payload.len());
+        let end = start.saturating_add(size).min(self.payload.len());
+        let more = end < self.payload.len();
+        let block = BlockValue::new(self.num, more, self.szx).map(BlockValue::to_uint).unwrap_or(0);
+        let chunk = self.payload.get(start..end).unwrap_or(&[]);
+        let path = self.path.to_string();
+        endpoint.request(now, addr, true, Code::Put, |w| {
+            w.add_path(OptionNumber::UriPath, &path)?;
+            w.add_content_format(self.format)?;
+            w.add_uint(OptionNumber::Block1, block)?;
+            if self.num == 0 {
+                w.add_uint(
+                    OptionNumber::Size1,
+                    u32::try_from(self.payload.len()).unwrap_or(u32::MAX),
+                )?;
+            }
+            w.set_payload(chunk)
+        })
     }
 }
 

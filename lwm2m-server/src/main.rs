@@ -10,7 +10,8 @@
 //! Commands: `list`, `read EP PATH [FMT]`, `write EP PATH VALUE`,
 //! `execute EP PATH [ARGS]`, `observe EP PATH [FMT]`, `cancel EP PATH`,
 //! `write-attributes EP PATH pmin=N …`, `create EP /O [TLV-HEX]`,
-//! `delete EP PATH`, `discover EP PATH`, `quit`. FMT is one of `text`,
+//! `delete EP PATH`, `discover EP PATH`, `push-firmware EP /5/0/0 FILE
+//! [BLOCK_SIZE]` (a block-wise Write), `quit`. FMT is one of `text`,
 //! `tlv`, `senml-json`, `senml-cbor`, `lwm2m-cbor`, `opaque`.
 #![forbid(unsafe_code)]
 #![allow(clippy::std_instead_of_core, clippy::print_stdout)]
@@ -103,6 +104,18 @@ fn parse(line: &str) -> Result<(String, Request), String> {
             path,
             attributes: rest.iter().map(|s| s.to_string()).collect(),
         },
+        "push-firmware" => {
+            let file = rest.first().ok_or("push-firmware EP PATH FILE [BLOCK_SIZE]")?;
+            let payload = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
+            let block_size =
+                rest.get(1).map_or(Ok(512), |b| b.parse()).map_err(|_| "bad block size")?;
+            Request::WriteBlockwise {
+                path,
+                format: ContentFormat::OctetStream,
+                payload,
+                block_size,
+            }
+        }
         "create" => Request::Create {
             path,
             format: ContentFormat::Lwm2mTlv,

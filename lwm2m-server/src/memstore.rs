@@ -76,6 +76,8 @@ pub struct MemoryStore {
     pub executable: BTreeSet<Path>,
     /// Executions so far, in order.
     pub executed: Vec<(Caller, Path)>,
+    /// Bodies written block-wise (firmware images), by path.
+    pub blockwise: BTreeMap<Path, Vec<u8>>,
 }
 
 fn p(ids: &[u16]) -> Path {
@@ -305,6 +307,28 @@ impl ObjectStore for MemoryStore {
             return Err(StoreError::NotFound);
         }
         self.values.retain(|k, _| !path.contains(k));
+        Ok(())
+    }
+
+    fn write_block(
+        &mut self,
+        caller: Caller,
+        path: &Path,
+        offset: usize,
+        bytes: &[u8],
+        _last: bool,
+    ) -> Result<(), StoreError> {
+        if !Self::visible(caller, path) || path.depth() != 3 {
+            return Err(StoreError::NotFound);
+        }
+        let body = self.blockwise.entry(*path).or_default();
+        if offset == 0 {
+            body.clear();
+        }
+        if offset != body.len() {
+            return Err(StoreError::BadValue);
+        }
+        body.extend_from_slice(bytes);
         Ok(())
     }
 

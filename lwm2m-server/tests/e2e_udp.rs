@@ -209,6 +209,16 @@ fn scenario(lossy: Option<u32>) -> Figures {
     assert_eq!(exec.code, Code::Changed);
     device_event(&|e| matches!(e, Event::Executed { .. }));
 
+    // Firmware push: a block-wise Write of /5/0/0 (3000 bytes in 512-byte blocks).
+    let image: Vec<u8> = (0..3000u32).map(|i| (i * 7 + i / 256) as u8).collect();
+    let push = req(Request::WriteBlockwise {
+        path: Path::resource(5, 0, 0).unwrap(),
+        format: ContentFormat::OctetStream,
+        payload: image.clone(),
+        block_size: 512,
+    });
+    assert_eq!(push.code, Code::Changed);
+
     // Update.
     cmd_tx.send(DeviceCmd::Update).unwrap();
     let update_request_len = server
@@ -230,6 +240,7 @@ fn scenario(lossy: Option<u32>) -> Figures {
     cmd_tx.send(DeviceCmd::Stop).unwrap();
     let store = device.join().unwrap();
     assert_eq!(store.executed.len(), 1);
+    assert_eq!(store.blockwise.get(&Path::resource(5, 0, 0).unwrap()), Some(&image));
     stop.store(true, Ordering::Relaxed);
     if lossy.is_some() {
         let s = &stats;

@@ -29,6 +29,7 @@ pub use attributes::{AttributeError, Attributes, Setting};
 pub use store::{Account, Caller, ObjectInfo, ObjectStore, StoreError, WriteMode};
 
 use crate::coap::Error as CoapError;
+use crate::coap::block::BlockValue;
 use crate::coap::endpoint::config::MAX_MESSAGE_LEN;
 use crate::coap::endpoint::{Config as CoapConfig, Event as CoapEvent};
 use crate::coap::endpoint::{Endpoint, EndpointError, ExchangeId, RequestId, Transmit};
@@ -550,6 +551,8 @@ struct Inner<A, R, S> {
     timers: [Option<Instant>; TIMERS],
     events: Deque<Event, EVENT_QUEUE_LEN>,
     dropped_events: u32,
+    /// The block-wise Write in progress: who, where, next expected offset.
+    block1: Option<(Caller, Path, usize)>,
 }
 
 impl<A, R, S> fmt::Debug for Client<A, R, S> {
@@ -663,6 +666,7 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Client<A, R, S> {
                 timers: [None; TIMERS],
                 events: Deque::new(),
                 dropped_events: 0,
+                block1: None,
             },
             rx: [0; MAX_MESSAGE_LEN],
         }
@@ -1514,6 +1518,12 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
             .get_uint(OptionNumber::ContentFormat)
             .and_then(|v| u16::try_from(v).ok())
             .map(ContentFormat::from);
+        if matches!(req.code, Code::Put | Code::Post)
+            && path.depth() >= 3
+            && let Some(block) = req.options.get(OptionNumber::Block1)
+        {
+            return self.write_block(id, caller, &path, block.value, req.payload);
+        }
         match req.code {
             Code::Get if accept == Some(ContentFormat::LinkFormat) => {
                 self.discover(id, caller, &path)
@@ -1757,6 +1767,59 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
             }
             Err(code) => self.respond_code(id, code),
         }
+    }
+
+    /// One block of a block-wise Write (RFC 7959 §2.5): 2.31 Continue with
+    /// the Block1 option echoed while more follow, 2.04 on the last; a
+    /// block out of sequence is 4.08 Request Entity Incomplete.
+    fn write_block(
+        &mut self,
+        id: RequestId,
+        caller: Caller,
+        path: &Path,
+        option: &[u8],
+        payload: &[u8],
+    ) {
+        let Ok(block) = BlockValue::parse(option) else {
+            return self.respond_code(id, Code::BadRequest);
+        };
+        let offset = block.offset();
+        if block.num == 0 {
+            self.block1 = Some((caller, *path, 0));
+        }
+        let Some((c, p, next)) = self.block1 else {
+            return self.respond_code(id, Code::RequestEntityIncomplete);
+        };
+        if c != caller || p != *path || (block.more && payload.len() != block.size()) {
+            return self.respond_code(id, Code::RequestEntityIncomplete);
+        }
+        let end = offset.saturating_add(payload.len());
+        if offset != next {
+            // A block already written (its duplicate outlived de-duplication)
+            // is acknowledged again; anything else is a gap.
+            if end <= next && block.more {
+                return self.respond_block(id, Code::Continue, block);
+            }
+            self.block1 = None;
+            return self.respond_code(id, Code::RequestEntityIncomplete);
+        }
+        if let Err(e) = self.store.write_block(caller, path, offset, payload, !block.more) {
+            self.block1 = None;
+            return self.respond_code(id, e.into());
+        }
+        if block.more {
+            self.block1 = Some((caller, *path, end));
+            self.respond_block(id, Code::Continue, block);
+        } else {
+            self.block1 = None;
+            self.respond_block(id, Code::Changed, block);
+            self.push_event(Event::Written { caller, path: *path });
+        }
+    }
+
+    fn respond_block(&mut self, id: RequestId, code: Code, block: BlockValue) {
+        let _ =
+            self.endpoint.respond(id, code, |w| w.add_uint(OptionNumber::Block1, block.to_uint()));
     }
 
     /// Observations of a path a server wrote see the change.

@@ -200,6 +200,26 @@ pub trait ObjectStore {
     /// [`StoreError`].
     fn delete(&mut self, caller: Caller, path: &Path) -> Result<(), StoreError>;
 
+    /// Write one block of a resource written block-wise (RFC 7959 Block1;
+    /// the Firmware Update Package, 5/0/0, is the case that matters):
+    /// `bytes` go at `offset` of the whole body, and `last` marks the final
+    /// block. Blocks arrive in order; a transfer restarts at offset 0.
+    ///
+    /// # Errors
+    /// [`StoreError`]; the default refuses with
+    /// [`StoreError::MethodNotAllowed`].
+    fn write_block(
+        &mut self,
+        caller: Caller,
+        path: &Path,
+        offset: usize,
+        bytes: &[u8],
+        last: bool,
+    ) -> Result<(), StoreError> {
+        let _ = (caller, path, offset, bytes, last);
+        Err(StoreError::MethodNotAllowed)
+    }
+
     /// Visit the paths Discover reports at and below `path` (TS §5.4.2):
     /// for an object its instances and their resources, for an instance its
     /// resources; `dim` for a multiple resource.
