@@ -4,11 +4,12 @@
 
 #![allow(clippy::std_instead_of_core)]
 use lwm2m_core::client::{
-    Account, Caller, Client, Config, Event, Failure, ObjectInfo, ObjectStore, RegistrationState,
-    StoreError, WriteMode,
+    Account, Caller, Client, ConInterval, Config, Event, Failure, ObjectInfo, ObjectStore,
+    RegistrationState, StoreError, WriteMode,
 };
 use lwm2m_core::coap::endpoint::config::MAX_MESSAGE_LEN;
 use lwm2m_core::coap::endpoint::{Config as CoapConfig, Endpoint, Event as CoapEvent};
+use lwm2m_core::coap::message::{MessageType, Repr};
 use lwm2m_core::coap::numbers::{Code, ContentFormat, OptionNumber};
 use lwm2m_core::formats::{Decoder, Encoder, NoTypes};
 use lwm2m_core::path::Path;
@@ -28,6 +29,9 @@ struct Store {
     ints: BTreeMap<Path, i64>,
     server_account: bool,
     executed: Vec<Path>,
+    deleted: Vec<Path>,
+    queue_mode: bool,
+    second_server: bool,
 }
 
 impl Store {
@@ -35,7 +39,7 @@ impl Store {
         let mut ints = BTreeMap::new();
         ints.insert(Path::resource(3, 0, 9).unwrap(), 80);
         ints.insert(Path::resource(3, 0, 10).unwrap(), 15);
-        Store { ints, server_account: with_server, executed: vec![] }
+        Store { ints, server_account: with_server, ..Store::default() }
     }
 }
 
@@ -66,6 +70,17 @@ impl ObjectStore for Store {
                 bootstrap: false,
                 ssid: Some(101),
                 lifetime_s: 300,
+                queue_mode: self.queue_mode,
+                ..base
+            });
+        }
+        if self.second_server {
+            visit(Account {
+                security_instance: 2,
+                server_uri: "coap://dm2",
+                bootstrap: false,
+                ssid: Some(102),
+                lifetime_s: 600,
                 ..base
             });
         }
@@ -113,8 +128,9 @@ impl ObjectStore for Store {
     ) -> Result<u16, StoreError> {
         Err(StoreError::MethodNotAllowed)
     }
-    fn delete(&mut self, _: Caller, _: &Path) -> Result<(), StoreError> {
-        Err(StoreError::MethodNotAllowed)
+    fn delete(&mut self, _: Caller, path: &Path) -> Result<(), StoreError> {
+        self.deleted.push(*path);
+        Ok(())
     }
     fn discover(
         &self,
@@ -493,4 +509,148 @@ fn block1_write_out_of_sequence_is_4_08_and_store_refusal_maps_to_its_code() {
         })
         .unwrap();
     assert_eq!(p.exchange().1[0].0, Code::MethodNotAllowed);
+}
+
+fn observe_battery(p: &mut Pair, attrs: &[&str]) {
+    p.server
+        .request(p.now, CLIENT, true, Code::Put, |w| {
+            w.add_path(OptionNumber::UriPath, "3/0/9")?;
+            for a in attrs {
+                w.add_uri_query(a)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(p.exchange().1[0].0, Code::Changed);
+    p.server
+        .request(p.now, CLIENT, true, Code::Get, |w| {
+            w.add_uint(OptionNumber::Observe, 0)?;
+            w.add_path(OptionNumber::UriPath, "3/0/9")
+        })
+        .unwrap();
+    assert_eq!(p.exchange().1[0].0, Code::Content);
+}
+
+/// The message type of the next datagram the client sends, without delivering it.
+fn next_type(p: &mut Pair) -> Option<MessageType> {
+    let mut buf = [0u8; MAX_MESSAGE_LEN];
+    let t = p.client.poll_transmit(p.now, &mut buf)?;
+    Some(Repr::decode(&buf[..t.len]).unwrap().msg_type)
+}
+
+fn change_battery(p: &mut Pair, v: i64) {
+    p.client.store_mut().ints.insert(Path::resource(3, 0, 9).unwrap(), v);
+    p.client.value_changed(p.now, &Path::resource(3, 0, 9).unwrap());
+}
+
+#[test]
+fn notifications_are_non_by_default_and_con_when_con_interval_is_always() {
+    let mut p = Pair::new(true);
+    p.register();
+    observe_battery(&mut p, &[]);
+    change_battery(&mut p, 50);
+    assert_eq!(next_type(&mut p), Some(MessageType::Non));
+
+    let mut config = Config::new("urn:imei:1");
+    config.con_interval = ConInterval::Always;
+    let mut p = Pair::new(true);
+    p.client = Client::new(config, XorShiftRng::new(7), Store::new(true));
+    p.register();
+    observe_battery(&mut p, &[]);
+    change_battery(&mut p, 50);
+    assert_eq!(next_type(&mut p), Some(MessageType::Con));
+}
+
+#[test]
+fn queue_mode_registers_with_q_sleeps_holds_notifications_and_sends_them_after_the_update() {
+    let mut p = Pair::new(true);
+    p.client.store_mut().queue_mode = true;
+    p.client.register(p.now, |_| Some(SERVER)).unwrap();
+    let (reqs, _) = p.exchange();
+    assert_eq!(reqs[0].queries.last().map(String::as_str), Some("Q"));
+    p.server
+        .respond(reqs[0].id, Code::Created, |w| w.add_option(OptionNumber::LocationPath, b"rd"))
+        .unwrap();
+    p.exchange();
+    observe_battery(&mut p, &[]);
+    // 93 s (MAX_TRANSMIT_WAIT) after the last exchange the client sleeps.
+    let t0 = p.now;
+    p.advance_to(t0 + Duration::from_secs(92));
+    p.exchange();
+    assert!(!p.events.contains(&Event::Sleeping { ssid: 101 }));
+    p.advance_to(t0 + Duration::from_secs(93));
+    p.exchange();
+    assert!(p.events.contains(&Event::Sleeping { ssid: 101 }));
+    // A change while asleep sends nothing...
+    change_battery(&mut p, 33);
+    assert_eq!(p.exchange().1, []);
+    // ...until the wake-up Update is acknowledged.
+    p.client.wake(p.now, 101).unwrap();
+    let (reqs, responses) = p.exchange();
+    assert_eq!((reqs.len(), responses.len()), (1, 0));
+    p.server.respond(reqs[0].id, Code::Changed, |_| Ok(())).unwrap();
+    let (_, responses) = p.exchange();
+    assert_eq!(responses, [(Code::Content, b"33".to_vec())]);
+}
+
+#[test]
+fn each_server_account_gets_its_own_registration() {
+    let mut p = Pair::new(true);
+    p.client.store_mut().second_server = true;
+    let sent = p
+        .client
+        .register(p.now, |uri| match uri {
+            "coap://dm" => Some(SERVER),
+            "coap://dm2" => Some(4),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(sent, 2);
+    assert_eq!(p.client.registration(101), Some(RegistrationState::AwaitingRegisterResponse));
+    assert_eq!(p.client.registration(102), Some(RegistrationState::AwaitingRegisterResponse));
+    let mut buf = [0u8; MAX_MESSAGE_LEN];
+    let mut lifetimes = vec![];
+    while let Some(t) = p.client.poll_transmit(p.now, &mut buf) {
+        let r = Repr::decode(&buf[..t.len]).unwrap();
+        let lt = r
+            .options
+            .get_all(OptionNumber::UriQuery)
+            .find_map(|q| q.value_str().unwrap().strip_prefix("lt=").map(str::to_owned));
+        lifetimes.push((t.remote, lt.unwrap()));
+        // NSTART = 1 per peer: both peers get their Register at once.
+    }
+    lifetimes.sort();
+    assert_eq!(lifetimes, [(SERVER, "300".into()), (4, "600".into())]);
+}
+
+#[test]
+fn bootstrap_delete_of_root_keeps_bootstrap_security_and_device() {
+    let mut p = Pair::new(true);
+    p.client.bootstrap(p.now, BOOTSTRAP).unwrap();
+    let mut buf = [0u8; MAX_MESSAGE_LEN];
+    let _ = p.client.poll_transmit(p.now, &mut buf).unwrap();
+    let mut bs = Endpoint::<u8, _>::new(CoapConfig::default(), XorShiftRng::new(3));
+    bs.request(p.now, CLIENT, true, Code::Delete, |_| Ok(())).unwrap();
+    let t = bs.poll_transmit(p.now, &mut buf).unwrap();
+    p.client.handle_datagram(p.now, BOOTSTRAP, &buf[..t.len]);
+    let t = p.client.poll_transmit(p.now, &mut buf).unwrap();
+    assert_eq!(Repr::decode(&buf[..t.len]).unwrap().code, Code::Deleted);
+    // TS 1.1 §5.2.7.5: all instances but the Bootstrap-Server's Security
+    // instance (0/0) and the Device instance (3/0).
+    assert_eq!(
+        p.client.store().deleted,
+        [Path::instance(0, 1).unwrap(), Path::instance(1, 0).unwrap()]
+    );
+}
+
+proptest::proptest! {
+    #[test]
+    fn arbitrary_datagrams_never_panic_the_client(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+        let mut p = Pair::new(true);
+        p.register();
+        p.client.handle_datagram(p.now, SERVER, &bytes);
+        let mut buf = [0u8; MAX_MESSAGE_LEN];
+        while p.client.poll_transmit(p.now, &mut buf).is_some() {}
+        while p.client.poll_event().is_some() {}
+    }
 }

@@ -1251,6 +1251,7 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
                 self.set_timer(Timer::Update(index), Some(now + (lifetime - margin)));
                 if was_update {
                     self.release_held(ssid);
+                    self.process_observations(now);
                 }
                 self.after_exchange(now, index);
             } else {
