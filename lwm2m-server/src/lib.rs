@@ -12,8 +12,12 @@
 //! go in through [`ServerHandle::request`], everything that happens comes
 //! out as [`ServerEvent`]s.
 //!
-//! Not yet: firmware push (block-wise Write of `/5/0/0`) and pull (a
-//! Package URI served over CoAP block-wise), DTLS.
+//! Firmware push is [`Request::WriteBlockwise`] of `/5/0/0`; firmware pull
+//! is a Write of the Package URI (`/5/0/1`) naming a file of
+//! [`ServerConfig::files`], which the server serves over CoAP Block2.
+//!
+//! Not yet: HTTP for firmware pull, DTLS (the [`transport::Transport`]
+//! trait is where `dtls-psk` server sessions plug in).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![allow(clippy::std_instead_of_core)]
@@ -21,7 +25,7 @@
 pub mod memstore;
 pub mod transport;
 
-use lwm2m_core::coap::block::{BlockValue, Szx};
+use lwm2m_core::coap::block::{BlockValue, Szx, serve_block2};
 use lwm2m_core::coap::endpoint::config::MAX_MESSAGE_LEN;
 use lwm2m_core::coap::endpoint::{
     Config as CoapConfig, Endpoint, Event as CoapEvent, ExchangeId, RequestId,
@@ -433,6 +437,10 @@ pub struct ServerConfig {
     pub default_plan: Option<BootstrapPlan>,
     /// Seed of the CoAP endpoint's randomness.
     pub seed: u32,
+    /// Files served over CoAP GET with Block2 (RFC 7959), by Uri-Path
+    /// (`"fw/app.bin"`): firmware pull writes
+    /// `coap://<server>/fw/app.bin` into the Package URI (5/0/1).
+    pub files: HashMap<String, Vec<u8>>,
 }
 
 impl Default for ServerConfig {
@@ -442,6 +450,7 @@ impl Default for ServerConfig {
             plans: HashMap::new(),
             default_plan: None,
             seed: 0x5eed,
+            files: HashMap::new(),
         }
     }
 }
@@ -489,6 +498,12 @@ impl ServerHandle {
             .send(Command::Request { endpoint: endpoint.into(), request, reply: tx })
             .map_err(|_| ServerError::Stopped)?;
         rx.recv_timeout(timeout).map_err(|_| ServerError::Timeout)?
+    }
+
+    /// The URI under which the server serves file `name` of
+    /// [`ServerConfig::files`] (what firmware pull writes to 5/0/1).
+    pub fn file_uri(&self, name: &str) -> String {
+        format!("coap://{}/{name}", self.addr)
     }
 
     /// The current registrations.
@@ -1057,8 +1072,43 @@ impl ServerCore {
                 };
                 self.emit(ServerEvent::Sent { endpoint: ep, response });
             }
+            (Code::Get, _) if self.config.files.contains_key(&req.path.join("/")) => {
+                self.serve_file(id, &req);
+            }
             _ => {
                 let _ = self.endpoint.respond(id, Code::NotFound, |_| Ok(()));
+            }
+        }
+    }
+
+    /// One Block2 response of a served file (RFC 7959 §2.4).
+    fn serve_file(&mut self, id: RequestId, req: &OwnedRequest) {
+        let Some(file) = self.config.files.get(&req.path.join("/")) else { return };
+        let block = match req.block2.map(BlockValue::from_uint).transpose() {
+            Ok(b) => b,
+            Err(e) => {
+                let _ = self.endpoint.respond(id, Code::from(e), |_| Ok(()));
+                return;
+            }
+        };
+        let mut out = [0u8; 1024];
+        let mut source: &[u8] = file;
+        match serve_block2(&mut source, block, Szx::S1024, &mut out) {
+            Ok(slice) => {
+                let payload = out.get(..slice.len).unwrap_or(&[]);
+                let _ = self.endpoint.respond(id, Code::Content, |w| {
+                    w.add_content_format(ContentFormat::OctetStream)?;
+                    if let Some(b) = slice.block {
+                        w.add_uint(OptionNumber::Block2, b.to_uint())?;
+                    }
+                    if let Some(size) = slice.size2 {
+                        w.add_uint(OptionNumber::Size2, size)?;
+                    }
+                    w.set_payload(payload)
+                });
+            }
+            Err(e) => {
+                let _ = self.endpoint.respond(id, Code::from(e), |_| Ok(()));
             }
         }
     }
@@ -1109,6 +1159,7 @@ struct OwnedRequest {
     path: Vec<String>,
     queries: Vec<String>,
     content_format: Option<ContentFormat>,
+    block2: Option<u32>,
     payload: Vec<u8>,
 }
 
@@ -1122,6 +1173,7 @@ impl From<&Repr<'_>> for OwnedRequest {
             path: strings(OptionNumber::UriPath),
             queries: strings(OptionNumber::UriQuery),
             content_format: content_format(r),
+            block2: r.options.get_uint(OptionNumber::Block2),
             payload: r.payload.to_vec(),
         }
     }

@@ -96,6 +96,7 @@ impl MemoryStore {
         s.objects.insert(1, "1.1");
         s.objects.insert(3, "1.1");
         s.objects.insert(5, "1.0");
+        s.instances.insert((5, 0));
         s.instances.insert((0, 0));
         s.values.insert(p(&[0, 0, 0]), Owned::Str(bootstrap_uri.into()));
         s.values.insert(p(&[0, 0, 1]), Owned::Bool(true));

@@ -159,7 +159,7 @@ fn scenario(lossy: Option<u32>) -> Figures {
     assert_eq!(reg.endpoint, EP);
     assert_eq!(reg.lifetime_s, 60);
     assert_eq!(reg.version, "1.1");
-    assert_eq!(reg.objects, "</1>;ver=1.1,</1/0>,</3>;ver=1.1,</3/0>,</5>");
+    assert_eq!(reg.objects, "</1>;ver=1.1,</1/0>,</3>;ver=1.1,</3/0>,</5/0>");
     device_event(&|e| *e == Event::Registered { ssid: 101 });
 
     let req = |r: Request| server.request(EP, r, WAIT).expect("response");
