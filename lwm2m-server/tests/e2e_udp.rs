@@ -219,6 +219,20 @@ fn scenario(lossy: Option<u32>) -> Figures {
     });
     assert_eq!(push.code, Code::Changed);
 
+    // Send: the values arrive in SenML CBOR at /dp.
+    cmd_tx.send(DeviceCmd::Send).unwrap();
+    let sent = server
+        .wait_for(WAIT, |e| match e {
+            ServerEvent::Sent { response, .. } => Some(response.clone()),
+            _ => None,
+        })
+        .expect("send received");
+    assert_eq!(sent.content_format, Some(ContentFormat::SenmlCbor));
+    let values = sent.values(&Path::ROOT);
+    assert!(values.contains(&(battery, "42".into())), "{values:?}");
+    assert!(values.contains(&(Path::resource(3, 0, 0).unwrap(), "\"Nordic-ish\"".into())));
+    device_event(&|e| *e == Event::SendSucceeded { ssid: 101 });
+
     // Update.
     cmd_tx.send(DeviceCmd::Update).unwrap();
     let update_request_len = server

@@ -21,6 +21,8 @@ pub enum DeviceCmd {
     SetBattery(i64),
     Update,
     Deregister,
+    /// Send (`POST /dp`) the battery level and the manufacturer.
+    Send,
     Stop,
 }
 
@@ -78,6 +80,11 @@ pub fn run_device(
             }
             Ok(DeviceCmd::Update) => {
                 client.update(now(), 101, false).unwrap();
+                continue;
+            }
+            Ok(DeviceCmd::Send) => {
+                let paths = [battery, Path::resource(3, 0, 0).unwrap()];
+                client.send(now(), 101, &paths).unwrap();
                 continue;
             }
             Ok(DeviceCmd::Deregister) => {
