@@ -1600,18 +1600,23 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
         self.push_event(Event::Bootstrapped);
     }
 
+    /// The Read/Observe response format (TS §7.1): Accept, else text for
+    /// a single value, else the preferred multi-value format.
+    fn format_for(
+        &self,
+        caller: Caller,
+        path: &Path,
+        accept: Option<ContentFormat>,
+    ) -> Result<ContentFormat, Code> {
+        response_format(&self.store, caller, path, accept, self.config.preferred_format)
+    }
+
     fn read(&mut self, id: RequestId, caller: Caller, path: &Path, accept: Option<ContentFormat>) {
         if caller == Caller::Bootstrap && !matches!(path.object_id(), Some(1) | Some(2)) {
             // TS §5.2.7.2: the Bootstrap-Server reads only Server and ACL objects.
             return self.respond_code(id, Code::MethodNotAllowed);
         }
-        let format = match response_format(
-            &self.store,
-            caller,
-            path,
-            accept,
-            self.config.preferred_format,
-        ) {
+        let format = match self.format_for(caller, path, accept) {
             Ok(f) => f,
             Err(code) => return self.respond_code(id, code),
         };
@@ -1640,13 +1645,7 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
         accept: Option<ContentFormat>,
     ) {
         let caller = Caller::Server(ssid);
-        let format = match response_format(
-            &self.store,
-            caller,
-            path,
-            accept,
-            self.config.preferred_format,
-        ) {
+        let format = match self.format_for(caller, path, accept) {
             Ok(f) => f,
             Err(code) => return self.respond_code(id, code),
         };
