@@ -69,7 +69,10 @@ impl ObjectStore for Store {
                 server_uri: "coap://dm",
                 bootstrap: false,
                 ssid: Some(101),
-                lifetime_s: 300,
+                lifetime_s: self
+                    .ints
+                    .get(&Path::resource(1, 0, 1).unwrap())
+                    .map_or(300, |&v| v as u32),
                 queue_mode: self.queue_mode,
                 ..base
             });
@@ -86,7 +89,8 @@ impl ObjectStore for Store {
         }
     }
     fn data_type(&self, path: &Path) -> Option<DataType> {
-        self.ints.contains_key(path).then_some(DataType::Integer)
+        let lifetime = *path == Path::resource(1, 0, 1).unwrap();
+        (lifetime || self.ints.contains_key(path)).then_some(DataType::Integer)
     }
     fn read(&self, _: Caller, path: &Path, out: &mut dyn Encoder) -> Result<(), StoreError> {
         let mut any = false;
@@ -653,4 +657,41 @@ proptest::proptest! {
         while p.client.poll_transmit(p.now, &mut buf).is_some() {}
         while p.client.poll_event().is_some() {}
     }
+}
+
+#[test]
+fn server_writing_its_lifetime_triggers_an_update_with_lt() {
+    let mut p = Pair::new(true);
+    p.register();
+    p.server
+        .request(p.now, CLIENT, true, Code::Put, |w| {
+            w.add_path(OptionNumber::UriPath, "1/0/1")?;
+            w.add_uint(OptionNumber::ContentFormat, u32::from(ContentFormat::TextPlain.raw()))?;
+            w.set_payload(b"120")
+        })
+        .unwrap();
+    let (reqs, responses) = p.exchange();
+    assert_eq!(responses[0].0, Code::Changed);
+    // TS §6.2.2: the Update carries the new lifetime, nothing else.
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].path, ["rd", "a1"]);
+    assert_eq!(reqs[0].queries, ["lt=120"]);
+    assert!(reqs[0].payload.is_empty());
+}
+
+#[test]
+fn epmax_samples_a_change_the_application_did_not_signal() {
+    let mut p = Pair::new(true);
+    p.register();
+    observe_battery(&mut p, &["epmax=5"]);
+    let t0 = p.now;
+    // The value moves, but nobody calls value_changed.
+    p.client.store_mut().ints.insert(Path::resource(3, 0, 9).unwrap(), 61);
+    p.advance_to(t0 + Duration::from_secs(4));
+    assert!(p.exchange().1.is_empty());
+    p.advance_to(t0 + Duration::from_secs(5));
+    assert_eq!(p.exchange().1, [(Code::Content, b"61".to_vec())]);
+    // An evaluation that finds the same value sends nothing.
+    p.advance_to(t0 + Duration::from_secs(10));
+    assert!(p.exchange().1.is_empty());
 }

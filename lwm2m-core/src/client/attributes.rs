@@ -158,6 +158,16 @@ impl Attributes {
         Duration::from_secs(u64::from(self.pmin.get().unwrap_or(0)))
     }
 
+    /// `epmin` as a duration (0 when unset).
+    pub fn epmin(&self) -> Duration {
+        Duration::from_secs(u64::from(self.epmin.get().unwrap_or(0)))
+    }
+
+    /// `epmax` as a duration, if set and non-zero.
+    pub fn epmax(&self) -> Option<Duration> {
+        self.epmax.get().filter(|&s| s > 0).map(|s| Duration::from_secs(u64::from(s)))
+    }
+
     /// `pmax` as a duration, if set and non-zero (TS: "pmax = 0 … ignored").
     pub fn pmax(&self) -> Option<Duration> {
         self.pmax.get().filter(|&s| s > 0).map(|s| Duration::from_secs(u64::from(s)))
@@ -182,16 +192,21 @@ impl Attributes {
     }
 }
 
-/// When a notification is due (TS §5.1.2, RFC 7641 §4.2): a changed value
-/// (meeting the value conditions) once `pmin` has passed since the last
-/// notification, or `pmax` after the last one regardless.
-pub fn next_due(attrs: &Attributes, last_sent: Instant, changed: bool) -> Option<Instant> {
-    let by_change = changed.then(|| last_sent + attrs.pmin());
+/// When the observation next needs attention (TS §5.1.2, RFC 7641 §4.2):
+/// a changed value once `pmin` has passed since the last notification and
+/// `epmin` since the last evaluation; an evaluation `epmax` after the last
+/// one; a notification `pmax` after the last one regardless.
+pub fn next_due(
+    attrs: &Attributes,
+    last_sent: Instant,
+    last_eval: Instant,
+    changed: bool,
+) -> Option<Instant> {
+    let later = |a: Instant, b: Instant| if a > b { a } else { b };
+    let by_change = changed.then(|| later(last_sent + attrs.pmin(), last_eval + attrs.epmin()));
+    let by_epmax = attrs.epmax().map(|e| later(last_eval + e, last_sent + attrs.pmin()));
     let by_pmax = attrs.pmax().map(|p| last_sent + p);
-    match (by_change, by_pmax) {
-        (Some(a), Some(b)) => Some(if a < b { a } else { b }),
-        (a, b) => a.or(b),
-    }
+    [by_change, by_epmax, by_pmax].into_iter().flatten().min()
 }
 
 /// An [`Encoder`] that keeps the first numeric value of a walk (for the
@@ -294,8 +309,20 @@ mod tests {
         a.apply_query("pmin=2").unwrap();
         a.apply_query("pmax=10").unwrap();
         let t = Instant::from_secs(100);
-        assert_eq!(next_due(&a, t, true), Some(Instant::from_secs(102)));
-        assert_eq!(next_due(&a, t, false), Some(Instant::from_secs(110)));
-        assert_eq!(next_due(&Attributes::default(), t, false), None);
+        assert_eq!(next_due(&a, t, t, true), Some(Instant::from_secs(102)));
+        assert_eq!(next_due(&a, t, t, false), Some(Instant::from_secs(110)));
+        assert_eq!(next_due(&Attributes::default(), t, t, false), None);
+    }
+
+    #[test]
+    fn epmin_delays_evaluation_and_epmax_forces_one() {
+        let mut a = Attributes::default();
+        a.apply_query("epmin=5").unwrap();
+        a.apply_query("epmax=20").unwrap();
+        let t = Instant::from_secs(100);
+        // A change 1 s after the last evaluation waits for epmin.
+        assert_eq!(next_due(&a, t, t, true), Some(Instant::from_secs(105)));
+        // Without a signalled change, an evaluation is due at epmax.
+        assert_eq!(next_due(&a, t, t, false), Some(Instant::from_secs(120)));
     }
 }

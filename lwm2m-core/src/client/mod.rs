@@ -471,6 +471,8 @@ struct Observation {
     path: Path,
     format: ContentFormat,
     last_sent: Instant,
+    /// When the value was last compared with the attributes (epmin/epmax).
+    last_eval: Instant,
     last_value: Option<f64>,
     changed: bool,
     /// Fell due while the server was asleep (queue mode); sent after the next Update.
@@ -1377,13 +1379,23 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
             let attrs = self.effective_attributes(o.ssid, &o.path);
             let pmax_due = attrs.pmax().is_some_and(|p| now >= o.last_sent + p);
             let pmin_passed = now >= o.last_sent + attrs.pmin();
+            // epmin/epmax bound the evaluation period (TS 1.1 §5.1.2): no
+            // evaluation before epmin, one at least every epmax even when the
+            // application signalled no change.
+            let epmin_passed = now >= o.last_eval + attrs.epmin();
+            let epmax_due = attrs.epmax().is_some_and(|e| now >= o.last_eval + e);
             let mut send = pmax_due;
             let mut current = o.last_value;
-            if o.changed && pmin_passed && !send {
+            let evaluate = (o.changed && epmin_passed) || epmax_due;
+            if evaluate && pmin_passed && !send {
                 let value =
                     probe(&self.store, Caller::Server(o.ssid), &o.path).ok().and_then(|p| p.value);
                 current = value;
-                if attrs.value_condition_met(o.last_value, value) {
+                let moved = o.changed || value != o.last_value;
+                if let Some(Some(obs)) = self.observations.get_mut(index) {
+                    obs.last_eval = now;
+                }
+                if moved && attrs.value_condition_met(o.last_value, value) {
                     send = true;
                 } else if let Some(Some(obs)) = self.observations.get_mut(index) {
                     // A change that does not meet gt/lt/st is no change (TS §5.1.2).
@@ -1411,7 +1423,7 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
             if o.held {
                 continue;
             }
-            let due = attributes::next_due(&attrs, o.last_sent, o.changed);
+            let due = attributes::next_due(&attrs, o.last_sent, o.last_eval, o.changed);
             self.set_timer(Timer::Notify(index), due);
         }
     }
@@ -1683,6 +1695,7 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
                 path: *path,
                 format,
                 last_sent: now,
+                last_eval: now,
                 last_value: value,
                 changed: false,
                 held: false,
