@@ -86,6 +86,21 @@ pub enum Request {
         /// Block size: 16, 32, …, 1024.
         block_size: usize,
     },
+    /// Read-Composite: FETCH `/` listing `paths` in SenML (`format` is
+    /// SenML CBOR or SenML JSON, used for request and answer).
+    ReadComposite {
+        /// The paths to read.
+        paths: Vec<Path>,
+        /// SenML CBOR or SenML JSON.
+        format: ContentFormat,
+    },
+    /// Write-Composite: iPATCH `/` with a SenML payload (see [`encode_senml`]).
+    WriteComposite {
+        /// SenML CBOR or SenML JSON.
+        format: ContentFormat,
+        /// The encoded records.
+        payload: Vec<u8>,
+    },
     /// Execute (POST) with plain-text arguments.
     Execute {
         /// Resource.
@@ -251,6 +266,25 @@ impl BootstrapPlan {
             steps.push((Code::Put, srv, encode_tlv(&srv, &server)));
         }
         steps
+    }
+}
+
+/// Encode `(path, value)` records in SenML (`format`) with full names, as
+/// Write-Composite and Read-Composite requests carry them (a
+/// `Value::None` is a record without value: a path to read).
+pub fn encode_senml(format: ContentFormat, records: &[(Path, Value<'_>)]) -> Vec<u8> {
+    let mut buf = vec![0u8; 1024];
+    match formats::encode(format, &Path::ROOT, Window::new(&mut buf), |enc| {
+        for (p, v) in records {
+            enc.write(p, v)?;
+        }
+        Ok::<(), formats::FormatError>(())
+    }) {
+        Ok(chunk) if !chunk.more => {
+            buf.truncate(chunk.len);
+            buf
+        }
+        _ => vec![],
     }
 }
 
@@ -766,6 +800,22 @@ impl ServerCore {
                 let code = if *replace { Code::Put } else { Code::Post };
                 self.endpoint.request(now, addr, true, code, |w| {
                     w.add_path(OptionNumber::UriPath, &path_str(path))?;
+                    w.add_content_format(*format)?;
+                    w.set_payload(payload)
+                })
+            }
+            Request::ReadComposite { paths, format } => {
+                let list: Vec<(Path, Value<'_>)> =
+                    paths.iter().map(|p| (*p, Value::None)).collect();
+                let payload = encode_senml(*format, &list);
+                self.endpoint.request(now, addr, true, Code::Fetch, |w| {
+                    w.add_content_format(*format)?;
+                    w.add_uint(OptionNumber::Accept, u32::from(format.raw()))?;
+                    w.set_payload(&payload)
+                })
+            }
+            Request::WriteComposite { format, payload } => {
+                self.endpoint.request(now, addr, true, Code::IPatch, |w| {
                     w.add_content_format(*format)?;
                     w.set_payload(payload)
                 })

@@ -178,6 +178,26 @@ fn scenario(lossy: Option<u32>) -> Figures {
     assert!(values.contains(&(battery, "80".into())), "{values:?}");
     assert!(values.contains(&(Path::resource(3, 0, 1).unwrap(), "\"carrier-rs\"".into())));
 
+    // Read-Composite of two resources in two instances' worth of paths,
+    // then Write-Composite of one.
+    let manufacturer = Path::resource(3, 0, 0).unwrap();
+    let composite = req(Request::ReadComposite {
+        paths: vec![battery, manufacturer],
+        format: ContentFormat::SenmlCbor,
+    });
+    assert_eq!(composite.code, Code::Content);
+    let values = composite.values(&Path::ROOT);
+    assert_eq!(values, [(battery, "80".to_string()), (manufacturer, "\"Nordic-ish\"".to_string())]);
+    let utc_offset = Path::resource(3, 0, 14).unwrap();
+    let payload = lwm2m_server::encode_senml(
+        ContentFormat::SenmlJson,
+        &[(utc_offset, lwm2m_core::value::Value::String("+02:00"))],
+    );
+    let wc = req(Request::WriteComposite { format: ContentFormat::SenmlJson, payload });
+    assert_eq!(wc.code, Code::Changed);
+    let back = req(Request::Read { path: utc_offset, format: None });
+    assert_eq!((back.code, back.payload.as_slice()), (Code::Content, &b"+02:00"[..]));
+
     // Write-Attributes, then Observe the battery level.
     let attrs = vec!["pmin=1".to_string(), "pmax=4".to_string()];
     let wa = req(Request::WriteAttributes { path: battery, attributes: attrs });
