@@ -16,8 +16,11 @@
 //! is a Write of the Package URI (`/5/0/1`) naming a file of
 //! [`ServerConfig::files`], which the server serves over CoAP Block2.
 //!
-//! Not yet: HTTP for firmware pull, DTLS (the [`transport::Transport`]
-//! trait is where `dtls-psk` server sessions plug in).
+//! Transports: [`transport::UdpTransport`] (`coap://`) and
+//! [`transport::DtlsTransport`] (`coaps://`, `dtls-psk` server sessions
+//! keyed by peer address, PSK identities looked up in a `PskStore`).
+//!
+//! Not yet: HTTP for firmware pull.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![allow(clippy::std_instead_of_core)]

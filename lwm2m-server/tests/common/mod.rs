@@ -38,20 +38,53 @@ pub fn coap_config() -> CoapConfig {
 }
 
 /// The device: a std loop around the sans-IO client.
-/// The device loop: bootstrap, register on `Bootstrapped`, obey commands until `Stop` or `deadline`.
+/// How the device loop moves datagrams: plain UDP or a DTLS-PSK session.
+pub trait Link {
+    /// Send one CoAP datagram to `to`.
+    fn send(&mut self, to: SocketAddr, bytes: &[u8]);
+    /// Wait up to `timeout` for one CoAP datagram.
+    fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> Option<(usize, SocketAddr)>;
+}
+
+/// Plain UDP.
+pub struct UdpLink(pub UdpSocket);
+
+impl Link for UdpLink {
+    fn send(&mut self, to: SocketAddr, bytes: &[u8]) {
+        self.0.send_to(bytes, to).unwrap();
+    }
+    fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> Option<(usize, SocketAddr)> {
+        self.0.set_read_timeout(Some(timeout)).unwrap();
+        self.0.recv_from(buf).ok()
+    }
+}
+
+/// The device loop over plain UDP.
 pub fn run_device(
     bootstrap: SocketAddr,
     commands: Receiver<DeviceCmd>,
     events: Sender<Event>,
     deadline: Instant,
 ) -> MemoryStore {
-    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let link = UdpLink(UdpSocket::bind("127.0.0.1:0").unwrap());
+    run_device_over(link, &format!("coap://{bootstrap}"), bootstrap, commands, events, deadline)
+}
+
+/// The device loop: bootstrap, register on `Bootstrapped`, obey commands until `Stop` or `deadline`.
+pub fn run_device_over(
+    mut link: impl Link,
+    bootstrap_uri: &str,
+    bootstrap: SocketAddr,
+    commands: Receiver<DeviceCmd>,
+    events: Sender<Event>,
+    deadline: Instant,
+) -> MemoryStore {
     let start = Instant::now();
     let now = || CoreInstant::from_millis(start.elapsed().as_millis() as u64);
     let mut config = Config::new(EP);
     config.coap = coap_config();
     config.con_interval = ConInterval::Always;
-    let store = MemoryStore::device(&format!("coap://{bootstrap}"), 80);
+    let store = MemoryStore::device(bootstrap_uri, 80);
     let mut client = Client::new(config, XorShiftRng::new(42), store);
     client.bootstrap(now(), bootstrap).unwrap();
     let mut buf = [0u8; MAX_MESSAGE_LEN];
@@ -59,12 +92,15 @@ pub fn run_device(
     let battery = Path::resource(3, 0, 9).unwrap();
     while Instant::now() < deadline {
         while let Some(t) = client.poll_transmit(now(), &mut buf) {
-            socket.send_to(&buf[..t.len], t.remote).unwrap();
+            link.send(t.remote, &buf[..t.len]);
         }
         while let Some(ev) = client.poll_event() {
             if ev == Event::Bootstrapped {
                 client
-                    .register(now(), |uri| uri.strip_prefix("coap://").and_then(|a| a.parse().ok()))
+                    .register(now(), |uri| {
+                        let addr = uri.strip_prefix("coap://").or(uri.strip_prefix("coaps://"));
+                        addr.and_then(|a| a.parse().ok())
+                    })
                     .unwrap();
             }
             if std::env::var_os("E2E_TRACE").is_some() {
@@ -99,10 +135,9 @@ pub fn run_device(
             .map(|t| t.saturating_duration_since(now()).as_millis())
             .unwrap_or(10)
             .clamp(1, 10);
-        socket.set_read_timeout(Some(Duration::from_millis(wait))).unwrap();
-        match socket.recv_from(&mut rx) {
-            Ok((n, from)) => client.handle_datagram(now(), from, &rx[..n]),
-            Err(_) => client.handle_timeout(now()),
+        match link.recv(&mut rx, Duration::from_millis(wait)) {
+            Some((n, from)) => client.handle_datagram(now(), from, &rx[..n]),
+            None => client.handle_timeout(now()),
         }
     }
     client.store().clone()
