@@ -19,7 +19,7 @@
 use clap::Parser;
 use lwm2m_core::coap::numbers::ContentFormat;
 use lwm2m_core::path::Path;
-use lwm2m_server::transport::UdpTransport;
+use lwm2m_server::transport::{DtlsTransport, Transport, UdpTransport};
 use lwm2m_server::{BootstrapPlan, Request, ServerConfig, ServerEvent, ServerHandle, spawn};
 use std::collections::VecDeque;
 use std::io::BufRead;
@@ -38,6 +38,10 @@ struct Args {
     /// (default: this server's own address).
     #[arg(long)]
     dm_uri: Option<String>,
+    /// Serve `coaps://` (DTLS-PSK) instead of `coap://`, accepting this
+    /// client: `IDENTITY=HEXKEY` (repeatable).
+    #[arg(long = "psk")]
+    psk: Vec<String>,
     /// Registration lifetime written by the bootstrap plan, seconds.
     #[arg(long, default_value_t = 300)]
     lifetime: u32,
@@ -164,27 +168,41 @@ fn run(server: &ServerHandle, line: &str, timeout: Duration) {
 
 fn main() {
     let args = Args::parse();
-    let transport = match UdpTransport::bind(args.listen) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("lwm2m-server: cannot bind {}: {e}", args.listen);
-            std::process::exit(1);
+    let fail = |what: String| -> ! {
+        eprintln!("lwm2m-server: {what}");
+        std::process::exit(1);
+    };
+    let mut keys: Vec<(Vec<u8>, Vec<u8>)> = vec![];
+    for entry in &args.psk {
+        let Some((id, key)) = entry.split_once('=') else {
+            fail(format!("--psk {entry}: want IDENTITY=HEXKEY"))
+        };
+        let Some(key) = hex(key) else { fail(format!("--psk {entry}: bad hex key")) };
+        keys.push((id.as_bytes().to_vec(), key));
+    }
+    let config = |own: SocketAddr, scheme: &str| {
+        let dm_uri = args.dm_uri.clone().unwrap_or_else(|| format!("{scheme}://{own}"));
+        println!("listening on {scheme}://{own} (bootstrap + device management; DM URI {dm_uri})");
+        ServerConfig {
+            default_plan: Some(BootstrapPlan::single(&dm_uri, args.lifetime)),
+            ..ServerConfig::default()
         }
     };
-    let own = lwm2m_server::transport::Transport::local_addr(&transport).unwrap_or(args.listen);
-    let dm_uri = args.dm_uri.clone().unwrap_or_else(|| format!("coap://{own}"));
-    let config = ServerConfig {
-        default_plan: Some(BootstrapPlan::single(&dm_uri, args.lifetime)),
-        ..ServerConfig::default()
+    let spawned = if keys.is_empty() {
+        let t = UdpTransport::bind(args.listen)
+            .unwrap_or_else(|e| fail(format!("cannot bind {}: {e}", args.listen)));
+        let own = t.local_addr().unwrap_or(args.listen);
+        spawn(t, config(own, "coap"))
+    } else {
+        let lookup = move |identity: &[u8]| {
+            keys.iter().find(|(id, _)| id == identity).and_then(|(_, k)| dtls_psk::Psk::new(k).ok())
+        };
+        let t = DtlsTransport::bind(args.listen, lookup)
+            .unwrap_or_else(|e| fail(format!("cannot bind {}: {e}", args.listen)));
+        let own = t.local_addr().unwrap_or(args.listen);
+        spawn(t, config(own, "coaps"))
     };
-    let server = match spawn(transport, config) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("lwm2m-server: {e}");
-            std::process::exit(1);
-        }
-    };
-    println!("listening on coap://{own} (bootstrap + device management; DM URI {dm_uri})");
+    let server = spawned.unwrap_or_else(|e| fail(e.to_string()));
     let (lines_tx, lines) = mpsc::channel::<String>();
     std::thread::spawn(move || {
         for line in std::io::stdin().lock().lines().map_while(Result::ok) {
