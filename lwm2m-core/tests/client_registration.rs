@@ -695,3 +695,50 @@ fn epmax_samples_a_change_the_application_did_not_signal() {
     p.advance_to(t0 + Duration::from_secs(10));
     assert!(p.exchange().1.is_empty());
 }
+
+#[test]
+fn read_answers_block2_requests_block_by_block_with_size2_first() {
+    let mut p = Pair::new(true);
+    for r in 100..130 {
+        p.client.store_mut().ints.insert(Path::resource(3, 0, r).unwrap(), 1000 + i64::from(r));
+    }
+    p.register();
+    let accept = u32::from(ContentFormat::Lwm2mTlv.raw());
+    p.server
+        .request(p.now, CLIENT, true, Code::Get, |w| {
+            w.add_path(OptionNumber::UriPath, "3/0")?;
+            w.add_uint(OptionNumber::Accept, accept)
+        })
+        .unwrap();
+    let whole = p.exchange().1.remove(0).1;
+    assert!(whole.len() > 64, "{}", whole.len());
+    // Now block by block, 16 bytes (SZX 0), as RFC 7959 §2.4 late
+    // negotiation asks.
+    let mut body = vec![];
+    let mut buf = [0u8; MAX_MESSAGE_LEN];
+    for num in 0u32.. {
+        p.server
+            .request(p.now, CLIENT, true, Code::Get, |w| {
+                w.add_path(OptionNumber::UriPath, "3/0")?;
+                w.add_uint(OptionNumber::Accept, accept)?;
+                w.add_uint(OptionNumber::Block2, num << 4)
+            })
+            .unwrap();
+        let t = p.server.poll_transmit(p.now, &mut buf).unwrap();
+        p.client.handle_datagram(p.now, SERVER, &buf[..t.len]);
+        let t = p.client.poll_transmit(p.now, &mut buf).unwrap();
+        let rsp = Repr::decode(&buf[..t.len]).unwrap();
+        let block = rsp.options.get_uint(OptionNumber::Block2).unwrap();
+        assert_eq!((block >> 4, block & 7), (num, 0));
+        let size2 = rsp.options.get_uint(OptionNumber::Size2);
+        assert_eq!(size2, (num == 0).then_some(whole.len() as u32));
+        body.extend_from_slice(rsp.payload);
+        p.server.handle_datagram(p.now, CLIENT, &buf[..t.len]);
+        while p.server.poll_event().is_some() {}
+        if block & 0x8 == 0 {
+            break;
+        }
+        assert_eq!(rsp.payload.len(), 16);
+    }
+    assert_eq!(body, whole);
+}

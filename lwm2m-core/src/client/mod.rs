@@ -29,7 +29,7 @@ pub use attributes::{AttributeError, Attributes, Setting};
 pub use store::{Account, Caller, ObjectInfo, ObjectStore, StoreError, WriteMode};
 
 use crate::coap::Error as CoapError;
-use crate::coap::block::BlockValue;
+use crate::coap::block::{BlockValue, Szx};
 use crate::coap::endpoint::config::MAX_MESSAGE_LEN;
 use crate::coap::endpoint::{Config as CoapConfig, Event as CoapEvent};
 use crate::coap::endpoint::{Endpoint, EndpointError, ExchangeId, RequestId, Transmit};
@@ -575,6 +575,8 @@ enum ReadFailure {
     Store(StoreError),
     Format(FormatError),
     TooLarge,
+    /// A Block2 request past the end of the body.
+    BlockOutOfRange,
 }
 
 impl From<formats::EncodeError> for ReadFailure {
@@ -596,27 +598,56 @@ impl From<ReadFailure> for Code {
             ReadFailure::Format(e) => e.into(),
             // Block2 is not wired in yet: the body does not fit one datagram.
             ReadFailure::TooLarge => Code::RequestEntityTooLarge,
+            // RFC 7959 §2.4: a block beyond the body is 4.02 Bad Option.
+            ReadFailure::BlockOutOfRange => Code::BadOption,
         }
     }
 }
 
 /// Encode a Read of `path` as the payload of `w` (Content-Format first).
+///
+/// A body that does not fit in the datagram, or a request with a Block2
+/// option, is answered block-wise (RFC 7959 §2.4): the encoder walks the
+/// data again for each block through a window at the block's offset
+/// ([`Window::at`]), so nothing is buffered beyond one block.
 fn write_read_payload<S: ObjectStore>(
     store: &S,
     caller: Caller,
     path: &Path,
     format: ContentFormat,
+    block: Option<BlockValue>,
     w: &mut MessageWriter<'_>,
 ) -> Result<(), ReadFailure> {
+    let walk =
+        |enc: &mut dyn formats::Encoder| store.read(caller, path, enc).map_err(ReadFailure::Store);
     w.add_content_format(format).map_err(|_| ReadFailure::TooLarge)?;
-    let room = w.available_space().saturating_sub(1);
-    let buf = w.payload_mut(room).map_err(|_| ReadFailure::TooLarge)?;
-    let chunk = formats::encode(format, path, Window::new(buf), |enc| {
-        store.read(caller, path, enc).map_err(ReadFailure::Store)
-    })?;
-    if chunk.more {
-        return Err(ReadFailure::TooLarge);
+    let total = formats::encode(format, path, Window::new(&mut []), walk)?.produced;
+    // Room for the payload marker, Block2 (≤ 3 + 2 bytes) and Size2 (≤ 4 + 2).
+    let room = w.available_space().saturating_sub(1 + 5 + 6);
+    if block.is_none() && total <= room + 11 {
+        let buf = w.payload_mut(total).map_err(|_| ReadFailure::TooLarge)?;
+        let chunk = formats::encode(format, path, Window::new(buf), walk)?;
+        return w.truncate_payload(chunk.len).map_err(|_| ReadFailure::TooLarge);
     }
+    let ours = Szx::fitting(room).min(Szx::S1024);
+    let (offset, szx) = match block {
+        Some(b) => (b.offset(), ours.negotiate(b.szx)),
+        None => (0, ours),
+    };
+    if offset > 0 && offset >= total {
+        return Err(ReadFailure::BlockOutOfRange);
+    }
+    let num = u32::try_from(offset / szx.size()).map_err(|_| ReadFailure::BlockOutOfRange)?;
+    let more = offset.saturating_add(szx.size()) < total;
+    let value = BlockValue::new(num, more, szx).ok_or(ReadFailure::BlockOutOfRange)?;
+    w.add_uint(OptionNumber::Block2, value.to_uint()).map_err(|_| ReadFailure::TooLarge)?;
+    if num == 0 {
+        let size2 = u32::try_from(total).unwrap_or(u32::MAX);
+        w.add_uint(OptionNumber::Size2, size2).map_err(|_| ReadFailure::TooLarge)?;
+    }
+    let len = szx.size().min(total.saturating_sub(offset));
+    let buf = w.payload_mut(len).map_err(|_| ReadFailure::TooLarge)?;
+    let chunk = formats::encode(format, path, Window::at(buf, offset), walk)?;
     w.truncate_payload(chunk.len).map_err(|_| ReadFailure::TooLarge)
 }
 
@@ -921,7 +952,9 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Client<A, R, S> {
                     failure = Some(match e {
                         ReadFailure::Store(e) => ClientError::Store(e),
                         ReadFailure::Format(e) => ClientError::Format(e),
-                        ReadFailure::TooLarge => ClientError::PayloadTooLarge,
+                        ReadFailure::TooLarge | ReadFailure::BlockOutOfRange => {
+                            ClientError::PayloadTooLarge
+                        }
                     });
                     Err(CoapError::BufferTooSmall)
                 }
@@ -1450,12 +1483,11 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
             |w| {
                 confirmable =
                     w.repr().is_ok_and(|r| r.msg_type == crate::coap::message::MessageType::Con);
-                write_read_payload(store, Caller::Server(o.ssid), &o.path, o.format, w).map_err(
-                    |e| {
+                write_read_payload(store, Caller::Server(o.ssid), &o.path, o.format, None, w)
+                    .map_err(|e| {
                         failed = Some(e.into());
                         CoapError::BufferTooSmall
-                    },
-                )
+                    })
             },
         );
         if let Some(Some(obs)) = self.observations.get_mut(index) {
@@ -1539,6 +1571,12 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
         {
             return self.write_block(id, caller, &path, block.value, req.payload);
         }
+        let block2 = match req.options.get(OptionNumber::Block2).map(|o| BlockValue::parse(o.value))
+        {
+            None => None,
+            Some(Ok(b)) => Some(b),
+            Some(Err(_)) => return self.respond_code(id, Code::BadOption),
+        };
         match req.code {
             Code::Fetch | Code::IPatch
                 if path.is_root() && req.options.get(OptionNumber::Observe).is_some() =>
@@ -1568,9 +1606,9 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
                     if let Some(o) = found {
                         self.end_observation(o);
                     }
-                    self.read(id, caller, &path, accept)
+                    self.read(id, caller, &path, accept, block2)
                 }
-                _ => self.read(id, caller, &path, accept),
+                _ => self.read(id, caller, &path, accept, block2),
             },
             Code::Put if content_format.is_none() && req.payload.is_empty() => match caller {
                 Caller::Server(ssid) => self.write_attributes(now, id, ssid, req, &path),
@@ -1637,7 +1675,14 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
         response_format(&self.store, caller, path, accept, self.config.preferred_format)
     }
 
-    fn read(&mut self, id: RequestId, caller: Caller, path: &Path, accept: Option<ContentFormat>) {
+    fn read(
+        &mut self,
+        id: RequestId,
+        caller: Caller,
+        path: &Path,
+        accept: Option<ContentFormat>,
+        block: Option<BlockValue>,
+    ) {
         if caller == Caller::Bootstrap && !matches!(path.object_id(), Some(1) | Some(2)) {
             // TS §5.2.7.2: the Bootstrap-Server reads only Server and ACL objects.
             return self.respond_code(id, Code::MethodNotAllowed);
@@ -1649,7 +1694,7 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
         let store = &self.store;
         let mut failed: Option<Code> = None;
         let r = self.endpoint.respond(id, Code::Content, |w| {
-            write_read_payload(store, caller, path, format, w).map_err(|e| {
+            write_read_payload(store, caller, path, format, block, w).map_err(|e| {
                 failed = Some(e.into());
                 CoapError::BufferTooSmall
             })
@@ -1676,11 +1721,11 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
             Err(code) => return self.respond_code(id, code),
         };
         let Some(slot) = self.observations.iter().position(Option::is_none) else {
-            return self.read(id, caller, path, accept); // No room: a plain Read (RFC 7641 §4.1).
+            return self.read(id, caller, path, accept, None); // No room: a plain Read (RFC 7641 §4.1).
         };
         let Ok((observer, seq)) = self.registry.register(remote, req.token.as_bytes(), *path, now)
         else {
-            return self.read(id, caller, path, accept);
+            return self.read(id, caller, path, accept, None);
         };
         // A re-registration with the same token replaces the old observation.
         for o in self.observations.iter_mut() {
@@ -1692,7 +1737,7 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
         let mut failed: Option<Code> = None;
         let r = self.endpoint.respond(id, Code::Content, |w| {
             w.add_uint(OptionNumber::Observe, seq)?;
-            write_read_payload(store, caller, path, format, w).map_err(|e| {
+            write_read_payload(store, caller, path, format, None, w).map_err(|e| {
                 failed = Some(e.into());
                 CoapError::BufferTooSmall
             })
