@@ -635,6 +635,14 @@ enum Pending {
         addr: SocketAddr,
         transfer: Block1Transfer,
     },
+    /// A Read whose answer comes block-wise (RFC 7959 Block2): the body so far.
+    Read {
+        reply: Sender<Result<Response, ServerError>>,
+        addr: SocketAddr,
+        path: Path,
+        format: Option<ContentFormat>,
+        body: Vec<u8>,
+    },
     Observe {
         endpoint: String,
         path: Path,
@@ -886,6 +894,9 @@ impl ServerCore {
                     Request::Observe { path, .. } => {
                         Pending::Observe { endpoint, path, reply: Some(reply) }
                     }
+                    Request::Read { path, format } => {
+                        Pending::Read { reply, addr, path, format, body: vec![] }
+                    }
                     _ => Pending::Command { reply },
                 };
                 self.pending.insert(exchange, pending);
@@ -904,8 +915,13 @@ impl ServerCore {
                     self.on_request(now, id, remote, owned, datagram_len);
                 }
                 CoapEvent::Response { exchange, response, .. } => {
+                    let block2 = response.options.get_uint(OptionNumber::Block2);
                     let r = response_of(&response);
-                    self.on_response(now, exchange, Ok(r));
+                    if let Some(Pending::Read { .. }) = self.pending.get(&exchange) {
+                        self.on_read_block(now, exchange, r, block2);
+                    } else {
+                        self.on_response(now, exchange, Ok(r));
+                    }
                 }
                 CoapEvent::Timeout { exchange, .. }
                 | CoapEvent::Reset { exchange: Some(exchange), .. } => {
@@ -924,7 +940,7 @@ impl ServerCore {
     ) {
         let Some(p) = self.pending.remove(&exchange) else { return };
         match p {
-            Pending::Command { reply } => {
+            Pending::Command { reply } | Pending::Read { reply, .. } => {
                 let _ = reply.send(r);
             }
             Pending::Block1 { reply, addr, mut transfer } => {
@@ -977,6 +993,48 @@ impl ServerCore {
                 } else {
                     self.bootstrap_step(now, endpoint, addr, next);
                 }
+            }
+        }
+    }
+
+    /// One response to a Read: the whole answer, or a block of it (RFC 7959
+    /// §2.4: ask for the next block with the size the client chose).
+    fn on_read_block(
+        &mut self,
+        now: CoreInstant,
+        exchange: ExchangeId,
+        r: Response,
+        block2: Option<u32>,
+    ) {
+        let Some(Pending::Read { reply, addr, path, format, mut body }) =
+            self.pending.remove(&exchange)
+        else {
+            return;
+        };
+        let block = block2.and_then(|v| BlockValue::from_uint(v).ok());
+        body.extend_from_slice(&r.payload);
+        match block {
+            Some(b) if b.more && r.code == Code::Content && body.len() == b.offset() + b.size() => {
+                let next =
+                    BlockValue::new(b.num + 1, false, b.szx).map(BlockValue::to_uint).unwrap_or(0);
+                let sent = self.endpoint.request(now, addr, true, Code::Get, |w| {
+                    w.add_path(OptionNumber::UriPath, &path.to_string())?;
+                    if let Some(f) = format {
+                        w.add_uint(OptionNumber::Accept, u32::from(f.raw()))?;
+                    }
+                    w.add_uint(OptionNumber::Block2, next)
+                });
+                match sent {
+                    Ok(e) => {
+                        self.pending.insert(e, Pending::Read { reply, addr, path, format, body });
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(ServerError::Coap(e.to_string())));
+                    }
+                }
+            }
+            _ => {
+                let _ = reply.send(Ok(Response { payload: body, ..r }));
             }
         }
     }

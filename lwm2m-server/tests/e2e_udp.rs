@@ -6,9 +6,11 @@
 #![allow(clippy::std_instead_of_core)]
 
 use lwm2m_core::client::Event;
+use lwm2m_core::coap::endpoint::config::MAX_MESSAGE_LEN;
 use lwm2m_core::coap::numbers::{Code, ContentFormat};
 use lwm2m_core::path::Path;
 use lwm2m_core::rng::{Rng, XorShiftRng};
+use lwm2m_server::memstore::Owned;
 use lwm2m_server::transport::{Transport, UdpTransport};
 use lwm2m_server::{BootstrapPlan, Request, ServerConfig, ServerEvent, spawn};
 use std::net::{SocketAddr, UdpSocket};
@@ -177,6 +179,17 @@ fn scenario(lossy: Option<u32>) -> Figures {
     let values = cbor.values(&dev0);
     assert!(values.contains(&(battery, "80".into())), "{values:?}");
     assert!(values.contains(&(Path::resource(3, 0, 1).unwrap(), "\"carrier-rs\"".into())));
+
+    // A Read larger than one datagram comes block-wise (Block2), and the
+    // server reassembles it: a 2000-character device type (3/0/17).
+    let long: String = (0..2000).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+    let device_type = Path::resource(3, 0, 17).unwrap();
+    cmd_tx.send(DeviceCmd::Set(device_type, Owned::Str(long.clone()))).unwrap();
+    let big = req(Request::Read { path: dev0, format: Some(ContentFormat::SenmlCbor) });
+    assert_eq!(big.code, Code::Content);
+    assert!(big.payload.len() > MAX_MESSAGE_LEN, "{}", big.payload.len());
+    let values = big.values(&dev0);
+    assert!(values.contains(&(device_type, format!("{long:?}"))), "{values:?}");
 
     // Read-Composite of two resources in two instances' worth of paths,
     // then Write-Composite of one.

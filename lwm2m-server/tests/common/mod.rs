@@ -23,6 +23,8 @@ pub enum DeviceCmd {
     Deregister,
     /// Send (`POST /dp`) the battery level and the manufacturer.
     Send,
+    /// Set a resource value in the store (the application).
+    Set(Path, Owned),
     Stop,
 }
 
@@ -90,6 +92,8 @@ pub fn run_device_over(
     let mut buf = [0u8; MAX_MESSAGE_LEN];
     let mut rx = [0u8; 2048];
     let battery = Path::resource(3, 0, 9).unwrap();
+    // Commands taken from the channel early (see below), oldest first.
+    let mut inbox: std::collections::VecDeque<DeviceCmd> = Default::default();
     while Instant::now() < deadline {
         while let Some(t) = client.poll_transmit(now(), &mut buf) {
             link.send(t.remote, &buf[..t.len]);
@@ -108,7 +112,8 @@ pub fn run_device_over(
             }
             let _ = events.send(ev);
         }
-        match commands.try_recv() {
+        let command = inbox.pop_front().map(Ok).unwrap_or_else(|| commands.try_recv());
+        match command {
             Ok(DeviceCmd::SetBattery(v)) => {
                 client.store_mut().values.insert(battery, Owned::Int(v));
                 client.value_changed(now(), &battery);
@@ -116,6 +121,11 @@ pub fn run_device_over(
             }
             Ok(DeviceCmd::Update) => {
                 client.update(now(), 101, false).unwrap();
+                continue;
+            }
+            Ok(DeviceCmd::Set(path, value)) => {
+                client.store_mut().values.insert(path, value);
+                client.value_changed(now(), &path);
                 continue;
             }
             Ok(DeviceCmd::Send) => {
@@ -136,7 +146,20 @@ pub fn run_device_over(
             .unwrap_or(10)
             .clamp(1, 10);
         match link.recv(&mut rx, Duration::from_millis(wait)) {
-            Some((n, from)) => client.handle_datagram(now(), from, &rx[..n]),
+            Some((n, from)) => {
+                // A value the test set before asking the server must be in
+                // the store before the server's request is handled.
+                inbox.extend(commands.try_iter());
+                inbox.retain(|c| match c {
+                    DeviceCmd::Set(path, value) => {
+                        client.store_mut().values.insert(*path, value.clone());
+                        client.value_changed(now(), path);
+                        false
+                    }
+                    _ => true,
+                });
+                client.handle_datagram(now(), from, &rx[..n]);
+            }
             None => client.handle_timeout(now()),
         }
     }
