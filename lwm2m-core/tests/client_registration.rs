@@ -742,3 +742,38 @@ fn read_answers_block2_requests_block_by_block_with_size2_first() {
     }
     assert_eq!(body, whole);
 }
+
+#[test]
+fn discover_lists_resources_with_their_attributes() {
+    let mut p = Pair::new(true);
+    p.register();
+    observe_battery(&mut p, &["pmin=10", "gt=50"]);
+    p.server
+        .request(p.now, CLIENT, true, Code::Get, |w| {
+            w.add_path(OptionNumber::UriPath, "3/0")?;
+            w.add_uint(OptionNumber::Accept, u32::from(ContentFormat::LinkFormat.raw()))
+        })
+        .unwrap();
+    let (_, r) = p.exchange();
+    assert_eq!(r[0].0, Code::Content);
+    // TS §5.4.2: the attributes attached to a resource appear on its link.
+    assert_eq!(String::from_utf8(r[0].1.clone()).unwrap(), "</3/0/9>;pmin=10;gt=50,</3/0/10>");
+}
+
+#[test]
+fn write_attributes_refuses_pmax_below_pmin_and_thresholds_on_an_instance() {
+    let mut p = Pair::new(true);
+    p.register();
+    for (path, queries) in [("3/0/9", &["pmin=10", "pmax=5"][..]), ("3/0", &["gt=5"][..])] {
+        p.server
+            .request(p.now, CLIENT, true, Code::Put, |w| {
+                w.add_path(OptionNumber::UriPath, path)?;
+                for q in queries {
+                    w.add_uri_query(q)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(p.exchange().1[0].0, Code::BadRequest, "{path} {queries:?}");
+    }
+}
