@@ -35,6 +35,7 @@ compile_error!("features `defmt` and `log` are exclusive: enable at most one of 
 #[macro_use]
 mod fmt;
 
+pub mod client;
 pub mod coap;
 pub mod formats;
 pub mod path;

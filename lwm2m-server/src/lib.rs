@@ -1,10 +1,1291 @@
 //! # lwm2m-server — a small LwM2M bootstrap and device-management server
 //!
-//! Built on `lwm2m-core`'s codecs (and `dtls-psk` for `coaps://`): accepts
-//! bootstrap requests and registrations, issues Read, Write, Execute,
-//! Observe, Write-Attributes, Create, Delete and Discover, pushes or points
-//! to firmware, and acts out operator bootstrap sequences. It is the peer of
-//! the examples, the end-to-end tests and the simulation.
+//! Built on `lwm2m-core`'s CoAP endpoint and codecs: accepts bootstrap
+//! requests (and acts out a per-endpoint [`BootstrapPlan`]: Delete `/`,
+//! Write Security, Write Server, Bootstrap-Finish), registrations (with
+//! lifetime expiry), Updates, De-registrations and Send, and issues Read,
+//! Write, Write-Attributes, Execute, Create, Delete, Discover and Observe.
+//!
+//! Shape: [`spawn`] runs the server loop on its own thread over a
+//! [`transport::Transport`] (plain UDP today; DTLS-PSK sessions from
+//! `dtls-psk` fit the same trait) and returns a [`ServerHandle`]: commands
+//! go in through [`ServerHandle::request`], everything that happens comes
+//! out as [`ServerEvent`]s.
+//!
+//! Firmware push is [`Request::WriteBlockwise`] of `/5/0/0`; firmware pull
+//! is a Write of the Package URI (`/5/0/1`) naming a file of
+//! [`ServerConfig::files`], which the server serves over CoAP Block2.
+//!
+//! Transports: [`transport::UdpTransport`] (`coap://`) and
+//! [`transport::DtlsTransport`] (`coaps://`, `dtls-psk` server sessions
+//! keyed by peer address, PSK identities looked up in a `PskStore`).
+//!
+//! Not yet: HTTP for firmware pull.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![allow(clippy::std_instead_of_core)]
+
+pub mod memstore;
+pub mod transport;
+
+use lwm2m_core::coap::block::{BlockValue, Szx, serve_block2};
+use lwm2m_core::coap::endpoint::config::MAX_MESSAGE_LEN;
+use lwm2m_core::coap::endpoint::{
+    Config as CoapConfig, Endpoint, Event as CoapEvent, ExchangeId, RequestId,
+};
+use lwm2m_core::coap::message::Repr;
+use lwm2m_core::coap::numbers::{Code, ContentFormat, OptionNumber};
+use lwm2m_core::formats::{self, Decoder, NoTypes, Window};
+use lwm2m_core::path::Path;
+use lwm2m_core::rng::XorShiftRng;
+use lwm2m_core::time::Instant as CoreInstant;
+use lwm2m_core::value::Value;
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use transport::Transport;
+
+/// A DM operation the server sends to a registered client.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    /// Read (GET), with an Accept format.
+    Read {
+        /// Target.
+        path: Path,
+        /// Accept.
+        format: Option<ContentFormat>,
+    },
+    /// Write: PUT (replace) or POST (partial update) of an encoded payload.
+    Write {
+        /// Target.
+        path: Path,
+        /// Payload format.
+        format: ContentFormat,
+        /// Encoded payload.
+        payload: Vec<u8>,
+        /// PUT (true) or POST (false).
+        replace: bool,
+    },
+    /// Write-Attributes (PUT with queries such as `pmin=2`).
+    WriteAttributes {
+        /// Target.
+        path: Path,
+        /// `name=value` or bare `name` (unset).
+        attributes: Vec<String>,
+    },
+    /// A block-wise Write (RFC 7959 Block1, PUT) of a large opaque value,
+    /// such as a firmware image to `/5/0/0` (firmware push); the answer is
+    /// the response to the last block.
+    WriteBlockwise {
+        /// Target resource.
+        path: Path,
+        /// Payload format (application/octet-stream for firmware).
+        format: ContentFormat,
+        /// The whole body.
+        payload: Vec<u8>,
+        /// Block size: 16, 32, …, 1024.
+        block_size: usize,
+    },
+    /// Read-Composite: FETCH `/` listing `paths` in SenML (`format` is
+    /// SenML CBOR or SenML JSON, used for request and answer).
+    ReadComposite {
+        /// The paths to read.
+        paths: Vec<Path>,
+        /// SenML CBOR or SenML JSON.
+        format: ContentFormat,
+    },
+    /// Write-Composite: iPATCH `/` with a SenML payload (see [`encode_senml`]).
+    WriteComposite {
+        /// SenML CBOR or SenML JSON.
+        format: ContentFormat,
+        /// The encoded records.
+        payload: Vec<u8>,
+    },
+    /// Execute (POST) with plain-text arguments.
+    Execute {
+        /// Resource.
+        path: Path,
+        /// Arguments.
+        args: Vec<u8>,
+    },
+    /// Create (POST on an object).
+    Create {
+        /// Object path.
+        path: Path,
+        /// Payload format.
+        format: ContentFormat,
+        /// Encoded instance.
+        payload: Vec<u8>,
+    },
+    /// Delete an instance.
+    Delete {
+        /// Target.
+        path: Path,
+    },
+    /// Discover (GET with Accept: link-format).
+    Discover {
+        /// Target.
+        path: Path,
+    },
+    /// Observe (GET with Observe = 0); notifications arrive as
+    /// [`ServerEvent::Notification`].
+    Observe {
+        /// Target.
+        path: Path,
+        /// Accept.
+        format: Option<ContentFormat>,
+    },
+    /// Cancel an observation (GET with Observe = 1 on the same token).
+    CancelObserve {
+        /// Target.
+        path: Path,
+    },
+}
+
+/// A client's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// Response code.
+    pub code: Code,
+    /// Its Content-Format, if any.
+    pub content_format: Option<ContentFormat>,
+    /// Payload.
+    pub payload: Vec<u8>,
+}
+
+impl Response {
+    /// The payload decoded to `(path, value)` text pairs (untyped: TLV
+    /// values come out as opaque bytes).
+    pub fn values(&self, base: &Path) -> Vec<(Path, String)> {
+        decode_text(self.content_format, base, &self.payload)
+    }
+}
+
+impl fmt::Display for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.code)?;
+        if let Some(cf) = self.content_format {
+            write!(f, " [{cf}] {} B", self.payload.len())?;
+        }
+        Ok(())
+    }
+}
+
+/// Decode a payload to printable `(path, value)` pairs.
+pub fn decode_text(
+    format: Option<ContentFormat>,
+    base: &Path,
+    payload: &[u8],
+) -> Vec<(Path, String)> {
+    let Some(format) = format else { return vec![] };
+    if format == ContentFormat::LinkFormat {
+        return vec![(*base, String::from_utf8_lossy(payload).into_owned())];
+    }
+    let mut scratch = [0u8; 512];
+    let Ok(dec) = Decoder::new(format, base, payload, &mut scratch, NoTypes) else { return vec![] };
+    dec.filter_map(Result::ok).map(|(p, v)| (p, value_text(&v))).collect()
+}
+
+fn value_text(v: &Value<'_>) -> String {
+    match v {
+        Value::Integer(i) | Value::Time(i) => i.to_string(),
+        Value::UnsignedInteger(u) => u.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Boolean(b) => b.to_string(),
+        Value::String(s) | Value::Corelnk(s) => format!("{s:?}"),
+        Value::Opaque(b) => {
+            format!("0x{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>())
+        }
+        Value::Objlnk(o, i) => format!("{o}:{i}"),
+        Value::None => "none".into(),
+    }
+}
+
+/// One Security + Server account a bootstrap plan writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerAccount {
+    /// Security instance ID (not 0: that is the Bootstrap-Server's).
+    pub security_instance: u16,
+    /// Server instance ID.
+    pub server_instance: u16,
+    /// `coap://127.0.0.1:port`.
+    pub uri: String,
+    /// Short Server ID.
+    pub ssid: u16,
+    /// Lifetime in seconds.
+    pub lifetime_s: u32,
+    /// Binding.
+    pub binding: String,
+}
+
+/// What the Bootstrap-Server does for one endpoint (TS §5.2.7): Delete
+/// `/0` and `/1` (keeping its own Security instance), Write each account's
+/// Security and Server instance in TLV, then Bootstrap-Finish.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BootstrapPlan {
+    /// The accounts to provision.
+    pub accounts: Vec<ServerAccount>,
+}
+
+impl BootstrapPlan {
+    /// One DM account at `uri` with SSID 101.
+    pub fn single(uri: &str, lifetime_s: u32) -> BootstrapPlan {
+        BootstrapPlan {
+            accounts: vec![ServerAccount {
+                security_instance: 1,
+                server_instance: 0,
+                uri: uri.into(),
+                ssid: 101,
+                lifetime_s,
+                binding: "U".into(),
+            }],
+        }
+    }
+
+    fn steps(&self) -> Vec<(Code, Path, Vec<u8>)> {
+        let mut steps = vec![
+            (Code::Delete, Path::object(0).unwrap_or(Path::ROOT), vec![]),
+            (Code::Delete, Path::object(1).unwrap_or(Path::ROOT), vec![]),
+        ];
+        for a in &self.accounts {
+            let Ok(sec) = Path::instance(0, a.security_instance) else { continue };
+            let Ok(srv) = Path::instance(1, a.server_instance) else { continue };
+            let security = [
+                (0u16, Value::String(&a.uri)),
+                (1, Value::Boolean(false)),
+                (2, Value::Integer(3)), // NoSec
+                (10, Value::Integer(i64::from(a.ssid))),
+            ];
+            let server = [
+                (0u16, Value::Integer(i64::from(a.ssid))),
+                (1, Value::Integer(i64::from(a.lifetime_s))),
+                (6, Value::Boolean(false)),
+                (7, Value::String(&a.binding)),
+            ];
+            steps.push((Code::Put, sec, encode_tlv(&sec, &security)));
+            steps.push((Code::Put, srv, encode_tlv(&srv, &server)));
+        }
+        steps
+    }
+}
+
+/// Encode `(path, value)` records in SenML (`format`) with full names, as
+/// Write-Composite and Read-Composite requests carry them (a
+/// `Value::None` is a record without value: a path to read).
+pub fn encode_senml(format: ContentFormat, records: &[(Path, Value<'_>)]) -> Vec<u8> {
+    let mut buf = vec![0u8; 1024];
+    match formats::encode(format, &Path::ROOT, Window::new(&mut buf), |enc| {
+        for (p, v) in records {
+            enc.write(p, v)?;
+        }
+        Ok::<(), formats::FormatError>(())
+    }) {
+        Ok(chunk) if !chunk.more => {
+            buf.truncate(chunk.len);
+            buf
+        }
+        _ => vec![],
+    }
+}
+
+/// Encode resources of one instance as TLV.
+pub fn encode_tlv(instance: &Path, resources: &[(u16, Value<'_>)]) -> Vec<u8> {
+    let mut buf = vec![0u8; 1024];
+    let r = formats::encode(ContentFormat::Lwm2mTlv, instance, Window::new(&mut buf), |enc| {
+        for (id, v) in resources {
+            enc.write(&instance.child(*id)?, v)?;
+        }
+        Ok::<(), formats::FormatError>(())
+    });
+    match r {
+        Ok(chunk) => {
+            buf.truncate(chunk.len);
+            buf
+        }
+        Err(_) => vec![],
+    }
+}
+
+/// Encode one resource value as TLV (for a Write of a single resource).
+pub fn encode_resource_tlv(path: &Path, value: &Value<'_>) -> Vec<u8> {
+    let mut buf = vec![0u8; 1024];
+    match formats::encode(ContentFormat::Lwm2mTlv, path, Window::new(&mut buf), |enc| {
+        enc.write(path, value).map_err(formats::FormatError::from)
+    }) {
+        Ok(chunk) => {
+            buf.truncate(chunk.len);
+            buf
+        }
+        Err(_) => vec![],
+    }
+}
+
+/// A registration the DM server holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    /// Endpoint client name.
+    pub endpoint: String,
+    /// Location given out (`/rd/N`).
+    pub location: String,
+    /// Where the client is.
+    pub addr: SocketAddr,
+    /// Lifetime in seconds.
+    pub lifetime_s: u32,
+    /// Binding.
+    pub binding: String,
+    /// Queue mode (`Q`).
+    pub queue_mode: bool,
+    /// LwM2M version.
+    pub version: String,
+    /// The object links of the last Register/Update payload.
+    pub objects: String,
+}
+
+/// Something the server saw or did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerEvent {
+    /// A Bootstrap-Request arrived.
+    BootstrapRequested {
+        /// Endpoint.
+        endpoint: String,
+    },
+    /// The client answered Bootstrap-Finish.
+    BootstrapFinished {
+        /// Endpoint.
+        endpoint: String,
+        /// Its answer (2.04, or 4.06 when the plan left no usable account).
+        code: Code,
+    },
+    /// A Register was accepted.
+    Registered {
+        /// The registration.
+        registration: Registration,
+        /// Size of the Register request datagram.
+        request_len: usize,
+        /// Size of its payload (the object links).
+        payload_len: usize,
+    },
+    /// An Update was accepted.
+    Updated {
+        /// Endpoint.
+        endpoint: String,
+        /// Size of the Update request datagram.
+        request_len: usize,
+    },
+    /// A De-register was accepted.
+    Deregistered {
+        /// Endpoint.
+        endpoint: String,
+    },
+    /// A registration expired (no Update within its lifetime).
+    Expired {
+        /// Endpoint.
+        endpoint: String,
+    },
+    /// A notification of an observation.
+    Notification {
+        /// Endpoint.
+        endpoint: String,
+        /// Observed path.
+        path: Path,
+        /// The notification.
+        response: Response,
+    },
+    /// A Send (`POST /dp`) arrived.
+    Sent {
+        /// Endpoint.
+        endpoint: String,
+        /// The reported values.
+        response: Response,
+    },
+}
+
+impl fmt::Display for ServerEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServerEvent::BootstrapRequested { endpoint } => {
+                write!(f, "bootstrap-request ep={endpoint}")
+            }
+            ServerEvent::BootstrapFinished { endpoint, code } => {
+                write!(f, "bootstrap-finish ep={endpoint} -> {code}")
+            }
+            ServerEvent::Registered { registration: r, request_len, payload_len } => write!(
+                f,
+                "registered ep={} at {} lt={} b={}{} lwm2m={} objects={} ({request_len} B request, {payload_len} B payload)",
+                r.endpoint,
+                r.location,
+                r.lifetime_s,
+                r.binding,
+                if r.queue_mode { " Q" } else { "" },
+                r.version,
+                r.objects
+            ),
+            ServerEvent::Updated { endpoint, request_len } => {
+                write!(f, "updated ep={endpoint} ({request_len} B request)")
+            }
+            ServerEvent::Deregistered { endpoint } => write!(f, "deregistered ep={endpoint}"),
+            ServerEvent::Expired { endpoint } => write!(f, "expired ep={endpoint}"),
+            ServerEvent::Notification { endpoint, path, response } => {
+                write!(f, "notify ep={endpoint} {path} {response}")?;
+                for (p, v) in response.values(path) {
+                    write!(f, " {p}={v}")?;
+                }
+                Ok(())
+            }
+            ServerEvent::Sent { endpoint, response } => {
+                write!(f, "send ep={endpoint} {response}")?;
+                for (p, v) in response.values(&Path::ROOT) {
+                    write!(f, " {p}={v}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Why a command failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ServerError {
+    /// No such registered endpoint.
+    #[error("endpoint {0} is not registered")]
+    UnknownEndpoint(String),
+    /// The client did not answer (CoAP timeout).
+    #[error("no response")]
+    Timeout,
+    /// The server loop is gone.
+    #[error("server stopped")]
+    Stopped,
+    /// The CoAP endpoint refused (no free exchange slot, message too large).
+    #[error("coap: {0}")]
+    Coap(String),
+}
+
+/// Settings of [`spawn`].
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// CoAP transmission parameters.
+    pub coap: CoapConfig,
+    /// Bootstrap plan per endpoint name; `default_plan` for the others.
+    pub plans: HashMap<String, BootstrapPlan>,
+    /// Plan for endpoints without their own (None: refuse bootstrap with 4.04).
+    pub default_plan: Option<BootstrapPlan>,
+    /// Seed of the CoAP endpoint's randomness.
+    pub seed: u32,
+    /// Files served over CoAP GET with Block2 (RFC 7959), by Uri-Path
+    /// (`"fw/app.bin"`): firmware pull writes
+    /// `coap://<server>/fw/app.bin` into the Package URI (5/0/1).
+    pub files: HashMap<String, Vec<u8>>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            coap: CoapConfig::default(),
+            plans: HashMap::new(),
+            default_plan: None,
+            seed: 0x5eed,
+            files: HashMap::new(),
+        }
+    }
+}
+
+enum Command {
+    Request { endpoint: String, request: Request, reply: Sender<Result<Response, ServerError>> },
+    Registrations { reply: Sender<Vec<Registration>> },
+    Stop,
+}
+
+/// The running server: send commands, receive events.
+pub struct ServerHandle {
+    addr: SocketAddr,
+    commands: Sender<Command>,
+    events: Receiver<ServerEvent>,
+    /// Events received by `wait_for` but not picked, oldest first.
+    backlog: std::sync::Mutex<std::collections::VecDeque<ServerEvent>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl fmt::Debug for ServerHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerHandle").field("addr", &self.addr).finish()
+    }
+}
+
+impl ServerHandle {
+    /// The address clients send to.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Send `request` to `endpoint` and wait for its answer (at most `timeout`).
+    ///
+    /// # Errors
+    /// [`ServerError`].
+    pub fn request(
+        &self,
+        endpoint: &str,
+        request: Request,
+        timeout: Duration,
+    ) -> Result<Response, ServerError> {
+        let (tx, rx) = mpsc::channel();
+        self.commands
+            .send(Command::Request { endpoint: endpoint.into(), request, reply: tx })
+            .map_err(|_| ServerError::Stopped)?;
+        rx.recv_timeout(timeout).map_err(|_| ServerError::Timeout)?
+    }
+
+    /// The URI under which the server serves file `name` of
+    /// [`ServerConfig::files`] (what firmware pull writes to 5/0/1).
+    pub fn file_uri(&self, name: &str) -> String {
+        format!("coap://{}/{name}", self.addr)
+    }
+
+    /// The current registrations.
+    pub fn registrations(&self) -> Vec<Registration> {
+        let (tx, rx) = mpsc::channel();
+        if self.commands.send(Command::Registrations { reply: tx }).is_err() {
+            return vec![];
+        }
+        rx.recv_timeout(Duration::from_secs(5)).unwrap_or_default()
+    }
+
+    /// The next event, waiting at most `timeout`.
+    pub fn next_event(&self, timeout: Duration) -> Option<ServerEvent> {
+        if let Some(ev) = self.backlog.lock().ok().and_then(|mut b| b.pop_front()) {
+            return Some(ev);
+        }
+        self.events.recv_timeout(timeout).ok()
+    }
+
+    /// Wait (at most `timeout`) for the first event `pick` accepts, looking
+    /// at events not picked by earlier calls first; the events it passes
+    /// over stay for later calls (in a lossy network a later step's event
+    /// can come before an earlier one's).
+    pub fn wait_for<T>(
+        &self,
+        timeout: Duration,
+        mut pick: impl FnMut(&ServerEvent) -> Option<T>,
+    ) -> Option<T> {
+        let Ok(mut backlog) = self.backlog.lock() else { return None };
+        if let Some(i) = backlog.iter().position(|e| pick(e).is_some()) {
+            return backlog.remove(i).and_then(|e| pick(&e));
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            let ev = self.events.recv_timeout(left).ok()?;
+            if let Some(t) = pick(&ev) {
+                return Some(t);
+            }
+            backlog.push_back(ev);
+        }
+    }
+
+    /// Stop the loop and join its thread.
+    pub fn stop(mut self) {
+        let _ = self.commands.send(Command::Stop);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        let _ = self.commands.send(Command::Stop);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Run a server over `transport` on a new thread.
+///
+/// # Errors
+/// The transport's `local_addr` error.
+pub fn spawn<T: Transport + Send + 'static>(
+    transport: T,
+    config: ServerConfig,
+) -> std::io::Result<ServerHandle> {
+    let addr = transport.local_addr()?;
+    let (ctx, crx) = mpsc::channel();
+    let (etx, erx) = mpsc::channel();
+    let thread = std::thread::Builder::new().name("lwm2m-server".into()).spawn(move || {
+        let mut core = ServerCore::new(config, etx);
+        core.run(transport, crx);
+    })?;
+    Ok(ServerHandle {
+        addr,
+        commands: ctx,
+        events: erx,
+        backlog: Default::default(),
+        thread: Some(thread),
+    })
+}
+
+enum Pending {
+    Command {
+        reply: Sender<Result<Response, ServerError>>,
+    },
+    Block1 {
+        reply: Sender<Result<Response, ServerError>>,
+        addr: SocketAddr,
+        transfer: Block1Transfer,
+    },
+    /// A Read whose answer comes block-wise (RFC 7959 Block2): the body so far.
+    Read {
+        reply: Sender<Result<Response, ServerError>>,
+        addr: SocketAddr,
+        path: Path,
+        format: Option<ContentFormat>,
+        body: Vec<u8>,
+    },
+    Observe {
+        endpoint: String,
+        path: Path,
+        reply: Option<Sender<Result<Response, ServerError>>>,
+    },
+    Bootstrap {
+        endpoint: String,
+        addr: SocketAddr,
+        next: usize,
+        finish_sent: bool,
+    },
+}
+
+struct ServerCore {
+    endpoint: Endpoint<SocketAddr, XorShiftRng>,
+    config: ServerConfig,
+    events: Sender<ServerEvent>,
+    registrations: HashMap<String, (Registration, Instant)>,
+    next_location: u32,
+    pending: HashMap<ExchangeId, Pending>,
+    plans_running: HashMap<String, Vec<(Code, Path, Vec<u8>)>>,
+    start: Instant,
+}
+
+fn content_format(r: &Repr<'_>) -> Option<ContentFormat> {
+    r.options
+        .get_uint(OptionNumber::ContentFormat)
+        .and_then(|v| u16::try_from(v).ok())
+        .map(ContentFormat::from)
+}
+
+fn response_of(r: &Repr<'_>) -> Response {
+    Response { code: r.code, content_format: content_format(r), payload: r.payload.to_vec() }
+}
+
+impl ServerCore {
+    fn new(config: ServerConfig, events: Sender<ServerEvent>) -> ServerCore {
+        ServerCore {
+            endpoint: Endpoint::new(config.coap, XorShiftRng::new(config.seed)),
+            config,
+            events,
+            registrations: HashMap::new(),
+            next_location: 0,
+            pending: HashMap::new(),
+            plans_running: HashMap::new(),
+            start: Instant::now(),
+        }
+    }
+
+    fn now(&self) -> CoreInstant {
+        CoreInstant::from_millis(
+            u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX),
+        )
+    }
+
+    fn emit(&self, ev: ServerEvent) {
+        let _ = self.events.send(ev);
+    }
+
+    fn run<T: Transport>(&mut self, mut transport: T, commands: Receiver<Command>) {
+        let mut buf = [0u8; MAX_MESSAGE_LEN];
+        let mut rx = [0u8; 2048];
+        loop {
+            loop {
+                match commands.try_recv() {
+                    Ok(Command::Stop) | Err(mpsc::TryRecvError::Disconnected) => return,
+                    Ok(Command::Registrations { reply }) => {
+                        let _ = reply
+                            .send(self.registrations.values().map(|(r, _)| r.clone()).collect());
+                    }
+                    Ok(Command::Request { endpoint, request, reply }) => {
+                        self.command(endpoint, request, reply)
+                    }
+                    Err(mpsc::TryRecvError::Empty) => break,
+                }
+            }
+            let now = self.now();
+            while let Some(t) = self.endpoint.poll_transmit(now, &mut buf) {
+                if let Some(bytes) = buf.get(..t.len) {
+                    let _ = transport.send(t.remote, bytes);
+                }
+            }
+            self.expire();
+            let wait = match self.endpoint.poll_timeout() {
+                Some(at) => Duration::from_millis(at.saturating_duration_since(now).as_millis())
+                    .min(Duration::from_millis(20)),
+                None => Duration::from_millis(20),
+            };
+            match transport.recv(&mut rx, wait) {
+                Ok(Some((n, from))) => {
+                    let now = self.now();
+                    if let Some(bytes) = rx.get(..n) {
+                        self.endpoint.handle_datagram(now, from, bytes);
+                        self.drain(now, n);
+                    }
+                }
+                Ok(None) => {}
+                Err(_) => return,
+            }
+            let now = self.now();
+            self.endpoint.handle_timeout(now);
+            self.drain(now, 0);
+        }
+    }
+
+    fn expire(&mut self) {
+        let expired: Vec<String> = self
+            .registrations
+            .iter()
+            .filter(|(_, (r, at))| {
+                at.elapsed() > Duration::from_secs(u64::from(r.lifetime_s)) + Duration::from_secs(2)
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        for ep in expired {
+            self.registrations.remove(&ep);
+            self.emit(ServerEvent::Expired { endpoint: ep });
+        }
+    }
+
+    fn command(
+        &mut self,
+        endpoint: String,
+        request: Request,
+        reply: Sender<Result<Response, ServerError>>,
+    ) {
+        let Some((reg, _)) = self.registrations.get(&endpoint) else {
+            let _ = reply.send(Err(ServerError::UnknownEndpoint(endpoint)));
+            return;
+        };
+        let addr = reg.addr;
+        let now = self.now();
+        let path_str = |p: &Path| p.to_string();
+        let result = match &request {
+            Request::Read { path, format } | Request::Observe { path, format } => {
+                let observe = matches!(request, Request::Observe { .. });
+                self.endpoint.request(now, addr, true, Code::Get, |w| {
+                    if observe {
+                        w.add_uint(OptionNumber::Observe, 0)?;
+                    }
+                    w.add_path(OptionNumber::UriPath, &path_str(path))?;
+                    if let Some(f) = format {
+                        w.add_uint(OptionNumber::Accept, u32::from(f.raw()))?;
+                    }
+                    Ok(())
+                })
+            }
+            Request::CancelObserve { path } => {
+                // Forget the observation; its next notification is answered
+                // with RST, which cancels it at the client (RFC 7641 §3.6).
+                let found: Vec<ExchangeId> = self
+                    .pending
+                    .iter()
+                    .filter(|(_, p)| matches!(p, Pending::Observe { endpoint: e, path: q, .. } if *e == endpoint && q == path))
+                    .map(|(k, _)| *k)
+                    .collect();
+                for e in &found {
+                    self.pending.remove(e);
+                    self.endpoint.forget(*e);
+                }
+                let code = if found.is_empty() { Code::NotFound } else { Code::Deleted };
+                let _ = reply.send(Ok(Response { code, content_format: None, payload: vec![] }));
+                return;
+            }
+            Request::Write { path, format, payload, replace } => {
+                let code = if *replace { Code::Put } else { Code::Post };
+                self.endpoint.request(now, addr, true, code, |w| {
+                    w.add_path(OptionNumber::UriPath, &path_str(path))?;
+                    w.add_content_format(*format)?;
+                    w.set_payload(payload)
+                })
+            }
+            Request::ReadComposite { paths, format } => {
+                let list: Vec<(Path, Value<'_>)> =
+                    paths.iter().map(|p| (*p, Value::None)).collect();
+                let payload = encode_senml(*format, &list);
+                self.endpoint.request(now, addr, true, Code::Fetch, |w| {
+                    w.add_content_format(*format)?;
+                    w.add_uint(OptionNumber::Accept, u32::from(format.raw()))?;
+                    w.set_payload(&payload)
+                })
+            }
+            Request::WriteComposite { format, payload } => {
+                self.endpoint.request(now, addr, true, Code::IPatch, |w| {
+                    w.add_content_format(*format)?;
+                    w.set_payload(payload)
+                })
+            }
+            Request::WriteBlockwise { path, format, payload, block_size } => {
+                let Some(szx) = Szx::from_size(*block_size) else {
+                    let _ =
+                        reply.send(Err(ServerError::Coap(format!("bad block size {block_size}"))));
+                    return;
+                };
+                let transfer = Block1Transfer {
+                    path: *path,
+                    format: *format,
+                    payload: payload.clone(),
+                    szx,
+                    num: 0,
+                };
+                match transfer.send(&mut self.endpoint, now, addr) {
+                    Ok(exchange) => {
+                        self.pending.insert(exchange, Pending::Block1 { reply, addr, transfer });
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(ServerError::Coap(e.to_string())));
+                    }
+                }
+                return;
+            }
+            Request::WriteAttributes { path, attributes } => {
+                self.endpoint.request(now, addr, true, Code::Put, |w| {
+                    w.add_path(OptionNumber::UriPath, &path_str(path))?;
+                    for a in attributes {
+                        w.add_uri_query(a)?;
+                    }
+                    Ok(())
+                })
+            }
+            Request::Execute { path, args } => {
+                self.endpoint.request(now, addr, true, Code::Post, |w| {
+                    w.add_path(OptionNumber::UriPath, &path_str(path))?;
+                    if !args.is_empty() {
+                        w.add_content_format(ContentFormat::TextPlain)?;
+                        w.set_payload(args)?;
+                    }
+                    Ok(())
+                })
+            }
+            Request::Create { path, format, payload } => {
+                self.endpoint.request(now, addr, true, Code::Post, |w| {
+                    w.add_path(OptionNumber::UriPath, &path_str(path))?;
+                    w.add_content_format(*format)?;
+                    w.set_payload(payload)
+                })
+            }
+            Request::Delete { path } => self.endpoint.request(now, addr, true, Code::Delete, |w| {
+                w.add_path(OptionNumber::UriPath, &path_str(path))
+            }),
+            Request::Discover { path } => self.endpoint.request(now, addr, true, Code::Get, |w| {
+                w.add_path(OptionNumber::UriPath, &path_str(path))?;
+                w.add_uint(OptionNumber::Accept, u32::from(ContentFormat::LinkFormat.raw()))
+            }),
+        };
+        match result {
+            Ok(exchange) => {
+                let pending = match request {
+                    Request::Observe { path, .. } => {
+                        Pending::Observe { endpoint, path, reply: Some(reply) }
+                    }
+                    Request::Read { path, format } => {
+                        Pending::Read { reply, addr, path, format, body: vec![] }
+                    }
+                    _ => Pending::Command { reply },
+                };
+                self.pending.insert(exchange, pending);
+            }
+            Err(e) => {
+                let _ = reply.send(Err(ServerError::Coap(e.to_string())));
+            }
+        }
+    }
+
+    fn drain(&mut self, now: CoreInstant, datagram_len: usize) {
+        while let Some(ev) = self.endpoint.poll_event() {
+            match ev {
+                CoapEvent::Request { id, remote, request } => {
+                    let owned = OwnedRequest::from(&request);
+                    self.on_request(now, id, remote, owned, datagram_len);
+                }
+                CoapEvent::Response { exchange, response, .. } => {
+                    let block2 = response.options.get_uint(OptionNumber::Block2);
+                    let r = response_of(&response);
+                    if let Some(Pending::Read { .. }) = self.pending.get(&exchange) {
+                        self.on_read_block(now, exchange, r, block2);
+                    } else {
+                        self.on_response(now, exchange, Ok(r));
+                    }
+                }
+                CoapEvent::Timeout { exchange, .. }
+                | CoapEvent::Reset { exchange: Some(exchange), .. } => {
+                    self.on_response(now, exchange, Err(ServerError::Timeout));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn on_response(
+        &mut self,
+        now: CoreInstant,
+        exchange: ExchangeId,
+        r: Result<Response, ServerError>,
+    ) {
+        let Some(p) = self.pending.remove(&exchange) else { return };
+        match p {
+            Pending::Command { reply } | Pending::Read { reply, .. } => {
+                let _ = reply.send(r);
+            }
+            Pending::Block1 { reply, addr, mut transfer } => {
+                let size = transfer.szx.size();
+                let sent = (transfer.num as usize + 1).saturating_mul(size);
+                match r {
+                    Ok(rsp) if rsp.code == Code::Continue && sent < transfer.payload.len() => {
+                        transfer.num += 1;
+                        match transfer.send(&mut self.endpoint, now, addr) {
+                            Ok(exchange) => {
+                                self.pending
+                                    .insert(exchange, Pending::Block1 { reply, addr, transfer });
+                            }
+                            Err(e) => {
+                                let _ = reply.send(Err(ServerError::Coap(e.to_string())));
+                            }
+                        }
+                    }
+                    other => {
+                        let _ = reply.send(other);
+                    }
+                }
+            }
+            Pending::Observe { endpoint, path, reply } => match reply {
+                Some(reply) => {
+                    let ok = r.as_ref().is_ok_and(|r| r.code == Code::Content);
+                    let _ = reply.send(r);
+                    if ok {
+                        self.pending
+                            .insert(exchange, Pending::Observe { endpoint, path, reply: None });
+                    }
+                }
+                None => {
+                    if let Ok(response) = r {
+                        self.emit(ServerEvent::Notification {
+                            endpoint: endpoint.clone(),
+                            path,
+                            response,
+                        });
+                        self.pending
+                            .insert(exchange, Pending::Observe { endpoint, path, reply: None });
+                    }
+                }
+            },
+            Pending::Bootstrap { endpoint, addr, next, finish_sent } => {
+                if finish_sent {
+                    let code = r.map(|r| r.code).unwrap_or(Code::GatewayTimeout);
+                    self.plans_running.remove(&endpoint);
+                    self.emit(ServerEvent::BootstrapFinished { endpoint, code });
+                } else {
+                    self.bootstrap_step(now, endpoint, addr, next);
+                }
+            }
+        }
+    }
+
+    /// One response to a Read: the whole answer, or a block of it (RFC 7959
+    /// §2.4: ask for the next block with the size the client chose).
+    fn on_read_block(
+        &mut self,
+        now: CoreInstant,
+        exchange: ExchangeId,
+        r: Response,
+        block2: Option<u32>,
+    ) {
+        let Some(Pending::Read { reply, addr, path, format, mut body }) =
+            self.pending.remove(&exchange)
+        else {
+            return;
+        };
+        let block = block2.and_then(|v| BlockValue::from_uint(v).ok());
+        body.extend_from_slice(&r.payload);
+        match block {
+            Some(b) if b.more && r.code == Code::Content && body.len() == b.offset() + b.size() => {
+                let next =
+                    BlockValue::new(b.num + 1, false, b.szx).map(BlockValue::to_uint).unwrap_or(0);
+                let sent = self.endpoint.request(now, addr, true, Code::Get, |w| {
+                    w.add_path(OptionNumber::UriPath, &path.to_string())?;
+                    if let Some(f) = format {
+                        w.add_uint(OptionNumber::Accept, u32::from(f.raw()))?;
+                    }
+                    w.add_uint(OptionNumber::Block2, next)
+                });
+                match sent {
+                    Ok(e) => {
+                        self.pending.insert(e, Pending::Read { reply, addr, path, format, body });
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(ServerError::Coap(e.to_string())));
+                    }
+                }
+            }
+            _ => {
+                let _ = reply.send(Ok(Response { payload: body, ..r }));
+            }
+        }
+    }
+
+    fn bootstrap_step(
+        &mut self,
+        now: CoreInstant,
+        endpoint: String,
+        addr: SocketAddr,
+        index: usize,
+    ) {
+        let step = self.plans_running.get(&endpoint).and_then(|s| s.get(index)).cloned();
+        let (result, finish) = match step {
+            Some((code, path, payload)) => (
+                self.endpoint.request(now, addr, true, code, |w| {
+                    w.add_path(OptionNumber::UriPath, &path.to_string())?;
+                    if !payload.is_empty() {
+                        w.add_content_format(ContentFormat::Lwm2mTlv)?;
+                        w.set_payload(&payload)?;
+                    }
+                    Ok(())
+                }),
+                false,
+            ),
+            None => {
+                (self.endpoint.request(now, addr, true, Code::Post, |w| w.add_uri_path("bs")), true)
+            }
+        };
+        if let Ok(exchange) = result {
+            self.pending.insert(
+                exchange,
+                Pending::Bootstrap { endpoint, addr, next: index + 1, finish_sent: finish },
+            );
+        }
+    }
+
+    fn on_request(
+        &mut self,
+        now: CoreInstant,
+        id: RequestId,
+        remote: SocketAddr,
+        req: OwnedRequest,
+        len: usize,
+    ) {
+        let query = |name: &str| {
+            req.queries.iter().find_map(|q| {
+                q.strip_prefix(name).and_then(|v| v.strip_prefix('=')).map(str::to_owned)
+            })
+        };
+        let segs: Vec<&str> = req.path.iter().map(String::as_str).collect();
+        match (req.code, segs.as_slice()) {
+            (Code::Post, ["bs"]) => {
+                let Some(ep) = query("ep") else {
+                    let _ = self.endpoint.respond(id, Code::BadRequest, |_| Ok(()));
+                    return;
+                };
+                let plan =
+                    self.config.plans.get(&ep).or(self.config.default_plan.as_ref()).cloned();
+                let Some(plan) = plan else {
+                    let _ = self.endpoint.respond(id, Code::NotFound, |_| Ok(()));
+                    return;
+                };
+                let _ = self.endpoint.respond(id, Code::Changed, |_| Ok(()));
+                self.emit(ServerEvent::BootstrapRequested { endpoint: ep.clone() });
+                // A retransmitted request (after a lost 2.04) must not start a second run.
+                if self.plans_running.contains_key(&ep) {
+                    return;
+                }
+                self.plans_running.insert(ep.clone(), plan.steps());
+                self.bootstrap_step(now, ep, remote, 0);
+            }
+            (Code::Post, ["rd"]) => {
+                let Some(ep) = query("ep") else {
+                    let _ = self.endpoint.respond(id, Code::BadRequest, |_| Ok(()));
+                    return;
+                };
+                self.next_location += 1;
+                let location = format!("/rd/{}", self.next_location);
+                let objects = String::from_utf8_lossy(&req.payload).into_owned();
+                let registration = Registration {
+                    endpoint: ep.clone(),
+                    location: location.clone(),
+                    addr: remote,
+                    lifetime_s: query("lt").and_then(|v| v.parse().ok()).unwrap_or(86400),
+                    binding: query("b").unwrap_or_else(|| "U".into()),
+                    queue_mode: req.queries.iter().any(|q| q == "Q"),
+                    version: query("lwm2m").unwrap_or_else(|| "1.0".into()),
+                    objects,
+                };
+                let _ = self.endpoint.respond(id, Code::Created, |w| {
+                    w.add_path(OptionNumber::LocationPath, &location)
+                });
+                // A registration replaces the previous one of the same endpoint (TS §6.2.1).
+                self.registrations.insert(ep, (registration.clone(), Instant::now()));
+                let payload_len = req.payload.len();
+                self.emit(ServerEvent::Registered { registration, request_len: len, payload_len });
+            }
+            (Code::Post, ["rd", loc]) | (Code::Delete, ["rd", loc]) => {
+                let location = format!("/rd/{loc}");
+                let Some(ep) = self
+                    .registrations
+                    .iter()
+                    .find(|(_, (r, _))| r.location == location)
+                    .map(|(k, _)| k.clone())
+                else {
+                    let _ = self.endpoint.respond(id, Code::NotFound, |_| Ok(()));
+                    return;
+                };
+                if req.code == Code::Delete {
+                    self.registrations.remove(&ep);
+                    let _ = self.endpoint.respond(id, Code::Deleted, |_| Ok(()));
+                    self.emit(ServerEvent::Deregistered { endpoint: ep });
+                    return;
+                }
+                if let Some((r, at)) = self.registrations.get_mut(&ep) {
+                    *at = Instant::now();
+                    r.addr = remote;
+                    if let Some(lt) = query("lt").and_then(|v| v.parse().ok()) {
+                        r.lifetime_s = lt;
+                    }
+                    if let Some(b) = query("b") {
+                        r.binding = b;
+                    }
+                    if !req.payload.is_empty() {
+                        r.objects = String::from_utf8_lossy(&req.payload).into_owned();
+                    }
+                }
+                let _ = self.endpoint.respond(id, Code::Changed, |_| Ok(()));
+                self.emit(ServerEvent::Updated { endpoint: ep, request_len: len });
+            }
+            (Code::Post, ["dp"]) => {
+                let ep = self
+                    .registrations
+                    .iter()
+                    .find(|(_, (r, _))| r.addr == remote)
+                    .map(|(k, _)| k.clone());
+                let Some(ep) = ep else {
+                    let _ = self.endpoint.respond(id, Code::NotFound, |_| Ok(()));
+                    return;
+                };
+                let _ = self.endpoint.respond(id, Code::Changed, |_| Ok(()));
+                let response = Response {
+                    code: Code::Post,
+                    content_format: req.content_format,
+                    payload: req.payload,
+                };
+                self.emit(ServerEvent::Sent { endpoint: ep, response });
+            }
+            (Code::Get, _) if self.config.files.contains_key(&req.path.join("/")) => {
+                self.serve_file(id, &req);
+            }
+            _ => {
+                let _ = self.endpoint.respond(id, Code::NotFound, |_| Ok(()));
+            }
+        }
+    }
+
+    /// One Block2 response of a served file (RFC 7959 §2.4).
+    fn serve_file(&mut self, id: RequestId, req: &OwnedRequest) {
+        let Some(file) = self.config.files.get(&req.path.join("/")) else { return };
+        let block = match req.block2.map(BlockValue::from_uint).transpose() {
+            Ok(b) => b,
+            Err(e) => {
+                let _ = self.endpoint.respond(id, Code::from(e), |_| Ok(()));
+                return;
+            }
+        };
+        let mut out = [0u8; 1024];
+        let mut source: &[u8] = file;
+        match serve_block2(&mut source, block, Szx::S1024, &mut out) {
+            Ok(slice) => {
+                let payload = out.get(..slice.len).unwrap_or(&[]);
+                let _ = self.endpoint.respond(id, Code::Content, |w| {
+                    w.add_content_format(ContentFormat::OctetStream)?;
+                    if let Some(b) = slice.block {
+                        w.add_uint(OptionNumber::Block2, b.to_uint())?;
+                    }
+                    if let Some(size) = slice.size2 {
+                        w.add_uint(OptionNumber::Size2, size)?;
+                    }
+                    w.set_payload(payload)
+                });
+            }
+            Err(e) => {
+                let _ = self.endpoint.respond(id, Code::from(e), |_| Ok(()));
+            }
+        }
+    }
+}
+
+/// A block-wise Write in progress.
+struct Block1Transfer {
+    path: Path,
+    format: ContentFormat,
+    payload: Vec<u8>,
+    szx: Szx,
+    num: u32,
+}
+
+impl Block1Transfer {
+    fn send(
+        &self,
+        endpoint: &mut Endpoint<SocketAddr, XorShiftRng>,
+        now: CoreInstant,
+        addr: SocketAddr,
+    ) -> Result<ExchangeId, lwm2m_core::coap::endpoint::EndpointError> {
+        let size = self.szx.size();
+        let start = (self.num as usize).saturating_mul(size).min(self.payload.len());
+        let end = start.saturating_add(size).min(self.payload.len());
+        let more = end < self.payload.len();
+        let block = BlockValue::new(self.num, more, self.szx).map(BlockValue::to_uint).unwrap_or(0);
+        let chunk = self.payload.get(start..end).unwrap_or(&[]);
+        let path = self.path.to_string();
+        endpoint.request(now, addr, true, Code::Put, |w| {
+            w.add_path(OptionNumber::UriPath, &path)?;
+            w.add_content_format(self.format)?;
+            w.add_uint(OptionNumber::Block1, block)?;
+            if self.num == 0 {
+                w.add_uint(
+                    OptionNumber::Size1,
+                    u32::try_from(self.payload.len()).unwrap_or(u32::MAX),
+                )?;
+            }
+            w.set_payload(chunk)
+        })
+    }
+}
+
+/// The parts of a client request the server keeps after the endpoint's
+/// receive buffer moves on.
+struct OwnedRequest {
+    code: Code,
+    path: Vec<String>,
+    queries: Vec<String>,
+    content_format: Option<ContentFormat>,
+    block2: Option<u32>,
+    payload: Vec<u8>,
+}
+
+impl From<&Repr<'_>> for OwnedRequest {
+    fn from(r: &Repr<'_>) -> Self {
+        let strings = |n: OptionNumber| -> Vec<String> {
+            r.options.get_all(n).map(|o| String::from_utf8_lossy(o.value).into_owned()).collect()
+        };
+        OwnedRequest {
+            code: r.code,
+            path: strings(OptionNumber::UriPath),
+            queries: strings(OptionNumber::UriQuery),
+            content_format: content_format(r),
+            block2: r.options.get_uint(OptionNumber::Block2),
+            payload: r.payload.to_vec(),
+        }
+    }
+}
