@@ -592,7 +592,7 @@ impl<C> Encode<C> for BinaryAppData {
 impl<'b, C> Decode<'b, C> for BinaryAppData {
     fn decode(d: &mut Decoder<'b>, _: &mut C) -> Result<Self, decode::Error> {
         let n = array_len(d, crate::config::APP_DATA_INSTANCES)?;
-        let mut out = BinaryAppData::default();
+        let mut out = BinaryAppData { instances: Instances::default() };
         for _ in 0..n {
             array_of(d, 2)?;
             let mut p = AppDataInstance::new(d.u16()?);
@@ -772,6 +772,19 @@ impl ObjectStore {
             self.dirty.0 &= !record.bit();
         }
         Ok(())
+    }
+
+    /// Returns every persisted part (server accounts, ACLs, APN profiles,
+    /// firmware state, app data, event log, fingerprint) to factory
+    /// defaults and marks every record for saving — the Device Factory
+    /// Reset (`/3/0/5`) and the "server options changed" reset of the
+    /// carrier library. Application-set Device values are kept.
+    pub fn factory_reset(&mut self) {
+        for r in Record::ALL {
+            self.reset_record(r);
+        }
+        self.mark_all_for_save();
+        self.events.push(crate::ObjectEvent::InstancesChanged);
     }
 
     /// Whether any record awaits [`ObjectStore::save`].

@@ -239,7 +239,8 @@ impl ObjectStore {
     /// A store in factory state with the twelve generic-mode objects enabled:
     /// no server accounts, Device defaults (power source DC, battery status
     /// 5, device type "Module", software version [`SOFTWARE_VERSION`]),
-    /// Location 0, one empty Event Log instance.
+    /// Location 0, one empty Event Log instance and one empty Binary App
+    /// Data Container instance.
     pub fn new() -> Self {
         let mut s = ObjectStore {
             security: Security::default(),
@@ -406,7 +407,8 @@ impl ObjectStore {
             // No DM operation targets the root.
             return Err(ObjectError::MethodNotAllowed);
         };
-        if oid == registry::SECURITY.id {
+        // Only a configured server has rights, and never on Security.
+        if oid == registry::SECURITY.id || self.server.by_ssid(ssid).is_none() {
             return Err(ObjectError::Unauthorized);
         }
         let obj = self.obj(oid).ok_or(ObjectError::NotFound)?;
@@ -1278,11 +1280,12 @@ impl ObjectStore {
     }
 
     /// Application API `app_data_set`: sets (`Some`) or deletes (`None`)
-    /// entry `/19/iid/0/ri`, creating instance `iid` if needed.
+    /// entry `/19/iid/0/ri` (carrier API §4.6; instance 0 exists from the start).
     ///
     /// # Errors
-    /// [`ObjectError::Full`] when the data, entries or instances exceed the
-    /// capacity; [`ObjectError::NotFound`] when object 19 is disabled.
+    /// [`ObjectError::Full`] when the data or entries exceed the capacity;
+    /// [`ObjectError::NotFound`] without instance `iid` or with object 19
+    /// disabled (carrier API −ENOENT).
     pub fn set_app_data(
         &mut self,
         iid: u16,
@@ -1291,10 +1294,6 @@ impl ObjectStore {
     ) -> Result<(), ObjectError> {
         if !self.is_enabled(registry::BINARY_APP_DATA_CONTAINER.id) {
             return Err(ObjectError::NotFound);
-        }
-        if self.app_data.get(iid).is_none() {
-            Object::create(&mut self.app_data, iid)?;
-            self.events.push(ObjectEvent::InstancesChanged);
         }
         self.app_data.get_mut(iid)?.set(ri, bytes)?;
         let p = Path::resource(registry::BINARY_APP_DATA_CONTAINER.id, iid, 0)
@@ -1318,6 +1317,18 @@ impl ObjectStore {
             .map_err(|_| ObjectError::BadValue)?;
         self.changes.mark(p);
         self.mark_record(registry::EVENT_LOG.id);
+        Ok(())
+    }
+
+    /// Creates Binary App Data Container instance `iid` (the runtime, for
+    /// operators that use more than instance 0).
+    ///
+    /// # Errors
+    /// [`ObjectError::AlreadyExists`], [`ObjectError::Full`].
+    pub fn create_app_data_instance(&mut self, iid: u16) -> Result<(), ObjectError> {
+        Object::create(&mut self.app_data, iid)?;
+        self.mark_record(registry::BINARY_APP_DATA_CONTAINER.id);
+        self.events.push(ObjectEvent::InstancesChanged);
         Ok(())
     }
 

@@ -132,6 +132,13 @@ fn only_the_acl_owner_may_change_an_acl_instance() {
 }
 
 #[test]
+fn an_unknown_server_has_no_rights_even_alone() {
+    let s = store_with(&[101]);
+    let e = s.authorize(Caller::Server(999), Operation::Read, p("/3/0")).unwrap_err();
+    assert_eq!(e, ObjectError::Unauthorized);
+}
+
+#[test]
 fn single_server_needs_no_acl() {
     let mut s = store_with(&[101]);
     assert!(read(&s, A, "/3/0").is_ok());

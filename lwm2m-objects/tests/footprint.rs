@@ -75,8 +75,13 @@ fn full() -> ObjectStore {
         f.package_version = short.as_str().try_into().unwrap();
     });
     for i in 0..APP_DATA_INSTANCES as u16 {
+        // Instance 0 exists from the start.
+        let iid = if i == 0 { 0 } else { 60000 + i };
+        if i > 0 {
+            s.create_app_data_instance(iid).unwrap();
+        }
         for ri in 0..APP_DATA_ENTRIES as u16 {
-            s.set_app_data(60000 + i, 60000 + ri, Some(&[0xDD; APP_DATA_LEN])).unwrap();
+            s.set_app_data(iid, 60000 + ri, Some(&[0xDD; APP_DATA_LEN])).unwrap();
         }
     }
     s.set_event_log_data(0, &[0xEE; EVENT_LOG_LEN]).unwrap();

@@ -81,6 +81,7 @@ fn populated() -> ObjectStore {
         f.package_name = "app".try_into().unwrap();
     });
     s.set_app_data(0, 3, Some(b"\x00\x01\x02")).unwrap();
+    s.create_app_data_instance(1).unwrap();
     s.set_app_data(1, 0, Some(b"hello")).unwrap();
     s.set_event_log_data(0, b"event log bytes").unwrap();
     s.set_server_options_fingerprint(0xDEAD_BEEF_0123_4567);
@@ -306,4 +307,20 @@ fn firmware_result_survives_a_reboot() {
     assert!(report.is_clean());
     assert_eq!(t.firmware().result(), UpdateResult::INTEGRITY_FAILURE);
     assert_eq!(t.firmware().state(), FirmwareState::Idle);
+}
+
+#[test]
+fn factory_reset_clears_persisted_state_and_saves_it() {
+    let mut s = populated();
+    let mut st = saved(&mut s);
+    s.factory_reset();
+    assert_eq!(s.server_count(), 0);
+    assert!(s.security().instances().is_empty());
+    assert_eq!(s.server_options_fingerprint(), 0);
+    let mut buf = [0u8; RECORD_BUF_LEN];
+    s.save(&mut st, &mut buf).unwrap();
+    let (t, report) = loaded(&mut st);
+    assert!(report.is_clean());
+    assert!(t.security().instances().is_empty());
+    assert_eq!(t.app_data(), ObjectStore::new().app_data());
 }

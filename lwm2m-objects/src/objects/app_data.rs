@@ -49,10 +49,18 @@ impl Instance for AppDataInstance {
     }
 }
 
-/// The Binary App Data Container object.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The Binary App Data Container object (instance 0 exists by default).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BinaryAppData {
     pub(crate) instances: Instances<AppDataInstance, APP_DATA_INSTANCES>,
+}
+
+impl Default for BinaryAppData {
+    fn default() -> Self {
+        let mut instances = Instances::default();
+        let _ = instances.put(AppDataInstance::new(0));
+        BinaryAppData { instances }
+    }
 }
 
 impl BinaryAppData {
