@@ -16,6 +16,7 @@
 extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
+pub mod api;
 pub mod config;
 pub mod errno;
 pub mod event;
