@@ -23,7 +23,9 @@ use carrier_profiles::{
 };
 use core::task::Poll;
 use heapless::{Deque, String};
-use lwm2m_objects::ObjectStore;
+use lwm2m_core::path::Path;
+use lwm2m_core::value::DataType;
+use lwm2m_objects::{ObjectEvent, ObjectStore};
 
 use crate::api::{AppApi, CfunMode, ModemInitResult, Request};
 use crate::config::{Config, config_error_event};
@@ -114,6 +116,7 @@ struct Plan {
     lifetime_s: u32,
     apn: [Option<(Option<String<64>>, carrier_os::modem::PdnType)>; 2],
     idle_timeout_s: Option<u32>,
+    hold_off_s: u32,
     queue_mode: bool,
     auto_register: bool,
     retry: &'static RetryPolicy,
@@ -152,6 +155,7 @@ pub struct Runtime<'c, S: Session> {
     keys: Keys,
     keys_deadline: Option<Instant>,
     connection_id: bool,
+    hold_until: Option<Instant>,
     pending_dm: Option<DmAccount>,
     registered_once: bool,
     register_requested: bool,
@@ -218,6 +222,7 @@ impl<'c, S: Session> Runtime<'c, S> {
             keys: Keys::WaitDown,
             keys_deadline: None,
             connection_id: false,
+            hold_until: None,
             pending_dm: None,
             registered_once: false,
             register_requested: false,
@@ -408,6 +413,7 @@ impl<'c, S: Session> Runtime<'c, S> {
                 if matches!(self.conn, Conn::Opening(_) | Conn::Closed) {
                     d = earliest(d, link_poll);
                 }
+                d = earliest(d, self.hold_until);
             }
             Phase::Registered => {
                 d = earliest(d, self.next_update);
@@ -548,6 +554,7 @@ impl<'c, S: Session> Runtime<'c, S> {
                 IdleTimeout::After(s) => Some(s),
                 IdleTimeout::Disabled => None,
             },
+            hold_off_s: eff.server.hold_off_s,
             queue_mode: eff.queue_mode,
             auto_register: eff.auto_register,
             retry: eff.retry(),
@@ -620,6 +627,11 @@ impl<'c, S: Session> Runtime<'c, S> {
                 self.attempts[0] = 0;
                 self.phase = self.connect_phase();
                 self.conn = Conn::Closed;
+                if self.phase == Phase::Bootstrapping {
+                    // The bootstrap server's client hold-off (10 s on Verizon).
+                    let hold = self.plan.as_ref().map_or(0, |p| p.hold_off_s);
+                    self.hold_until = (hold > 0).then(|| now.checked_add(millis(hold))).flatten();
+                }
             }
             PdnState::Activating => {}
             PdnState::Inactive | PdnState::Rejected { .. } => {
@@ -656,6 +668,10 @@ impl<'c, S: Session> Runtime<'c, S> {
                     self.phase = Phase::WaitRegisterRequest;
                     return;
                 }
+                if bootstrap && self.hold_until.is_some_and(|t| now < t) {
+                    return;
+                }
+                self.hold_until = None;
                 let Some(endpoint) = self.endpoint(bootstrap) else {
                     return self.fail(now, no_route, Resume::Connect);
                 };
@@ -822,6 +838,68 @@ impl<'c, S: Session> Runtime<'c, S> {
         while let Some(outcome) = self.session.poll_outcome(now) {
             self.on_outcome(port, now, outcome);
         }
+        while let Some(e) = self.api.objects_mut().and_then(ObjectStore::poll_event) {
+            self.on_object_event(port, e);
+        }
+    }
+
+    /// Effects of server operations on the objects (`carrier-api.md` §2).
+    fn on_object_event<P: Port>(&mut self, port: &mut P, e: ObjectEvent) {
+        match e {
+            // /3/0/4: the library wants to reboot (the handler may postpone it).
+            ObjectEvent::Reboot => {
+                self.emit(Event::LtePowerOff);
+                self.emit(Event::Reboot);
+            }
+            // /3/0/12: the application re-adds the error codes that still apply.
+            ObjectEvent::ErrorCodesReset => self.emit(Event::ErrorCodeReset),
+            // /3/0/5 factory reset and /1/x/9 Bootstrap-Request Trigger: bootstrap
+            // again; REGISTERED follows the new registration.
+            ObjectEvent::FactoryReset | ObjectEvent::BootstrapRequestTrigger { .. } => {
+                self.stored.dm = None;
+                save(port, &self.stored);
+                let _ = port.psk_delete(DM_SEC_TAG);
+                self.close(port);
+                self.registered_once = false;
+                self.next_update = None;
+                self.phase = Phase::ActivatingPdn;
+            }
+            ObjectEvent::RegistrationUpdateTrigger { .. }
+            | ObjectEvent::ServerSettingsChanged { .. }
+                if self.phase == Phase::Registered =>
+            {
+                self.next_update = Some(Instant::from_millis(0));
+            }
+            _ => {}
+        }
+    }
+
+    /// `lwm2m_carrier_data_send`: an LwM2M Send of one Opaque resource
+    /// (`path` of 3 or 4 ids).
+    ///
+    /// # Errors
+    /// `-EINVAL` bad path or a resource that is not Opaque; `-EBADR` not
+    /// registered; `-ENOENT` path not initialised; `-EPERM` not readable;
+    /// `-EINPROGRESS` / `-ECANCELED` from the session.
+    pub fn data_send(&mut self, now: Instant, path: &[u16]) -> Result<(), Errno> {
+        let p = match *path {
+            [o, i, r] => Path::resource(o, i, r),
+            [o, i, r, ri] => Path::resource_instance(o, i, r, ri),
+            _ => return Err(Errno::Inval),
+        }
+        .map_err(|_| Errno::Inval)?;
+        if self.phase != Phase::Registered {
+            return Err(Errno::BadR);
+        }
+        let objects = self.api.objects().ok_or(Errno::NoEnt)?;
+        let def = objects.resource_def(&p).ok_or(Errno::NoEnt)?;
+        if !def.operations.readable() {
+            return Err(Errno::Perm);
+        }
+        if def.data_type != DataType::Opaque {
+            return Err(Errno::Inval);
+        }
+        self.session.start_send(now, &p)
     }
 
     fn on_outcome<P: Port>(&mut self, port: &mut P, now: Instant, outcome: SessionOutcome) {

@@ -12,7 +12,10 @@
 use carrier_os::modem::Psk;
 use carrier_os::time::Instant;
 use heapless::{String, Vec};
+use lwm2m_core::path::Path;
 use lwm2m_objects::ObjectStore;
+
+use crate::errno::Errno;
 
 /// Longest DM server URI the runtime keeps.
 pub const DM_URI_LEN: usize = 96;
@@ -75,6 +78,14 @@ pub trait Session {
     fn start_update(&mut self, now: Instant);
     /// Starts De-register.
     fn start_deregister(&mut self, now: Instant);
+    /// Starts an LwM2M Send of the resource (instance) at `path` to the
+    /// registered server (the runtime has checked that it exists, is readable
+    /// and Opaque).
+    ///
+    /// # Errors
+    /// `-EINPROGRESS` a Send is still running; `-ECANCELED` the server has
+    /// Mute Send set (`carrier-api.md` §4.1 `data_send`).
+    fn start_send(&mut self, now: Instant, path: &Path) -> Result<(), Errno>;
     /// A datagram arrived from the peer.
     fn handle_datagram(&mut self, now: Instant, datagram: &[u8], objects: &mut ObjectStore);
     /// A datagram to send, written into `buf`; its length.

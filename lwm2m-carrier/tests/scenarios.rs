@@ -386,3 +386,43 @@ fn modem_init_with_a_recorded_dfu_result_ends_the_modem_fota() {
     assert_eq!(rt.poll_event(), Some(Event::Error { kind: ErrorKind::Init, value: Errno::Io }));
     assert_eq!(rt.phase(), Phase::Stopped);
 }
+
+#[test]
+fn data_send_checks_the_path_and_the_registration() {
+    let mut port = TestPort::new(GENERIC_IMSI);
+    let mut rt = boot(generic_config(), ScriptedSession::default());
+    let now = carrier_os::time::Instant::from_millis(0);
+    assert_eq!(rt.data_send(now, &[19, 0, 0, 0]), Err(Errno::BadR), "not registered");
+    run(&mut rt, &mut port, &mut App::default(), 10_000);
+    let cases: [(&[u16], Result<(), Errno>); 6] = [
+        (&[19, 0], Err(Errno::Inval)),
+        (&[3, 0, 9], Err(Errno::Inval)), // Battery Level: Integer, not Opaque
+        (&[3, 0, 4], Err(Errno::Perm)),  // Reboot: executable, not readable
+        (&[3, 0, 999], Err(Errno::NoEnt)),
+        (&[19, 0, 0, 0], Ok(())), // Binary App Data: Opaque
+        (&[19, 0, 0, 1], Err(Errno::InProgress)),
+    ];
+    for (path, want) in cases {
+        assert_eq!(rt.data_send(now, path), want, "{path:?}");
+    }
+    assert_eq!(
+        rt.session_mut().sent,
+        [lwm2m_core::path::Path::resource_instance(19, 0, 0, 0).unwrap()]
+    );
+}
+
+#[test]
+fn verizon_waits_the_bootstrap_client_hold_off() {
+    let mut port = TestPort::new(VERIZON_IMSI);
+    port.msisdn = Some("15551234567".into());
+    let mut rt = boot(
+        ConfigBuilder::new().carriers(CarrierSet::VERIZON).build(),
+        ScriptedSession::default(),
+    );
+    run(&mut rt, &mut port, &mut App::default(), 60_000);
+    // carriers.md §12.1 step 8: "honour its client hold-off, 10 s on Verizon".
+    assert_eq!(
+        port.opens_of("boot.lwm2m.vzwdm.com"),
+        [carrier_os::time::Instant::from_millis(10_000)]
+    );
+}

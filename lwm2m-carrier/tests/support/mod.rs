@@ -18,7 +18,8 @@ use carrier_os::storage::{Key, Storage, StorageError};
 use carrier_os::time::{Clock, Instant};
 use carrier_os::transport::{Endpoint, SocketId, Transport, TransportError};
 use lwm2m_carrier::session::{DmAccount, Session, SessionOutcome};
-use lwm2m_carrier::{Event, Runtime};
+use lwm2m_carrier::{Errno, Event, Runtime};
+use lwm2m_core::path::Path;
 use lwm2m_objects::ObjectStore;
 
 pub const IMEI: &str = "352656100000001";
@@ -250,6 +251,8 @@ pub struct ScriptedSession {
     pub bootstrap: VecDeque<SessionOutcome>,
     pub register: VecDeque<SessionOutcome>,
     pub calls: Vec<&'static str>,
+    pub sent: Vec<Path>,
+    pub sending: bool,
     pending: VecDeque<SessionOutcome>,
 }
 
@@ -281,6 +284,14 @@ impl Session for ScriptedSession {
     fn start_deregister(&mut self, _: Instant) {
         self.calls.push("deregister");
         self.pending.push_back(SessionOutcome::Deregistered);
+    }
+    fn start_send(&mut self, _: Instant, path: &Path) -> Result<(), Errno> {
+        if self.sending {
+            return Err(Errno::InProgress);
+        }
+        self.sending = true;
+        self.sent.push(*path);
+        Ok(())
     }
     fn handle_datagram(&mut self, _: Instant, _: &[u8], _: &mut ObjectStore) {}
     fn poll_transmit(&mut self, _: Instant, _: &mut [u8]) -> Option<usize> {
