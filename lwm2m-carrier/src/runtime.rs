@@ -582,6 +582,10 @@ impl<'c, S: Session> Runtime<'c, S> {
             (Some(s), None) => s,
             _ => Stored::default(),
         };
+        if eff.profile.bootstrap_every_start {
+            // LG U+ bootstraps at every start (carrier-api.md §2, BOOTSTRAPPED).
+            state.dm = None;
+        }
         if reset.is_some() {
             let _ = port.psk_delete(DM_SEC_TAG);
         }

@@ -426,3 +426,70 @@ fn verizon_waits_the_bootstrap_client_hold_off() {
         [carrier_os::time::Instant::from_millis(10_000)]
     );
 }
+
+fn server_executes(rt: &mut Runtime<'_, ScriptedSession>, path: lwm2m_core::path::Path) {
+    use lwm2m_objects::objects::ServerInstance;
+    use lwm2m_objects::{Caller, Operation, StaticDeviceInfo};
+    let store = rt.api().objects_mut().unwrap();
+    if store.server().instances().is_empty() {
+        store.server_mut().put(ServerInstance::new(0, 101)).unwrap();
+    }
+    let access = store.authorize(Caller::Server(101), Operation::Execute, path).unwrap();
+    store.execute(&access, &mut StaticDeviceInfo::default(), &[]).unwrap();
+}
+
+#[test]
+fn server_executed_reboot_and_reset_error_code_become_events() {
+    let mut port = TestPort::new(GENERIC_IMSI);
+    let mut app = App::default();
+    let mut rt = boot(generic_config(), ScriptedSession::default());
+    run(&mut rt, &mut port, &mut app, 10_000);
+    let before = app.events.len();
+    server_executes(&mut rt, lwm2m_core::path::Path::resource(3, 0, 4).unwrap());
+    server_executes(&mut rt, lwm2m_core::path::Path::resource(3, 0, 12).unwrap());
+    run(&mut rt, &mut port, &mut app, 11_000);
+    assert_eq!(app.list()[before..], [Event::LtePowerOff, Event::Reboot, Event::ErrorCodeReset]);
+}
+
+#[test]
+fn server_executed_factory_reset_bootstraps_and_registers_again() {
+    let mut port = TestPort::new(GENERIC_IMSI);
+    let mut app = App::default();
+    let mut rt = boot(generic_config(), ScriptedSession::default());
+    run(&mut rt, &mut port, &mut app, 10_000);
+    let before = app.events.len();
+    server_executes(&mut rt, lwm2m_core::path::Path::resource(3, 0, 5).unwrap());
+    run(&mut rt, &mut port, &mut app, 60_000);
+    assert_eq!(
+        app.list()[before..],
+        [Event::LteLinkDown, Event::Bootstrapped, Event::LteLinkUp, Event::Registered]
+    );
+    assert_eq!(rt.session_mut().calls, ["bootstrap", "register", "bootstrap", "register"]);
+}
+
+#[test]
+fn lg_uplus_bootstraps_at_every_start() {
+    let config = ConfigBuilder::new()
+        .carriers(CarrierSet::LG_UPLUS)
+        // LG U+'s factory server is not public: the single-carrier server options apply.
+        .server_uri("coaps://lgu-bs.example:5684")
+        .server_sec_tag(7)
+        .lg_uplus(lwm2m_carrier::config::LgUplusOptions {
+            service_code: "ABCDE",
+            ..Default::default()
+        })
+        .build();
+    let mut port = TestPort::new("450060000000001");
+    for boot_no in 0..2 {
+        let mut app = App::default();
+        let mut rt = boot(config, ScriptedSession::default());
+        run(&mut rt, &mut port, &mut app, 60_000 * (boot_no + 1));
+        assert_eq!(
+            rt.session_mut().calls,
+            ["bootstrap", "register"],
+            "boot {boot_no}: {:?}",
+            app.list()
+        );
+        port.now_ms.set(0);
+    }
+}
