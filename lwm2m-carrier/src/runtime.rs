@@ -31,7 +31,9 @@ use crate::api::{AppApi, CfunMode, ModemInitResult, Request};
 use crate::config::{Config, config_error_event};
 use crate::errno::Errno;
 use crate::event::{ErrorKind, Event};
-use crate::session::{CODE_SERVICE_UNAVAILABLE, DM_URI_LEN, DmAccount, Session, SessionOutcome};
+use crate::session::{
+    CODE_SERVICE_UNAVAILABLE, DM_URI_LEN, DmAccount, RegisterParams, Session, SessionOutcome,
+};
 
 /// Storage key of the start record (carrier, server-options fingerprint,
 /// MSISDN, bootstrap state and DM account).
@@ -117,6 +119,7 @@ struct Plan {
     apn: [Option<(Option<String<64>>, carrier_os::modem::PdnType)>; 2],
     idle_timeout_s: Option<u32>,
     hold_off_s: u32,
+    con_interval: carrier_profiles::ConInterval,
     queue_mode: bool,
     auto_register: bool,
     retry: &'static RetryPolicy,
@@ -555,6 +558,7 @@ impl<'c, S: Session> Runtime<'c, S> {
                 IdleTimeout::Disabled => None,
             },
             hold_off_s: eff.server.hold_off_s,
+            con_interval: eff.coap_con_interval,
             queue_mode: eff.queue_mode,
             auto_register: eff.auto_register,
             retry: eff.retry(),
@@ -698,8 +702,12 @@ impl<'c, S: Session> Runtime<'c, S> {
                     if bootstrap {
                         self.session.start_bootstrap(now, &plan.endpoint);
                     } else {
-                        let (lifetime, queue) = (self.lifetime_s(), plan.queue_mode);
-                        self.session.start_register(now, &plan.endpoint, lifetime, queue);
+                        let params = RegisterParams {
+                            lifetime_s: self.lifetime_s(),
+                            queue_mode: plan.queue_mode,
+                            con_interval: plan.con_interval,
+                        };
+                        self.session.start_register(now, &plan.endpoint, &params);
                     }
                 }
             },
@@ -1028,6 +1036,12 @@ impl<'c, S: Session> Runtime<'c, S> {
 
 fn save<P: Port>(port: &mut P, s: &Stored) {
     let mut out: heapless::Vec<u8, 160> = heapless::Vec::new();
+    if encode(s, &mut out) {
+        let _ = port.set(STATE_KEY, &out);
+    }
+}
+
+fn encode(s: &Stored, out: &mut heapless::Vec<u8, 160>) -> bool {
     let mut put = |b: &[u8]| out.extend_from_slice(b).is_ok();
     let msisdn_len = u8::try_from(s.msisdn.len()).unwrap_or(0);
     let mut ok = put(&[RECORD_VERSION])
@@ -1047,9 +1061,7 @@ fn save<P: Port>(port: &mut P, s: &Stored) {
         }
         None => ok = ok && put(&[0]),
     }
-    if ok {
-        let _ = port.set(STATE_KEY, &out);
-    }
+    ok
 }
 
 /// A byte cursor that never panics.
@@ -1074,7 +1086,11 @@ impl<'a> Reader<'a> {
 fn load<P: Port>(port: &mut P) -> Option<Stored> {
     let mut buf = [0u8; 160];
     let n = port.get(STATE_KEY, &mut buf).ok()??;
-    let mut r = Reader(buf.get(..n)?);
+    decode(buf.get(..n)?)
+}
+
+fn decode(bytes: &[u8]) -> Option<Stored> {
+    let mut r = Reader(bytes);
     if r.array::<1>()? != [RECORD_VERSION] {
         return None;
     }
@@ -1090,5 +1106,75 @@ fn load<P: Port>(port: &mut P) -> Option<Stored> {
         }
         _ => return None,
     };
-    Some(Stored { carrier_bit, fingerprint, msisdn, dm })
+    r.0.is_empty().then_some(Stored { carrier_bit, fingerprint, msisdn, dm })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use carrier_profiles::{AfterLast, DeferredReason, RetrySchedule};
+
+    struct Null;
+    impl Session for Null {
+        fn start_bootstrap(&mut self, _: Instant, _: &str) {}
+        fn start_register(&mut self, _: Instant, _: &str, _: &RegisterParams) {}
+        fn start_update(&mut self, _: Instant) {}
+        fn start_deregister(&mut self, _: Instant) {}
+        fn start_send(&mut self, _: Instant, _: &Path) -> Result<(), Errno> {
+            Ok(())
+        }
+        fn handle_datagram(&mut self, _: Instant, _: &[u8], _: &mut ObjectStore) {}
+        fn poll_transmit(&mut self, _: Instant, _: &mut [u8]) -> Option<usize> {
+            None
+        }
+        fn poll_outcome(&mut self, _: Instant) -> Option<SessionOutcome> {
+            None
+        }
+        fn deadline(&self) -> Option<Instant> {
+            None
+        }
+    }
+
+    #[test]
+    fn exhausted_server_attempts_are_error_connect_ehostunreach_and_stop() {
+        const STOP: RetrySchedule =
+            RetrySchedule { delays_s: &[120, 240], after_last: AfterLast::Stop };
+        let policy = RetryPolicy { pdn: STOP, bootstrap: STOP, server: STOP };
+        let mut rt = Runtime::new(Config::default(), Null);
+        let now = Instant::from_millis(0);
+        for _ in 0..3 {
+            rt.defer_with(now, &policy, Failure::ServerConnect, Resume::Connect);
+        }
+        let timeout = |s| lwm2m_core::time::Duration::from_secs(s);
+        let events: heapless::Vec<Event<'static>, 4> =
+            core::iter::from_fn(|| rt.poll_event()).collect();
+        assert_eq!(
+            events,
+            [
+                Event::Deferred { reason: DeferredReason::ServerConnect, timeout: timeout(120) },
+                Event::Deferred { reason: DeferredReason::ServerConnect, timeout: timeout(240) },
+                Event::Error { kind: ErrorKind::Connect, value: Errno::HostUnreach },
+            ]
+        );
+        assert_eq!(rt.phase(), Phase::Stopped);
+    }
+
+    #[test]
+    fn the_stored_record_round_trips_and_garbage_reads_as_first_boot() {
+        let s = Stored {
+            carrier_bit: 0x01,
+            fingerprint: 0x0123_4567_89AB_CDEF,
+            msisdn: String::try_from("15551234567").unwrap(),
+            dm: Some((String::try_from("coaps://dm.example").unwrap(), 101, 600)),
+        };
+        let mut out: heapless::Vec<u8, 160> = heapless::Vec::new();
+        encode(&s, &mut out);
+        assert_eq!(decode(&out), Some(s.clone()));
+        for cut in 0..out.len() {
+            assert_eq!(decode(out.get(..cut).unwrap()), None, "truncated at {cut}");
+        }
+        let mut wrong_version = out.clone();
+        wrong_version[0] = 9;
+        assert_eq!(decode(&wrong_version), None);
+    }
 }

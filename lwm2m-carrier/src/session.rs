@@ -65,6 +65,17 @@ pub enum SessionOutcome {
     Deregistered,
 }
 
+/// What a registration announces and how the engine behaves while registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegisterParams {
+    /// Registration lifetime (s).
+    pub lifetime_s: u32,
+    /// Queue mode (binding `UQ`), unless `disable_queue_mode`.
+    pub queue_mode: bool,
+    /// Notifications: Confirmable at least this often (RFC 7641 §4.5), or always.
+    pub con_interval: carrier_profiles::ConInterval,
+}
+
 /// CoAP 5.03 Service Unavailable as a raw code.
 pub const CODE_SERVICE_UNAVAILABLE: u8 = (5 << 5) | 3;
 
@@ -73,7 +84,7 @@ pub trait Session {
     /// Starts client-initiated bootstrap as `endpoint` on the freshly opened socket.
     fn start_bootstrap(&mut self, now: Instant, endpoint: &str);
     /// Starts registration as `endpoint`.
-    fn start_register(&mut self, now: Instant, endpoint: &str, lifetime_s: u32, queue_mode: bool);
+    fn start_register(&mut self, now: Instant, endpoint: &str, params: &RegisterParams);
     /// Starts a registration Update.
     fn start_update(&mut self, now: Instant);
     /// Starts De-register.

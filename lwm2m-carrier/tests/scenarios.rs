@@ -493,3 +493,26 @@ fn lg_uplus_bootstraps_at_every_start() {
         port.now_ms.set(0);
     }
 }
+
+#[test]
+fn registration_carries_lifetime_queue_mode_and_con_interval() {
+    use carrier_profiles::ConInterval;
+    use lwm2m_carrier::session::RegisterParams;
+    let mut port = TestPort::new(GENERIC_IMSI);
+    let config = ConfigBuilder::from_config(generic_config())
+        .coap_con_interval_s(-1)
+        .queue_mode(false)
+        .build();
+    let mut rt = boot(config, ScriptedSession::default());
+    run(&mut rt, &mut port, &mut App::default(), 10_000);
+    // Lifetime from the bootstrapped account (600 s), not the configuration.
+    assert_eq!(
+        rt.session_mut().params,
+        [RegisterParams { lifetime_s: 600, queue_mode: false, con_interval: ConInterval::Always }]
+    );
+    let mut port = TestPort::new(GENERIC_IMSI);
+    let mut rt = boot(generic_config(), ScriptedSession::default());
+    run(&mut rt, &mut port, &mut App::default(), 10_000);
+    let p = rt.session_mut().params[0];
+    assert_eq!((p.queue_mode, p.con_interval), (true, ConInterval::Every(86_400)));
+}

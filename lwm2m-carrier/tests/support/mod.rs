@@ -17,7 +17,7 @@ use carrier_os::random::Random;
 use carrier_os::storage::{Key, Storage, StorageError};
 use carrier_os::time::{Clock, Instant};
 use carrier_os::transport::{Endpoint, SocketId, Transport, TransportError};
-use lwm2m_carrier::session::{DmAccount, Session, SessionOutcome};
+use lwm2m_carrier::session::{DmAccount, RegisterParams, Session, SessionOutcome};
 use lwm2m_carrier::{Errno, Event, Runtime};
 use lwm2m_core::path::Path;
 use lwm2m_objects::ObjectStore;
@@ -252,6 +252,7 @@ pub struct ScriptedSession {
     pub register: VecDeque<SessionOutcome>,
     pub calls: Vec<&'static str>,
     pub sent: Vec<Path>,
+    pub params: Vec<RegisterParams>,
     pub sending: bool,
     pending: VecDeque<SessionOutcome>,
 }
@@ -272,8 +273,9 @@ impl Session for ScriptedSession {
         let o = self.bootstrap.pop_front().unwrap_or(SessionOutcome::Bootstrapped(dm_account()));
         self.pending.push_back(o);
     }
-    fn start_register(&mut self, _: Instant, _: &str, _: u32, _: bool) {
+    fn start_register(&mut self, _: Instant, _: &str, params: &RegisterParams) {
         self.calls.push("register");
+        self.params.push(*params);
         let o = self.register.pop_front().unwrap_or(SessionOutcome::Registered);
         self.pending.push_back(o);
     }
