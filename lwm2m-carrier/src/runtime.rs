@@ -30,7 +30,7 @@ use lwm2m_objects::{ObjectEvent, ObjectStore};
 use crate::api::{AppApi, CfunMode, ModemInitResult, Request};
 use crate::config::{Config, config_error_event};
 use crate::errno::Errno;
-use crate::event::{ErrorKind, Event};
+use crate::event::{AppDataKind, ErrorKind, Event};
 use crate::session::{
     CODE_SERVICE_UNAVAILABLE, DM_URI_LEN, DmAccount, RegisterParams, Session, SessionOutcome,
 };
@@ -51,6 +51,8 @@ pub const LINK_DOWN_WAIT: Duration = Duration::from_secs(10);
 pub const UPDATE_MARGIN_S: u64 = 30;
 
 const RECORD_VERSION: u8 = 1;
+/// Binary App Data Container.
+const OBJ_APP_DATA: u16 = 19;
 const MSISDN_LEN: usize = 16;
 const URI_LEN: usize = 256;
 const IDENT_LEN: usize = 64;
@@ -107,6 +109,14 @@ enum Keys {
     WaitUp,
 }
 
+/// An event waiting for the application; app data is read from the object
+/// store when the event is handed out, so the queue holds no payloads.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Queued {
+    Plain(Event<'static>),
+    AppData { instance: u16, resource_instance: u16 },
+}
+
 /// What the resolved configuration says, owned (the `Effective` of
 /// carrier-profiles borrows the identities read at start).
 #[derive(Debug, Clone)]
@@ -142,7 +152,7 @@ pub struct Runtime<'c, S: Session> {
     session: S,
     api: AppApi,
     phase: Phase,
-    events: Deque<Event<'static>, EVENT_QUEUE_LEN>,
+    events: Deque<Queued, EVENT_QUEUE_LEN>,
     events_lost: u32,
     modem_ready: bool,
     plan: Option<Plan>,
@@ -272,13 +282,34 @@ impl<'c, S: Session> Runtime<'c, S> {
         self.events_lost
     }
 
-    /// The next event for the application.
-    pub fn poll_event(&mut self) -> Option<Event<'static>> {
-        self.events.pop_front()
+    /// The next event for the application. An [`Event::AppData`] borrows the
+    /// written bytes from the object store until the next call.
+    pub fn poll_event(&mut self) -> Option<Event<'_>> {
+        loop {
+            match self.events.pop_front()? {
+                Queued::Plain(e) => return Some(e),
+                Queued::AppData { instance, resource_instance: ri } => {
+                    let Ok(path) = Path::resource_instance(OBJ_APP_DATA, instance, 0, ri) else {
+                        continue;
+                    };
+                    let data = self
+                        .api
+                        .objects()
+                        .and_then(|o| o.app_data().get(instance))
+                        .and_then(|i| i.get(ri))
+                        .unwrap_or_default();
+                    return Some(Event::AppData { path, kind: AppDataKind::DataWrite, data });
+                }
+            }
+        }
     }
 
     fn emit(&mut self, e: Event<'static>) {
-        if self.events.push_back(e).is_err() {
+        self.queue(Queued::Plain(e));
+    }
+
+    fn queue(&mut self, q: Queued) {
+        if self.events.push_back(q).is_err() {
             self.events_lost = self.events_lost.saturating_add(1);
         }
     }
@@ -865,6 +896,10 @@ impl<'c, S: Session> Runtime<'c, S> {
             }
             // /3/0/12: the application re-adds the error codes that still apply.
             ObjectEvent::ErrorCodesReset => self.emit(Event::ErrorCodeReset),
+            // A server wrote /19/i/0/ri: APP_DATA with the bytes.
+            ObjectEvent::AppDataWritten { instance, resource_instance } => {
+                self.queue(Queued::AppData { instance, resource_instance });
+            }
             // /3/0/5 factory reset and /1/x/9 Bootstrap-Request Trigger: bootstrap
             // again; REGISTERED follows the new registration.
             ObjectEvent::FactoryReset | ObjectEvent::BootstrapRequestTrigger { .. } => {
@@ -1146,8 +1181,10 @@ mod tests {
             rt.defer_with(now, &policy, Failure::ServerConnect, Resume::Connect);
         }
         let timeout = |s| lwm2m_core::time::Duration::from_secs(s);
-        let events: heapless::Vec<Event<'static>, 4> =
-            core::iter::from_fn(|| rt.poll_event()).collect();
+        let mut events: heapless::Vec<Event<'static>, 4> = heapless::Vec::new();
+        while let Some(Queued::Plain(e)) = rt.events.pop_front() {
+            events.push(e).unwrap();
+        }
         assert_eq!(
             events,
             [

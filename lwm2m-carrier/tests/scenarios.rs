@@ -516,3 +516,33 @@ fn registration_carries_lifetime_queue_mode_and_con_interval() {
     let p = rt.session_mut().params[0];
     assert_eq!((p.queue_mode, p.con_interval), (true, ConInterval::Every(86_400)));
 }
+
+#[test]
+fn a_server_write_of_binary_app_data_is_an_app_data_event_with_the_bytes() {
+    use lwm2m_core::path::Path;
+    use lwm2m_core::value::Value;
+    use lwm2m_objects::{Caller, Operation, StaticDeviceInfo, WriteMode};
+    let mut port = TestPort::new(GENERIC_IMSI);
+    let mut app = App::default();
+    let mut rt = boot(generic_config(), ScriptedSession::default());
+    run(&mut rt, &mut port, &mut app, 10_000);
+    server_executes(&mut rt, Path::resource(3, 0, 12).unwrap()); // creates the server account
+    let target = Path::resource_instance(19, 0, 0, 2).unwrap();
+    let store = rt.api().objects_mut().unwrap();
+    let access =
+        store.authorize(Caller::Server(101), Operation::Write(WriteMode::Replace), target).unwrap();
+    store
+        .write(&access, &mut StaticDeviceInfo::default(), &[(target, Value::Opaque(b"downlink"))])
+        .unwrap();
+    run(&mut rt, &mut port, &mut app, 11_000);
+    let last = app.list().last().copied();
+    assert_eq!(
+        last,
+        Some(Event::AppData {
+            path: target,
+            kind: lwm2m_carrier::AppDataKind::DataWrite,
+            data: &[]
+        })
+    );
+    assert_eq!(app.app_data, [b"downlink".to_vec()]);
+}

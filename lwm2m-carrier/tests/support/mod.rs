@@ -311,10 +311,40 @@ impl Session for ScriptedSession {
 #[derive(Debug, Default)]
 pub struct App {
     pub events: Vec<(u64, Event<'static>)>,
+    /// The bytes of each APP_DATA event, in order (the event keeps an empty slice).
+    pub app_data: Vec<Vec<u8>>,
     pub ignore_link_down: bool,
 }
 
 impl App {
+    /// An owned copy of the event: APP_DATA bytes go to `app_data`.
+    pub fn keep(&mut self, e: Event<'_>) -> Event<'static> {
+        match e {
+            Event::AppData { path, kind, data } => {
+                self.app_data.push(data.to_vec());
+                Event::AppData { path, kind, data: &[] }
+            }
+            Event::FotaStart { uri } => {
+                Event::FotaStart { uri: uri.map(|u| &*Box::leak(u.to_owned().into_boxed_str())) }
+            }
+            Event::LteLinkUp => Event::LteLinkUp,
+            Event::LteLinkDown => Event::LteLinkDown,
+            Event::LtePowerOff => Event::LtePowerOff,
+            Event::Bootstrapped => Event::Bootstrapped,
+            Event::Registered => Event::Registered,
+            Event::Deregistered => Event::Deregistered,
+            Event::Deferred { reason, timeout } => Event::Deferred { reason, timeout },
+            Event::FotaSuccess => Event::FotaSuccess,
+            Event::Reboot => Event::Reboot,
+            Event::ModemDomain(d) => Event::ModemDomain(d),
+            Event::ModemInit => Event::ModemInit,
+            Event::ModemShutdown => Event::ModemShutdown,
+            Event::ErrorCodeReset => Event::ErrorCodeReset,
+            Event::Error { kind, value } => Event::Error { kind, value },
+            other => panic!("unexpected event {other:?}"),
+        }
+    }
+
     pub fn list(&self) -> Vec<Event<'static>> {
         self.events.iter().map(|(_, e)| *e).collect()
     }
@@ -333,6 +363,7 @@ pub fn run(
         let mut any = false;
         while let Some(e) = rt.poll_event() {
             any = true;
+            let e = app.keep(e);
             app.events.push((port.now_ms.get(), e));
             match e {
                 Event::LteLinkDown if !app.ignore_link_down => {
@@ -353,6 +384,7 @@ pub fn run(
                 port.now_ms.set(until_ms);
                 rt.poll(port);
                 while let Some(e) = rt.poll_event() {
+                    let e = app.keep(e);
                     app.events.push((port.now_ms.get(), e));
                 }
                 return;
