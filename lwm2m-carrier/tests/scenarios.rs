@@ -26,6 +26,25 @@ fn boot<'c>(config: Config<'c>, session: ScriptedSession) -> Runtime<'c, Scripte
     rt
 }
 
+/// A Verizon SIM with its MSISDN, run for a minute: bootstrapped and registered.
+fn verizon_registered() -> (TestPort, Runtime<'static, ScriptedSession>) {
+    let mut port = TestPort::new(VERIZON_IMSI);
+    port.msisdn = Some("15551234567".into());
+    let config = ConfigBuilder::new().carriers(CarrierSet::VERIZON).build();
+    let mut rt = boot(config, ScriptedSession::default());
+    run(&mut rt, &mut port, &mut App::default(), 60_000);
+    (port, rt)
+}
+
+/// Generic mode, first boot, run until `until_ms`.
+fn generic_run(until_ms: u64) -> (TestPort, Runtime<'static, ScriptedSession>, App) {
+    let mut port = TestPort::new(GENERIC_IMSI);
+    let mut app = App::default();
+    let mut rt = boot(generic_config(), ScriptedSession::default());
+    run(&mut rt, &mut port, &mut app, until_ms);
+    (port, rt, app)
+}
+
 fn deferred(reason: DeferredReason, secs: u64) -> Event<'static> {
     Event::Deferred { reason, timeout: Duration::from_secs(secs) }
 }
@@ -355,13 +374,7 @@ fn register_and_deregister_requests_follow_the_spec() {
 
 #[test]
 fn register_request_is_refused_outside_generic_and_softbank() {
-    let mut port = TestPort::new(VERIZON_IMSI);
-    port.msisdn = Some("15551234567".into());
-    let mut rt = boot(
-        ConfigBuilder::new().carriers(CarrierSet::VERIZON).build(),
-        ScriptedSession::default(),
-    );
-    run(&mut rt, &mut port, &mut App::default(), 60_000);
+    let (_port, mut rt) = verizon_registered();
     let now = carrier_os::time::Instant::from_millis(60_000);
     assert_eq!(rt.request(now, Request::Register), Err(Errno::Perm));
     assert_eq!(rt.request(now, Request::Deregister), Err(Errno::Perm));
@@ -413,13 +426,7 @@ fn data_send_checks_the_path_and_the_registration() {
 
 #[test]
 fn verizon_waits_the_bootstrap_client_hold_off() {
-    let mut port = TestPort::new(VERIZON_IMSI);
-    port.msisdn = Some("15551234567".into());
-    let mut rt = boot(
-        ConfigBuilder::new().carriers(CarrierSet::VERIZON).build(),
-        ScriptedSession::default(),
-    );
-    run(&mut rt, &mut port, &mut App::default(), 60_000);
+    let (port, _rt) = verizon_registered();
     // carriers.md §12.1 step 8: "honour its client hold-off, 10 s on Verizon".
     assert_eq!(
         port.opens_of("boot.lwm2m.vzwdm.com"),
@@ -440,10 +447,7 @@ fn server_executes(rt: &mut Runtime<'_, ScriptedSession>, path: lwm2m_core::path
 
 #[test]
 fn server_executed_reboot_and_reset_error_code_become_events() {
-    let mut port = TestPort::new(GENERIC_IMSI);
-    let mut app = App::default();
-    let mut rt = boot(generic_config(), ScriptedSession::default());
-    run(&mut rt, &mut port, &mut app, 10_000);
+    let (mut port, mut rt, mut app) = generic_run(10_000);
     let before = app.events.len();
     server_executes(&mut rt, lwm2m_core::path::Path::resource(3, 0, 4).unwrap());
     server_executes(&mut rt, lwm2m_core::path::Path::resource(3, 0, 12).unwrap());
@@ -453,10 +457,7 @@ fn server_executed_reboot_and_reset_error_code_become_events() {
 
 #[test]
 fn server_executed_factory_reset_bootstraps_and_registers_again() {
-    let mut port = TestPort::new(GENERIC_IMSI);
-    let mut app = App::default();
-    let mut rt = boot(generic_config(), ScriptedSession::default());
-    run(&mut rt, &mut port, &mut app, 10_000);
+    let (mut port, mut rt, mut app) = generic_run(10_000);
     let before = app.events.len();
     server_executes(&mut rt, lwm2m_core::path::Path::resource(3, 0, 5).unwrap());
     run(&mut rt, &mut port, &mut app, 60_000);
@@ -522,10 +523,7 @@ fn a_server_write_of_binary_app_data_is_an_app_data_event_with_the_bytes() {
     use lwm2m_core::path::Path;
     use lwm2m_core::value::Value;
     use lwm2m_objects::{Caller, Operation, StaticDeviceInfo, WriteMode};
-    let mut port = TestPort::new(GENERIC_IMSI);
-    let mut app = App::default();
-    let mut rt = boot(generic_config(), ScriptedSession::default());
-    run(&mut rt, &mut port, &mut app, 10_000);
+    let (mut port, mut rt, mut app) = generic_run(10_000);
     server_executes(&mut rt, Path::resource(3, 0, 12).unwrap()); // creates the server account
     let target = Path::resource_instance(19, 0, 0, 2).unwrap();
     let store = rt.api().objects_mut().unwrap();
