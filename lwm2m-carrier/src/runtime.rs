@@ -27,6 +27,8 @@ use lwm2m_core::path::Path;
 use lwm2m_core::value::DataType;
 use lwm2m_objects::{ObjectEvent, ObjectStore};
 
+mod fota;
+
 use crate::api::{AppApi, CfunMode, ModemInitResult, Request};
 use crate::config::{Config, config_error_event};
 use crate::errno::Errno;
@@ -114,7 +116,12 @@ enum Keys {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Queued {
     Plain(Event<'static>),
-    AppData { instance: u16, resource_instance: u16 },
+    AppData {
+        instance: u16,
+        resource_instance: u16,
+    },
+    /// FOTA_START with the Package URI read from `/5/0/1`.
+    FotaStart,
 }
 
 /// What the resolved configuration says, owned (the `Effective` of
@@ -173,6 +180,7 @@ pub struct Runtime<'c, S: Session> {
     registered_once: bool,
     register_requested: bool,
     deregistering: bool,
+    fota: fota::Fota,
     buf: [u8; carrier_os::transport::MAX_DATAGRAM],
 }
 
@@ -240,6 +248,7 @@ impl<'c, S: Session> Runtime<'c, S> {
             registered_once: false,
             register_requested: false,
             deregistering: false,
+            fota: fota::Fota::Idle,
             buf: [0; carrier_os::transport::MAX_DATAGRAM],
         }
     }
@@ -300,6 +309,10 @@ impl<'c, S: Session> Runtime<'c, S> {
                         .unwrap_or_default();
                     return Some(Event::AppData { path, kind: AppDataKind::DataWrite, data });
                 }
+                Queued::FotaStart => {
+                    let uri = self.api.objects().map(|o| o.firmware().package_uri());
+                    return Some(Event::FotaStart { uri: uri.filter(|u| !u.is_empty()) });
+                }
             }
         }
     }
@@ -320,16 +333,17 @@ impl<'c, S: Session> Runtime<'c, S> {
 
     /// `on_modem_init`: the modem library is initialised. A modem firmware
     /// update reported here ends the modem FOTA: FOTA_SUCCESS (UPDATED) or
-    /// ERROR FOTA_FAIL −EFAULT (UPDATE_FAILED), then LTE_LINK_UP.
+    /// ERROR FOTA_FAIL −EBADF (UPDATE_FAILED: "the firmware could not be
+    /// applied", app-integration.txt), then LTE_LINK_UP.
     pub fn on_modem_init(&mut self, result: Result<ModemInitResult, Errno>) {
         match result {
             Ok(ModemInitResult::Success) => {}
             Ok(ModemInitResult::Updated) => {
-                self.emit(Event::FotaSuccess);
+                self.fota_outcome(true);
                 self.emit(Event::LteLinkUp);
             }
             Ok(ModemInitResult::UpdateFailed) => {
-                self.emit(Event::Error { kind: ErrorKind::FotaFail, value: Errno::Fault });
+                self.fota_outcome(false);
                 self.emit(Event::LteLinkUp);
             }
             Err(value) => {
@@ -437,6 +451,9 @@ impl<'c, S: Session> Runtime<'c, S> {
             (None, b) => b,
         };
         let mut d = self.session.deadline();
+        if matches!(self.fota, fota::Fota::Downloading { .. }) {
+            d = earliest(d, link_poll);
+        }
         match self.phase {
             Phase::WaitAutoStartup | Phase::WaitModemInit | Phase::Stopped => {}
             Phase::WaitRegisterRequest => {}
@@ -465,6 +482,7 @@ impl<'c, S: Session> Runtime<'c, S> {
     }
 
     fn step<P: Port>(&mut self, port: &mut P, now: Instant) {
+        self.fota_step(port);
         match self.phase {
             Phase::WaitAutoStartup | Phase::Stopped | Phase::WaitRegisterRequest => {}
             Phase::WaitModemInit => {
@@ -630,6 +648,7 @@ impl<'c, S: Session> Runtime<'c, S> {
         save(port, &state);
         self.stored = state;
         self.api.attach(eff.carrier, ObjectStore::new());
+        self.fota_boot(port);
         self.plan = Some(plan);
         self.apn_index = 0;
         self.phase = Phase::ActivatingPdn;
@@ -896,6 +915,8 @@ impl<'c, S: Session> Runtime<'c, S> {
             }
             // /3/0/12: the application re-adds the error codes that still apply.
             ObjectEvent::ErrorCodesReset => self.emit(Event::ErrorCodeReset),
+            ObjectEvent::FirmwareDownload => self.fota_pull(port),
+            ObjectEvent::FirmwareUpdate => self.fota_update(port),
             // A server wrote /19/i/0/ri: APP_DATA with the bytes.
             ObjectEvent::AppDataWritten { instance, resource_instance } => {
                 self.queue(Queued::AppData { instance, resource_instance });

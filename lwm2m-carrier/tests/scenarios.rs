@@ -392,7 +392,7 @@ fn modem_init_with_a_recorded_dfu_result_ends_the_modem_fota() {
     rt.on_modem_init(Ok(ModemInitResult::UpdateFailed));
     assert_eq!(
         rt.poll_event(),
-        Some(Event::Error { kind: ErrorKind::FotaFail, value: Errno::Fault })
+        Some(Event::Error { kind: ErrorKind::FotaFail, value: Errno::BadF })
     );
     let mut rt = Runtime::new(generic_config(), ScriptedSession::default());
     rt.on_modem_init(Err(Errno::Io));

@@ -45,6 +45,16 @@ pub struct TestPort {
     next_socket: u8,
     pub connection_id: bool,
     pub refuse_keys: bool,
+    /// The file at `coap://fw.example/…`.
+    pub firmware: Vec<u8>,
+    pub download_at: Option<usize>,
+    pub download_starts: Vec<u64>,
+    /// The connection drops once when the download reaches this offset.
+    pub drop_download_at: Option<usize>,
+    pub dfu: Vec<u8>,
+    pub dfu_image: Option<ImageType>,
+    pub dfu_scheduled: bool,
+    pub dfu_outcome: Option<UpdateOutcome>,
 }
 
 impl TestPort {
@@ -204,43 +214,80 @@ impl Transport for TestPort {
 }
 
 impl Download for TestPort {
-    fn start_download(&mut self, _: &DownloadRequest<'_>) -> Result<(), DownloadError> {
-        Err(DownloadError::InvalidUri)
+    fn start_download(&mut self, req: &DownloadRequest<'_>) -> Result<(), DownloadError> {
+        if !req.uri.starts_with("coap://fw.example/") {
+            return Err(DownloadError::NoRoute);
+        }
+        self.download_starts.push(req.offset);
+        self.download_at = Some(usize::try_from(req.offset).unwrap());
+        Ok(())
     }
-    fn poll_download(&mut self, _: &mut [u8]) -> Poll<Result<DownloadProgress, DownloadError>> {
-        Poll::Pending
+    fn poll_download(&mut self, buf: &mut [u8]) -> Poll<Result<DownloadProgress, DownloadError>> {
+        let Some(at) = self.download_at else {
+            return Poll::Ready(Err(DownloadError::NotStarted));
+        };
+        if self.drop_download_at == Some(at) {
+            self.drop_download_at = None;
+            self.download_at = None;
+            return Poll::Ready(Err(DownloadError::Disconnected));
+        }
+        let rest = &self.firmware[at..];
+        if rest.is_empty() {
+            self.download_at = None;
+            return Poll::Ready(Ok(DownloadProgress::Done));
+        }
+        // 100-byte fragments, cut at the drop point.
+        let mut n = rest.len().min(100).min(buf.len());
+        if let Some(d) = self.drop_download_at.filter(|d| *d > at) {
+            n = n.min(d - at);
+        }
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.download_at = Some(at + n);
+        Poll::Ready(Ok(DownloadProgress::Fragment { len: n }))
     }
     fn download_size(&mut self) -> Option<u64> {
-        None
+        Some(self.firmware.len() as u64)
     }
-    fn abort_download(&mut self) {}
+    fn abort_download(&mut self) {
+        self.download_at = None;
+    }
 }
 
 impl Dfu for TestPort {
-    const DETECT_LEN: usize = 8;
-    fn dfu_detect(&self, _: &[u8]) -> Option<ImageType> {
-        None
+    const DETECT_LEN: usize = 4;
+    fn dfu_detect(&self, first: &[u8]) -> Option<ImageType> {
+        match first.get(..4)? {
+            b"MODM" => Some(ImageType::ModemDelta),
+            b"APPL" => Some(ImageType::Application),
+            _ => None,
+        }
     }
-    fn dfu_start(&mut self, _: ImageType, _: Option<u64>) -> Result<u64, DfuError> {
-        Err(DfuError::UnknownImage)
+    fn dfu_start(&mut self, image: ImageType, _: Option<u64>) -> Result<u64, DfuError> {
+        self.dfu_image = Some(image);
+        Ok(self.dfu.len() as u64)
     }
-    fn dfu_write(&mut self, _: &[u8]) -> Result<(), DfuError> {
-        Err(DfuError::UnknownImage)
+    fn dfu_write(&mut self, data: &[u8]) -> Result<(), DfuError> {
+        self.dfu_image.ok_or(DfuError::NotStarted)?;
+        self.dfu.extend_from_slice(data);
+        Ok(())
     }
     fn dfu_offset(&mut self) -> u64 {
-        0
+        self.dfu.len() as u64
     }
     fn dfu_finish(&mut self, _: Option<u32>) -> Result<(), DfuError> {
-        Err(DfuError::UnknownImage)
+        self.dfu_image.ok_or(DfuError::NotStarted).map(|_| ())
     }
     fn dfu_schedule(&mut self) -> Result<(), DfuError> {
-        Err(DfuError::UnknownImage)
+        self.dfu_scheduled = true;
+        Ok(())
     }
     fn dfu_reset(&mut self) -> Result<(), DfuError> {
+        self.dfu.clear();
+        self.dfu_image = None;
         Ok(())
     }
     fn dfu_take_outcome(&mut self) -> Result<Option<UpdateOutcome>, DfuError> {
-        Ok(None)
+        Ok(self.dfu_outcome.take())
     }
 }
 
