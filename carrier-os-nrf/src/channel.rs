@@ -3,7 +3,7 @@
 //!
 //! Owns the contract between the typed AT layer and whatever carries the
 //! text: `nrf-modem`'s `send_at_blocking` on the device
-//! ([`crate::device`]), the scripted [`crate::transcript::Transcript`] on
+//! (`device` module, device target only), the scripted [`crate::transcript::Transcript`] on
 //! the host.
 
 use core::fmt;
@@ -74,5 +74,17 @@ impl fmt::Display for Redacted<'_> {
             }
             None => f.write_str(self.0),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Redacted;
+
+    #[test]
+    fn credential_content_never_reaches_a_log_line() {
+        let shown = format!("{}", Redacted("AT%CMNG=0,25,3,\"000102030405\""));
+        assert_eq!(shown, "AT%CMNG=0,25,3,\"<redacted>\"");
+        assert_eq!(format!("{}", Redacted("AT+CFUN?")), "AT+CFUN?");
     }
 }

@@ -461,6 +461,59 @@ impl<F: NorFlash, M: ModemDeltaDfu, B: BootControl> Dfu for NrfDfu<F, M, B> {
     }
 }
 
+/// [`BootControl`] over MCUboot's image trailer in the primary slot
+/// (MCUboot `bootutil` trailer layout with `BOOT_MAX_ALIGN` = 8, as the
+/// nRF Connect SDK builds it): magic in the last 16 bytes, `image_ok` in
+/// the 8 bytes before it. After a test swap the primary slot carries the
+/// magic with `image_ok` unset (0xFF); confirming writes 0x01 to
+/// `image_ok` (MCUboot's `boot_write_image_ok`), so the next boot keeps the
+/// image instead of reverting it.
+#[derive(Debug)]
+pub struct McubootControl<F> {
+    flash: F,
+    primary: Range<u32>,
+}
+
+impl<F: NorFlash> McubootControl<F> {
+    /// MCUboot's primary slot on `flash`.
+    pub fn new(flash: F, primary: Range<u32>) -> Self {
+        Self { flash, primary }
+    }
+
+    /// The flash back.
+    pub fn into_flash(self) -> F {
+        self.flash
+    }
+}
+
+impl<F: NorFlash> BootControl for McubootControl<F> {
+    fn confirm_running_image(&mut self) -> Result<Option<bool>, DfuError> {
+        let magic_at = self.primary.end.checked_sub(16).ok_or(DfuError::Io)?;
+        let ok_at = magic_at.checked_sub(8).ok_or(DfuError::Io)?;
+        let mut magic = [0u8; 16];
+        self.flash.read(magic_at, &mut magic).map_err(|_| DfuError::Io)?;
+        if magic != MCUBOOT_TRAILER_MAGIC {
+            // No trailer: the image was not swapped in as a test image.
+            return Ok(None);
+        }
+        let mut image_ok = [0u8; 8];
+        self.flash.read(ok_at, &mut image_ok).map_err(|_| DfuError::Io)?;
+        match image_ok.first() {
+            Some(0xff) => {
+                let mut word = [0xffu8; 8];
+                if let Some(first) = word.first_mut() {
+                    *first = 0x01;
+                }
+                let w = word.get(..F::WRITE_SIZE.clamp(1, 8)).ok_or(DfuError::Io)?;
+                self.flash.write(ok_at, w).map_err(|_| DfuError::Io)?;
+                Ok(Some(true))
+            }
+            // Already confirmed on an earlier boot: nothing new happened.
+            _ => Ok(None),
+        }
+    }
+}
+
 /// Host stand-ins for the modem's delta DFU and the boot loader.
 pub mod host {
     use super::{BootControl, DfuError, ModemDeltaDfu};

@@ -4,22 +4,49 @@
 //! requests and response parsers (no allocation), modem sockets with DTLS
 //! offloaded by security tag, modem-delta and application DFU, and storage
 //! on flash. The binding to the modem library (`nrf-modem`) is compiled only
-//! for the device target (`cfg(target_os = "none")`); on the host the same
-//! code runs over a transcript-driven fake modem.
+//! for the device target (`cfg(target_os = "none")` plus a chip feature);
+//! on the host the same code runs over a transcript-driven fake modem, RAM
+//! NOR flash and echo sockets, and passes the `carrier-os` conformance
+//! suites (`tests/conformance.rs`).
 //!
 //! Layering: depends on `carrier-os` alone, so it is interchangeable with
 //! `carrier-os-std` behind the same traits.
 //!
-//! - [`at`]: typed AT commands, response framing, parsers, notifications.
-//! - [`channel`]: the [`channel::AtChannel`] contract.
-//! - [`transcript`]: the scripted channel the host build runs on.
-//! - [`modem`]: [`modem::AtModem`], the typed modem operations.
+//! | module | what | `carrier-os` trait |
+//! |---|---|---|
+//! | [`at`] | typed AT commands, response framing, parsers, notifications | — |
+//! | [`channel`] | the [`channel::AtChannel`] contract | — |
+//! | [`transcript`] | the scripted AT channel of the host build | — |
+//! | [`modem`] | [`modem::AtModem`]: typed modem operations over a channel | — |
+//! | [`port`] | [`port::NrfModem`] | `Modem` |
+//! | [`storage`] | [`storage::FlashStorage`] (sequential-storage on NOR flash) | `Storage` |
+//! | [`transport`] | [`transport::NrfTransport`] over [`transport::ModemSockets`] | `Transport` |
+//! | [`dfu`] | [`dfu::NrfDfu`]: MCUboot slot + modem delta | `Dfu` |
+//! | `device` | `nrf-modem` binding: AT channel, notifications, modem delta DFU (device target only) | — |
 //!
-//! Guarantees: no heap, no panic on anything the modem, SIM or network
-//! sends, no `unsafe`.
-#![cfg_attr(not(test), no_std)]
-#![forbid(unsafe_code)]
+//! The small "modem library" interface the port runs on is
+//! [`channel::AtChannel`] (AT commands and notifications),
+//! [`transport::ModemSockets`] (datagram sockets, DTLS by security tag),
+//! [`dfu::ModemDeltaDfu`] and [`dfu::BootControl`] (firmware update) and
+//! `embedded-storage` NOR flash.
+//!
+//! Device build: `cargo build -p carrier-os-nrf --no-default-features
+//! --features nrf9160 --target thumbv8m.main-none-eabihf` (or `nrf9161`,
+//! `nrf9151`; each implies `nrf-modem`, which needs `rustup component add
+//! llvm-tools`).
+//!
+//! Guarantees: no heap, no panic on anything the modem, SIM, flash or
+//! network sends, and no `unsafe` except in `device::delta_dfu` (device
+//! target only): libmodem's delta-DFU calls, which `nrf-modem` does not
+//! wrap, with their invariants written there.
+#![no_std]
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
+
+// Unit tests run on the host with std; the library itself never sees it.
+#[cfg(test)]
+#[macro_use]
+extern crate std;
 
 pub mod at;
 pub mod channel;

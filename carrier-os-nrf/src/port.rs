@@ -14,20 +14,27 @@
 use carrier_os::modem::{
     Bearer, Counters, Identity, IdentityString, LinkRequest, LinkState, Modem, ModemError,
     NetworkInfo, NetworkTime, PdnConfig, PdnId, PdnState, PdnType, Psk, SecTag, SimFile, SimRead,
+    SmsInfo,
 };
 use core::fmt::Write;
 use core::net::IpAddr;
-use heapless::{String, Vec};
+use heapless::{Deque, String, Vec};
 
 use crate::at::types::{
     self, AccessTechnology, CredentialType, FunctionalMode, RegistrationStatus,
 };
-use crate::at::{CeregReporting, Cme, PdnEvent, Urc};
+use crate::at::{CeregReporting, Cme, PdnEvent, Urc, sms};
 use crate::channel::AtChannel;
 use crate::modem::{AtError, AtModem, CredentialError};
 
 /// PDN contexts the port tracks besides the default one.
 pub const MAX_PDNS: usize = 4;
+
+/// Received SMS kept until [`Modem::sms_receive`] takes them.
+pub const SMS_QUEUE: usize = 2;
+
+/// Longest SMS PDU kept: SMSC (12) + SMS-DELIVER (164) octets, in hex.
+const SMS_HEX_LEN: usize = 2 * (12 + 164);
 
 /// The nRF91 modem as a `carrier_os::Modem`.
 #[derive(Debug)]
@@ -36,6 +43,7 @@ pub struct NrfModem<C> {
     link: LinkState,
     default_type: PdnType,
     pdns: Vec<(u8, PdnState), MAX_PDNS>,
+    sms: Deque<String<SMS_HEX_LEN>, SMS_QUEUE>,
 }
 
 fn map_at(e: AtError) -> ModemError {
@@ -81,7 +89,13 @@ fn os_pdn_type(t: types::PdnType) -> PdnType {
 impl<C: AtChannel> NrfModem<C> {
     /// Wraps an AT modem. Call [`NrfModem::init`] once before use.
     pub fn new(at: AtModem<C>) -> Self {
-        Self { at, link: LinkState::Down, default_type: PdnType::Ipv4v6, pdns: Vec::new() }
+        Self {
+            at,
+            link: LinkState::Down,
+            default_type: PdnType::Ipv4v6,
+            pdns: Vec::new(),
+            sms: Deque::new(),
+        }
     }
 
     /// Enables `+CEREG` notifications (level 5) and connection statistics.
@@ -117,6 +131,13 @@ impl<C: AtChannel> NrfModem<C> {
                     }
                 }
                 Ok(Urc::Pdn(PdnEvent::Detached)) => self.set_down(),
+                Ok(Urc::Sms { pdu_hex, .. }) => {
+                    // A full queue or an oversized PDU drops the SMS, as
+                    // the modem does when nobody reads it.
+                    if let Ok(pdu) = String::try_from(pdu_hex) {
+                        let _ = self.sms.push_back(pdu);
+                    }
+                }
                 _ => {}
             }
         }
@@ -342,6 +363,24 @@ impl<C: AtChannel> Modem for NrfModem<C> {
             }
         }
         Ok(())
+    }
+
+    fn sms_receive(&mut self, buf: &mut [u8]) -> Result<Option<SmsInfo>, ModemError> {
+        self.drain_notifications();
+        let Some(hex) = self.sms.pop_front() else { return Ok(None) };
+        let mut pdu = [0u8; SMS_HEX_LEN / 2];
+        let n = types::decode_hex(&hex, &mut pdu, 0).map_err(|_| ModemError::Failure)?;
+        let pdu = pdu.get(..n).ok_or(ModemError::Failure)?;
+        match sms::parse_deliver(pdu, buf) {
+            Ok(d) => Ok(Some(SmsInfo {
+                len: d.len,
+                originator: String::try_from(d.originator.as_str())
+                    .map_err(|_| ModemError::Failure)?,
+                app_port: d.app_port,
+            })),
+            Err(sms::SmsError::BufferTooSmall) => Err(ModemError::BufferTooSmall),
+            Err(_) => Err(ModemError::Failure),
+        }
     }
 
     fn restart(&mut self) -> Result<(), ModemError> {

@@ -89,7 +89,7 @@ impl<S: ModemSockets> Transport for NrfTransport<S> {
     fn open(&mut self, endpoint: &Endpoint) -> Result<SocketId, TransportError> {
         if endpoint.family == Family::NonIp {
             // Non-IP needs the modem's packet sockets; not offered here.
-            return Err(TransportError::InvalidEndpoint);
+            return Err(TransportError::Unsupported);
         }
         if endpoint.host.is_empty() || endpoint.port == 0 {
             return Err(TransportError::InvalidEndpoint);

@@ -286,7 +286,7 @@ mod transport {
         assert_eq!(t.open(&endpoint(dtls)), Err(TransportError::NoCredentials));
         let mut non_ip = endpoint(Security::None);
         non_ip.family = Family::NonIp;
-        assert_eq!(t.open(&non_ip), Err(TransportError::InvalidEndpoint));
+        assert_eq!(t.open(&non_ip), Err(TransportError::Unsupported));
         assert_eq!(t.poll_open(SocketId(200)), Poll::Ready(Err(TransportError::InvalidSocket)));
     }
 
@@ -299,5 +299,35 @@ mod transport {
         assert_eq!(t.open(&endpoint(Security::None)), Err(TransportError::NoSocket));
         t.close(SocketId(0));
         assert_eq!(t.open(&endpoint(Security::None)), Ok(SocketId(0)), "a closed slot is reused");
+    }
+}
+
+mod mcuboot {
+    use carrier_os_nrf::dfu::{BootControl, MCUBOOT_TRAILER_MAGIC, McubootControl};
+    use carrier_os_nrf::storage::RamFlash;
+    use embedded_storage::nor_flash::{NorFlash, ReadNorFlash};
+
+    #[test]
+    fn test_swapped_image_is_confirmed_once() {
+        let mut flash = RamFlash::<{ 4 * 4096 }>::default();
+        let end = 2 * 4096;
+        flash.write(end - 16, &MCUBOOT_TRAILER_MAGIC).unwrap();
+        let mut boot = McubootControl::new(flash, 0..end);
+        assert_eq!(boot.confirm_running_image(), Ok(Some(true)));
+        assert_eq!(
+            boot.confirm_running_image(),
+            Ok(None),
+            "confirmed images are not reported again"
+        );
+        let mut flash = boot.into_flash();
+        let mut ok = [0u8; 1];
+        flash.read(end - 24, &mut ok).unwrap();
+        assert_eq!(ok, [0x01], "image_ok written where MCUboot reads it");
+    }
+
+    #[test]
+    fn no_trailer_means_no_swap() {
+        let mut boot = McubootControl::new(RamFlash::<{ 2 * 4096 }>::default(), 0..8192);
+        assert_eq!(boot.confirm_running_image(), Ok(None));
     }
 }

@@ -231,3 +231,68 @@ fn a_command_the_transcript_does_not_expect_is_a_channel_error() {
         Err(AtError::Channel(carrier_os_nrf::channel::ChannelError::Unexpected { step: 0 }))
     );
 }
+
+#[test]
+fn nrf_modem_maps_trait_calls_to_at() {
+    use carrier_os::modem::{
+        Bearer, LinkState, Modem, ModemError, PdnConfig, PdnId, PdnState, PdnType as OsPdn,
+        SimFile, SimRead,
+    };
+    use carrier_os_nrf::port::NrfModem;
+
+    let mut m = NrfModem::new(modem(include_str!("transcripts/port_mapping.txt")));
+    m.request_link(carrier_os::modem::LinkRequest::Up).unwrap();
+    assert_eq!(m.link_state(), LinkState::Up { roaming: true });
+    assert_eq!(m.pdn_state(PdnId::DEFAULT), PdnState::Active(OsPdn::Ipv4), "family from +CGDCONT");
+
+    let admin = m.pdn_activate(&PdnConfig { apn: Some("vzwadmin"), pdn_type: OsPdn::Ipv4v6 });
+    assert_eq!(admin, Ok(PdnId(1)));
+    assert_eq!(m.pdn_state(PdnId(1)), PdnState::Active(OsPdn::Ipv4v6));
+    let bad = m.pdn_activate(&PdnConfig { apn: Some("bad.apn"), pdn_type: OsPdn::Ipv4 }).unwrap();
+    assert_eq!(m.pdn_state(bad), PdnState::Rejected { esm_cause: 27 }, "ESM cause 27: unknown APN");
+
+    let info = m.network_info().unwrap();
+    assert_eq!(m.pdn_state(PdnId(1)), PdnState::Inactive, "+CGEV deactivation was applied");
+    assert_eq!((info.mcc, info.mnc, info.tac, info.cell_id), (310, 410, 0x1a2b, 0x01a2_b3c4));
+    assert_eq!(info.bearer, Some(Bearer::NbIot));
+    assert_eq!(info.band, Some(20));
+    assert_eq!((info.rsrp_dbm, info.snr_db), (None, None), "255 and 127 mean not measured");
+    assert_eq!(info.ip_addresses.as_slice(), ["10.1.2.3".parse::<core::net::IpAddr>().unwrap()]);
+
+    let t = m.network_time().unwrap();
+    // 2024-02-29T23:30:00 at UTC-5h = 2024-03-01T04:30:00Z.
+    assert_eq!(t.unix_s, 1_709_267_400);
+    assert_eq!(t.utc_offset_min, -300);
+
+    let mut buf = [0u8; 9];
+    let imsi = SimFile { path: &[0x3F00, 0x7FFF, 0x6F07], read: SimRead::Binary { offset: 0 } };
+    assert_eq!(m.sim_read(&imsi, &mut buf), Ok(9));
+    assert_eq!(buf, [0x08, 0x29, 0x26, 0x24, 0, 0, 0, 0, 0]);
+    let mut rec = [0u8; 28];
+    let msisdn = SimFile { path: &[0x3F00, 0x7FFF, 0x6F40], read: SimRead::Record { number: 3 } };
+    assert_eq!(m.sim_read(&msisdn, &mut rec), Err(ModemError::SimStatus { sw1: 0x6a, sw2: 0x83 }));
+
+    m.restart().unwrap();
+    assert_eq!(m.link_state(), LinkState::Down);
+    m.at().channel().finish().unwrap();
+}
+
+#[test]
+fn received_sms_are_decoded_with_originator_and_port() {
+    use carrier_os::modem::Modem;
+    use carrier_os_nrf::port::NrfModem;
+
+    let mut m = NrfModem::new(modem(include_str!("transcripts/sms_receive.txt")));
+    m.at().enable_sms().unwrap();
+    let mut buf = [0u8; 64];
+    let first = m.sms_receive(&mut buf).unwrap().unwrap();
+    assert_eq!(first.originator, "+79032143658");
+    assert_eq!(&buf[..first.len], b"Hello");
+    assert_eq!(first.app_port, None);
+    let second = m.sms_receive(&mut buf).unwrap().unwrap();
+    assert_eq!(second.originator, "12345");
+    assert_eq!(second.app_port, Some(0x1634), "UDH IEI 5: destination port 5684");
+    assert_eq!(&buf[..second.len], &[1, 2]);
+    assert_eq!(m.sms_receive(&mut buf), Ok(None));
+    m.at().channel().finish().unwrap();
+}

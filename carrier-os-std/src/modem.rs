@@ -11,11 +11,11 @@
 //! Guarantee: nothing here panics on any input; PSK writes are refused while
 //! the link is not down, as the nRF91 refuses `%CMNG` writes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use carrier_os::modem::{
     Counters, Identity, IdentityString, LinkRequest, LinkState, ModemError, NetworkInfo,
-    NetworkTime, PdnConfig, PdnId, PdnState, PdnType, Psk, SecTag, SimFile, SimRead,
+    NetworkTime, PdnConfig, PdnId, PdnState, PdnType, Psk, SecTag, SimFile, SimRead, SmsInfo,
 };
 use carrier_os::time::{Duration, Instant};
 
@@ -64,6 +64,7 @@ pub struct ModemModel {
     counters: Counters,
     boot: Instant,
     boot_unix_s: i64,
+    sms: VecDeque<(SmsInfo, Vec<u8>)>,
 }
 
 fn ident(s: &str) -> Result<IdentityString, ModemError> {
@@ -86,6 +87,7 @@ impl ModemModel {
             counters: Counters::default(),
             boot: now,
             boot_unix_s,
+            sms: VecDeque::new(),
         }
     }
 
@@ -386,6 +388,29 @@ impl ModemModel {
         self.keys.remove(tag).map_err(|_| ModemError::Failure)
     }
 
+    /// Delivers an SMS-DELIVER to the modem (test input; the real mode has
+    /// no SMS network). Returns false if the originator is too long.
+    pub fn inject_sms(&mut self, originator: &str, app_port: Option<u16>, payload: &[u8]) -> bool {
+        let Ok(originator) = heapless::String::try_from(originator) else { return false };
+        self.sms
+            .push_back((SmsInfo { len: payload.len(), originator, app_port }, payload.to_vec()));
+        true
+    }
+
+    /// True if an SMS waits.
+    pub fn has_sms(&self) -> bool {
+        !self.sms.is_empty()
+    }
+
+    /// [`carrier_os::Modem::sms_receive`].
+    pub fn sms_receive(&mut self, buf: &mut [u8]) -> Result<Option<SmsInfo>, ModemError> {
+        let Some((info, payload)) = self.sms.pop_front() else { return Ok(None) };
+        self.counters.sms_rx = self.counters.sms_rx.saturating_add(1);
+        let out = buf.get_mut(..payload.len()).ok_or(ModemError::BufferTooSmall)?;
+        out.copy_from_slice(&payload);
+        Ok(Some(info))
+    }
+
     /// [`carrier_os::Modem::restart`]: link down, PDNs gone.
     pub fn restart(&mut self) {
         self.drop_link();
@@ -449,6 +474,24 @@ mod tests {
         assert_eq!(m.pdn_state(Instant::from_millis(9000), id), PdnState::Activating);
         assert_eq!(m.next_change(), Some(Instant::from_millis(9500)));
         assert_eq!(m.pdn_state(Instant::from_millis(9500), id), PdnState::Active(PdnType::Ipv4));
+    }
+
+    #[test]
+    fn an_injected_sms_is_received_once_and_counted() {
+        let mut m = model();
+        assert!(m.inject_sms("+15550001", Some(2948), b"\x01wakeup"));
+        let mut small = [0u8; 3];
+        assert_eq!(m.sms_receive(&mut small), Err(ModemError::BufferTooSmall), "too long: dropped");
+        assert!(m.inject_sms("+15550001", Some(2948), b"wake"));
+        let mut buf = [0u8; 16];
+        let info = m.sms_receive(&mut buf).unwrap().unwrap();
+        assert_eq!(
+            (info.len, info.app_port, info.originator.as_str()),
+            (4, Some(2948), "+15550001")
+        );
+        assert_eq!(&buf[..4], b"wake");
+        assert_eq!(m.sms_receive(&mut buf), Ok(None));
+        assert_eq!(m.counters().sms_rx, 2);
     }
 
     #[test]

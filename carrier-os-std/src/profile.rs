@@ -458,6 +458,22 @@ path = [0x3F00, 0x7FFF, 0x6FA0]
 records = ["a0a1a2", "b0b1"]
 "#;
 
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_profile_or_key_text_is_an_error_not_a_panic(text in ".{0,200}") {
+            let _ = DeviceProfile::from_toml(&text);
+            let dir = TestDir::new("keys-prop");
+            let path = dir.path().join("keys.toml");
+            std::fs::write(&path, &text).unwrap();
+            let _ = KeyStore::open(&path);
+        }
+
+        #[test]
+        fn hex_round_trips(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..40)) {
+            proptest::prop_assert_eq!(decode_hex(&encode_hex(&bytes)), Some(bytes));
+        }
+    }
+
     #[test]
     fn a_profile_file_gives_the_modem_its_identity_and_network() {
         let p = DeviceProfile::from_toml(PROFILE).unwrap();

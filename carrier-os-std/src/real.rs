@@ -26,28 +26,25 @@
 //! small): both are refused with [`DownloadError::UnsupportedScheme`].
 
 use std::collections::{BTreeMap, VecDeque};
+use std::future::Future;
 use std::io::{self, Read};
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::task::Poll;
+use std::task::{Poll, Waker};
 use std::time::SystemTime;
 
-use carrier_os::dfu::{Dfu, DfuError, ImageType, UpdateOutcome};
 use carrier_os::download::{Download, DownloadError, DownloadProgress, DownloadRequest};
 use carrier_os::log::{Level, Log};
-use carrier_os::modem::{
-    Counters, Identity, IdentityString, LinkRequest, LinkState, Modem, ModemError, NetworkInfo,
-    NetworkTime, PdnConfig, PdnId, PdnState, Psk, SecTag, SimFile,
-};
+use carrier_os::modem::{LinkRequest, PdnState};
 use carrier_os::random::Random;
 use carrier_os::storage::{Key, Storage, StorageError};
 use carrier_os::time::{Clock, Instant};
 use carrier_os::transport::{
     Endpoint, Family, MAX_DATAGRAM, Security, SocketId, Transport, TransportError,
 };
-use carrier_os::wait::{Wait, Wake};
+use carrier_os::wait::{AsyncWait, Wait, Wake};
 
 #[path = "real_dtls.rs"]
 mod tls;
@@ -77,17 +74,64 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The wake-up signal shared with helper threads.
+/// The wake-up signal shared with helper threads: a generation counter
+/// with a condition variable (blocking waits) and wakers (async waits).
 #[derive(Debug, Default)]
 struct Signal {
     generation: Mutex<u64>,
     cv: Condvar,
+    wakers: Mutex<Vec<Waker>>,
+    /// The async wait's deadline, served by the timer thread.
+    timer: Mutex<TimerSlot>,
+    timer_cv: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct TimerSlot {
+    at: Option<std::time::Instant>,
+    running: bool,
+    stop: bool,
 }
 
 impl Signal {
     fn notify(&self) {
         *lock(&self.generation) += 1;
         self.cv.notify_all();
+        for w in lock(&self.wakers).drain(..) {
+            w.wake();
+        }
+    }
+
+    fn register(&self, waker: &Waker) {
+        let mut ws = lock(&self.wakers);
+        if !ws.iter().any(|w| w.will_wake(waker)) {
+            ws.push(waker.clone());
+        }
+    }
+}
+
+/// The timer thread of async waits: sleeps until the requested instant,
+/// then signals (which wakes the wakers).
+fn timer_thread(signal: Arc<Signal>) {
+    let mut slot = lock(&signal.timer);
+    loop {
+        if slot.stop {
+            return;
+        }
+        let now = std::time::Instant::now();
+        slot = match slot.at {
+            Some(at) if at <= now => {
+                slot.at = None;
+                drop(slot);
+                signal.notify();
+                lock(&signal.timer)
+            }
+            Some(at) => signal
+                .timer_cv
+                .wait_timeout(slot, at - now)
+                .map_or_else(|e| e.into_inner().0, |(g, _)| g),
+            None => signal.timer_cv.wait(slot).unwrap_or_else(std::sync::PoisonError::into_inner),
+        };
     }
 }
 
@@ -260,6 +304,11 @@ impl RealPort {
         self.nidd.clone()
     }
 
+    /// Delivers an SMS to the device's modem (wakes its wait).
+    pub fn inject_sms(&mut self, originator: &str, app_port: Option<u16>, payload: &[u8]) -> bool {
+        self.modem.inject_sms(originator, app_port, payload)
+    }
+
     /// Injected faults (link denial, PDN rejection, MSISDN delay, download drop).
     pub fn faults_mut(&mut self) -> &mut Faults {
         &mut self.modem.faults
@@ -280,7 +329,7 @@ impl RealPort {
         if self.modem.advance(now) {
             self.modem_changed = true;
         }
-        if std::mem::take(&mut self.modem_changed) {
+        if std::mem::take(&mut self.modem_changed) || self.modem.has_sms() {
             return true;
         }
         for s in self.sockets.values_mut() {
@@ -320,8 +369,7 @@ impl Wait for RealPort {
             if deadline.is_some_and(|d| now >= d) {
                 return Wake::Deadline;
             }
-            let dtls = self.sockets.values().filter_map(|s| s.dtls.as_ref()?.next_timeout()).min();
-            let next = [deadline, self.modem.next_change(), dtls].into_iter().flatten().min();
+            let next = [deadline, self.next_own_deadline()].into_iter().flatten().min();
             let guard = lock(&self.signal.generation);
             if *guard != generation {
                 continue;
@@ -335,6 +383,58 @@ impl Wait for RealPort {
                 None => drop(self.signal.cv.wait(guard)),
             }
         }
+    }
+}
+
+impl RealPort {
+    /// The earliest instant the port itself has work (modem model, DTLS timers).
+    fn next_own_deadline(&self) -> Option<Instant> {
+        let dtls = self.sockets.values().filter_map(|s| s.dtls.as_ref()?.next_timeout()).min();
+        [self.modem.next_change(), dtls].into_iter().flatten().min()
+    }
+
+    /// Asks the timer thread (started on first use) to signal at `t`.
+    fn arm_timer(&mut self, t: Instant) {
+        let at = self.epoch + std::time::Duration::from_millis(t.as_millis());
+        let mut slot = lock(&self.signal.timer);
+        if slot.at.is_none_or(|cur| at < cur) {
+            slot.at = Some(at);
+        }
+        if !slot.running {
+            slot.running = true;
+            let signal = self.signal.clone();
+            if std::thread::Builder::new()
+                .name("wait-timer".into())
+                .spawn(move || timer_thread(signal))
+                .is_err()
+            {
+                slot.running = false;
+            }
+        }
+        drop(slot);
+        self.signal.timer_cv.notify_all();
+    }
+}
+
+impl AsyncWait for RealPort {
+    /// Executor-agnostic: helper threads wake the task's waker; a deadline
+    /// is served by one timer thread the port starts on first use.
+    fn wait_until_async(&mut self, deadline: Option<Instant>) -> impl Future<Output = Wake> {
+        std::future::poll_fn(move |cx| {
+            // Register first: an event between the check and the return
+            // then still wakes us.
+            self.signal.register(cx.waker());
+            if self.io_ready() {
+                return Poll::Ready(Wake::Io);
+            }
+            if deadline.is_some_and(|d| self.now_() >= d) {
+                return Poll::Ready(Wake::Deadline);
+            }
+            if let Some(t) = [deadline, self.next_own_deadline()].into_iter().flatten().min() {
+                self.arm_timer(t);
+            }
+            Poll::Pending
+        })
     }
 }
 
@@ -370,71 +470,23 @@ impl Storage for RealPort {
     }
 }
 
-impl Modem for RealPort {
-    fn identity(&mut self, item: Identity) -> Result<IdentityString, ModemError> {
-        let now = self.now_();
-        self.modem.identity(now, item)
+crate::delegate::modelled_modem_and_dfu!(RealPort);
+
+impl RealPort {
+    fn model_now(&mut self) -> Instant {
+        self.now_()
     }
-    fn request_link(&mut self, req: LinkRequest) -> Result<(), ModemError> {
-        let now = self.now_();
-        self.modem.request_link(now, req)
+    fn powered(&self) -> bool {
+        true
     }
-    fn link_state(&mut self) -> LinkState {
-        let now = self.now_();
-        self.modem.link_state(now)
+    fn on_link_request(&mut self, req: LinkRequest) {
+        log::debug!(target: "lwm2m_os", "link request {req:?}");
     }
-    fn pdn_activate(&mut self, config: &PdnConfig<'_>) -> Result<PdnId, ModemError> {
-        let now = self.now_();
-        self.modem.pdn_activate(now, config)
-    }
-    fn pdn_state(&mut self, pdn: PdnId) -> PdnState {
-        let now = self.now_();
-        self.modem.pdn_state(now, pdn)
-    }
-    fn pdn_deactivate(&mut self, pdn: PdnId) -> Result<(), ModemError> {
-        self.modem.pdn_deactivate(pdn)
-    }
-    fn network_info(&mut self) -> Result<NetworkInfo, ModemError> {
-        let now = self.now_();
-        self.modem.network_info(now)
-    }
-    fn counters(&mut self) -> Result<Counters, ModemError> {
-        Ok(self.modem.counters())
-    }
-    fn reset_counters(&mut self) -> Result<(), ModemError> {
-        self.modem.reset_counters();
-        Ok(())
-    }
-    fn network_time(&mut self) -> Result<NetworkTime, ModemError> {
-        let now = self.now_();
-        self.modem.network_time(now)
-    }
-    fn sim_read(&mut self, file: &SimFile<'_>, buf: &mut [u8]) -> Result<usize, ModemError> {
-        self.modem.sim_read(file, buf)
-    }
-    fn psk_store(
-        &mut self,
-        tag: SecTag,
-        identity: Option<&[u8]>,
-        psk: &Psk,
-    ) -> Result<(), ModemError> {
-        let now = self.now_();
-        self.modem.psk_store(now, tag, identity, psk)
-    }
-    fn psk_exists(&mut self, tag: SecTag) -> Result<bool, ModemError> {
-        Ok(self.modem.psk_exists(tag))
-    }
-    fn psk_delete(&mut self, tag: SecTag) -> Result<(), ModemError> {
-        let now = self.now_();
-        self.modem.psk_delete(now, tag)
-    }
-    fn restart(&mut self) -> Result<(), ModemError> {
-        self.modem.restart();
+    fn close_all_sockets(&mut self) {
         let ids: Vec<u8> = self.sockets.keys().copied().collect();
         for id in ids {
             self.close(SocketId(id));
         }
-        self.dfu.apply_modem_update().map_err(|_| ModemError::Failure)
     }
 }
 
@@ -659,6 +711,8 @@ impl Transport for RealPort {
 
 impl Drop for RealPort {
     fn drop(&mut self) {
+        lock(&self.signal.timer).stop = true;
+        self.signal.timer_cv.notify_all();
         let ids: Vec<u8> = self.sockets.keys().copied().collect();
         for id in ids {
             self.close(SocketId(id));
@@ -840,34 +894,6 @@ impl Download for RealPort {
         if let Some(d) = self.download.take() {
             d.stop.store(true, Ordering::Relaxed);
         }
-    }
-}
-
-impl Dfu for RealPort {
-    const DETECT_LEN: usize = 8;
-    fn dfu_detect(&self, first_bytes: &[u8]) -> Option<ImageType> {
-        self.dfu.dfu_detect(first_bytes)
-    }
-    fn dfu_start(&mut self, image: ImageType, size: Option<u64>) -> Result<u64, DfuError> {
-        self.dfu.dfu_start(image, size)
-    }
-    fn dfu_write(&mut self, data: &[u8]) -> Result<(), DfuError> {
-        self.dfu.dfu_write(data)
-    }
-    fn dfu_offset(&mut self) -> u64 {
-        self.dfu.dfu_offset()
-    }
-    fn dfu_finish(&mut self, crc32: Option<u32>) -> Result<(), DfuError> {
-        self.dfu.dfu_finish(crc32)
-    }
-    fn dfu_schedule(&mut self) -> Result<(), DfuError> {
-        self.dfu.dfu_schedule()
-    }
-    fn dfu_reset(&mut self) -> Result<(), DfuError> {
-        self.dfu.dfu_reset()
-    }
-    fn dfu_take_outcome(&mut self) -> Result<Option<UpdateOutcome>, DfuError> {
-        self.dfu.dfu_take_outcome()
     }
 }
 

@@ -26,24 +26,21 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Write as _;
+use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::rc::Rc;
 use std::task::Poll;
 
-use carrier_os::dfu::{Dfu, DfuError, ImageType, UpdateOutcome};
 use carrier_os::download::{Download, DownloadError, DownloadProgress, DownloadRequest};
 use carrier_os::log::{Level, Log};
-use carrier_os::modem::{
-    Counters, Identity, IdentityString, LinkRequest, LinkState, Modem, ModemError, NetworkInfo,
-    NetworkTime, PdnConfig, PdnId, PdnState, Psk, SecTag, SimFile,
-};
+use carrier_os::modem::{LinkRequest, PdnState};
 use carrier_os::random::Random;
 use carrier_os::storage::{Key, Storage, StorageError};
 use carrier_os::time::{Clock, Duration, Instant};
 use carrier_os::transport::{
     Endpoint, Family, MAX_DATAGRAM, Security, SocketId, Transport, TransportError,
 };
-use carrier_os::wait::{Wait, Wake};
+use carrier_os::wait::{AsyncWait, Wait, Wake};
 
 use crate::dfu::{DfuTarget, MemArea};
 use crate::modem::{Faults, ModemModel};
@@ -286,6 +283,34 @@ impl World {
         self.0.borrow_mut().advance_to(t);
     }
 
+    /// One step of a multi-device loop: unless a device already has
+    /// something new ([`SimPort::io_ready`]), moves the clock to the earliest
+    /// of `deadline`, the next datagram arrival and the devices' own next
+    /// events. Returns the devices' indices that are ready afterwards.
+    ///
+    /// A driving loop polls every device (and server), collects their
+    /// earliest deadline, calls this, and repeats.
+    pub fn advance_devices<'a>(
+        &self,
+        devices: impl IntoIterator<Item = &'a mut SimPort>,
+        deadline: Option<Instant>,
+    ) -> Vec<usize> {
+        let mut devices: Vec<&mut SimPort> = devices.into_iter().collect();
+        let ready = |ds: &mut Vec<&mut SimPort>| -> Vec<usize> {
+            ds.iter_mut().enumerate().filter_map(|(i, d)| d.io_ready().then_some(i)).collect()
+        };
+        let now_ready = ready(&mut devices);
+        if !now_ready.is_empty() {
+            return now_ready;
+        }
+        let own = devices.iter().filter_map(|d| d.next_internal_event()).min();
+        let next = [deadline, self.next_delivery(), own].into_iter().flatten().min();
+        if let Some(t) = next {
+            self.advance_to(t.max(self.now()));
+        }
+        ready(&mut devices)
+    }
+
     /// Adds a line to the trace.
     pub fn note(&self, line: std::fmt::Arguments<'_>) {
         self.0.borrow_mut().record(line);
@@ -427,6 +452,11 @@ impl SimPort {
         &self.world
     }
 
+    /// Delivers an SMS to the device's modem (wakes its wait).
+    pub fn inject_sms(&mut self, originator: &str, app_port: Option<u16>, payload: &[u8]) -> bool {
+        self.modem.inject_sms(originator, app_port, payload)
+    }
+
     /// Injected faults of this device (change at any time).
     pub fn faults_mut(&mut self) -> &mut Faults {
         &mut self.modem.faults
@@ -483,7 +513,7 @@ impl SimPort {
             return true;
         }
         self.advance_modem();
-        if std::mem::take(&mut self.modem_changed) {
+        if std::mem::take(&mut self.modem_changed) || self.modem.has_sms() {
             return true;
         }
         let now = self.now_();
@@ -609,6 +639,14 @@ impl Wait for SimPort {
     }
 }
 
+impl AsyncWait for SimPort {
+    /// The same as [`Wait::wait_until`]: virtual time never makes a task
+    /// wait, so the future is ready on its first poll.
+    fn wait_until_async(&mut self, deadline: Option<Instant>) -> impl Future<Output = Wake> {
+        std::future::ready(Wait::wait_until(self, deadline))
+    }
+}
+
 impl Random for SimPort {
     fn random_u32(&mut self) -> u32 {
         (self.rng.next_u64() >> 32) as u32
@@ -648,77 +686,25 @@ impl Storage for SimPort {
     }
 }
 
-impl Modem for SimPort {
-    fn identity(&mut self, item: Identity) -> Result<IdentityString, ModemError> {
-        let now = self.now_();
-        self.modem.identity(now, item)
+crate::delegate::modelled_modem_and_dfu!(SimPort);
+
+impl SimPort {
+    fn model_now(&mut self) -> Instant {
+        self.advance_modem();
+        self.now_()
     }
-    fn request_link(&mut self, req: LinkRequest) -> Result<(), ModemError> {
-        if self.off {
-            return Err(ModemError::Failure);
-        }
-        let now = self.now_();
+    fn powered(&self) -> bool {
+        !self.off
+    }
+    fn on_link_request(&mut self, req: LinkRequest) {
         self.world.note(format_args!("dev{} request-link {req:?}", self.id));
-        self.modem.request_link(now, req)
     }
-    fn link_state(&mut self) -> LinkState {
-        self.advance_modem();
-        if self.off { LinkState::Down } else { self.modem.link_state(self.world.now()) }
-    }
-    fn pdn_activate(&mut self, config: &PdnConfig<'_>) -> Result<PdnId, ModemError> {
-        let now = self.now_();
-        self.modem.pdn_activate(now, config)
-    }
-    fn pdn_state(&mut self, pdn: PdnId) -> PdnState {
-        self.advance_modem();
-        let now = self.now_();
-        self.modem.pdn_state(now, pdn)
-    }
-    fn pdn_deactivate(&mut self, pdn: PdnId) -> Result<(), ModemError> {
-        self.modem.pdn_deactivate(pdn)
-    }
-    fn network_info(&mut self) -> Result<NetworkInfo, ModemError> {
-        let now = self.now_();
-        self.modem.network_info(now)
-    }
-    fn counters(&mut self) -> Result<Counters, ModemError> {
-        Ok(self.modem.counters())
-    }
-    fn reset_counters(&mut self) -> Result<(), ModemError> {
-        self.modem.reset_counters();
-        Ok(())
-    }
-    fn network_time(&mut self) -> Result<NetworkTime, ModemError> {
-        let now = self.now_();
-        self.modem.network_time(now)
-    }
-    fn sim_read(&mut self, file: &SimFile<'_>, buf: &mut [u8]) -> Result<usize, ModemError> {
-        self.modem.sim_read(file, buf)
-    }
-    fn psk_store(
-        &mut self,
-        tag: SecTag,
-        identity: Option<&[u8]>,
-        psk: &Psk,
-    ) -> Result<(), ModemError> {
-        let now = self.now_();
-        self.modem.psk_store(now, tag, identity, psk)
-    }
-    fn psk_exists(&mut self, tag: SecTag) -> Result<bool, ModemError> {
-        Ok(self.modem.psk_exists(tag))
-    }
-    fn psk_delete(&mut self, tag: SecTag) -> Result<(), ModemError> {
-        let now = self.now_();
-        self.modem.psk_delete(now, tag)
-    }
-    fn restart(&mut self) -> Result<(), ModemError> {
+    fn close_all_sockets(&mut self) {
         self.world.note(format_args!("dev{} modem-restart", self.id));
-        self.modem.restart();
         let ids: Vec<u8> = self.sockets.keys().copied().collect();
         for id in ids {
             self.close(SocketId(id));
         }
-        self.dfu.apply_modem_update().map_err(|_| ModemError::Failure)
     }
 }
 
@@ -895,36 +881,5 @@ impl Download for SimPort {
 
     fn abort_download(&mut self) {
         self.download = None;
-    }
-}
-
-impl Dfu for SimPort {
-    const DETECT_LEN: usize = 8;
-    fn dfu_detect(&self, first_bytes: &[u8]) -> Option<ImageType> {
-        self.dfu.dfu_detect(first_bytes)
-    }
-    fn dfu_start(&mut self, image: ImageType, size: Option<u64>) -> Result<u64, DfuError> {
-        self.dfu.dfu_start(image, size)
-    }
-    fn dfu_write(&mut self, data: &[u8]) -> Result<(), DfuError> {
-        if self.off {
-            return Err(DfuError::Io);
-        }
-        self.dfu.dfu_write(data)
-    }
-    fn dfu_offset(&mut self) -> u64 {
-        self.dfu.dfu_offset()
-    }
-    fn dfu_finish(&mut self, crc32: Option<u32>) -> Result<(), DfuError> {
-        self.dfu.dfu_finish(crc32)
-    }
-    fn dfu_schedule(&mut self) -> Result<(), DfuError> {
-        self.dfu.dfu_schedule()
-    }
-    fn dfu_reset(&mut self) -> Result<(), DfuError> {
-        self.dfu.dfu_reset()
-    }
-    fn dfu_take_outcome(&mut self) -> Result<Option<UpdateOutcome>, DfuError> {
-        self.dfu.dfu_take_outcome()
     }
 }

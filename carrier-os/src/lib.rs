@@ -30,8 +30,9 @@
 //! by another (`link_state`, `pdn_state`, `poll_open`, `recv`,
 //! `poll_download`), which returns [`core::task::Poll::Pending`] (or an
 //! in-progress state) instead of waiting. The single call that waits is
-//! [`wait::Wait::wait_until`] (blocking) or [`wait::AsyncWait::wait_until`]
-//! (async), and only the outermost loop calls it, with the runtime's next
+//! [`wait::Wait::wait_until`] (blocking) or
+//! [`wait::AsyncWait::wait_until_async`] (async), and only the outermost
+//! loop calls it, with the runtime's next
 //! deadline:
 //!
 //! ```text

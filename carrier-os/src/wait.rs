@@ -36,9 +36,14 @@ pub trait Wait {
     fn wait_until(&mut self, deadline: Option<Instant>) -> Wake;
 }
 
-/// Async wait, for an executor (embassy, tokio).
+/// Async wait, for an executor (embassy, tokio, any `block_on`).
+///
+/// The method has its own name so that a port implementing both traits
+/// never needs qualified calls.
 pub trait AsyncWait {
     /// Same contract as [`Wait::wait_until`], as a future. The future MUST be
-    /// cancel-safe: dropping it loses no event.
-    fn wait_until(&mut self, deadline: Option<Instant>) -> impl Future<Output = Wake>;
+    /// cancel-safe: dropping it loses no event. It MUST NOT assume a
+    /// particular executor or timer driver (a port brings its own, e.g.
+    /// `embassy_time::Timer::at`, or a timer thread on a desktop).
+    fn wait_until_async(&mut self, deadline: Option<Instant>) -> impl Future<Output = Wake>;
 }

@@ -82,12 +82,48 @@ pub(crate) struct Shared {
     credentials: Credentials,
     /// Datagrams tinydtls asked to send, with their destination.
     pub(crate) transmits: VecDeque<(SocketAddr, Vec<u8>)>,
+    /// Bumped before every call into tinydtls; records written during one
+    /// call to one peer share a datagram (see `cb_write`).
+    call: u64,
+    /// `call` when the last queued transmit was written.
+    last_write_call: u64,
+    /// Whether records of one call share a datagram.
+    coalesce: bool,
     /// Decrypted application data, with its origin.
     pub(crate) received: VecDeque<(SocketAddr, Vec<u8>)>,
     /// Connection events, with the peer concerned.
     pub(crate) events: VecDeque<(SocketAddr, RawEvent)>,
     /// The identity each peer presented (server role).
     pub(crate) identities: HashMap<SocketAddr, Vec<u8>>,
+}
+
+/// Largest datagram records are packed into: tinydtls's own record buffer
+/// size, below the 1500-byte Ethernet MTU minus IPv6 and UDP headers.
+const MAX_DATAGRAM: usize = 1400;
+
+impl Shared {
+    /// Queues one record tinydtls wrote. Records for the same peer written
+    /// during the same call (one flight, e.g. ServerHello + ServerHelloDone
+    /// or ChangeCipherSpec + Finished) go into one datagram, as RFC 6347
+    /// §4.1.1 allows: a flight is then lost or delivered whole, so a peer
+    /// never sees a Finished without the ChangeCipherSpec before it, and
+    /// fewer datagrams cross a lossy link. Only the server does this: GnuTLS
+    /// (libcoap 4.3.1) ignores a client's retransmitted final flight when it
+    /// comes as one datagram starting with an epoch-0 record, so the client
+    /// keeps one record per datagram.
+    fn queue_record(&mut self, peer: SocketAddr, record: &[u8]) {
+        if self.coalesce
+            && self.last_write_call == self.call
+            && let Some((to, datagram)) = self.transmits.back_mut()
+            && *to == peer
+            && datagram.len() + record.len() <= MAX_DATAGRAM
+        {
+            datagram.extend_from_slice(record);
+            return;
+        }
+        self.last_write_call = self.call;
+        self.transmits.push_back((peer, record.to_vec()));
+    }
 }
 
 /// Why an [`Engine`] could not be made.
@@ -128,12 +164,19 @@ fn lock() -> MutexGuard<'static, ()> {
 }
 
 impl Engine {
-    /// A new context whose callbacks use `credentials`.
-    pub(crate) fn new(credentials: Credentials) -> Result<Self, ContextAllocFailed> {
+    /// A new context whose callbacks use `credentials`; with `coalesce`,
+    /// records written in one call to one peer share a datagram.
+    pub(crate) fn new(
+        credentials: Credentials,
+        coalesce: bool,
+    ) -> Result<Self, ContextAllocFailed> {
         let _guard = lock();
         let shared = NonNull::from(Box::leak(Box::new(Shared {
             credentials,
             transmits: VecDeque::new(),
+            call: 0,
+            last_write_call: u64::MAX,
+            coalesce,
             received: VecDeque::new(),
             events: VecDeque::new(),
             identities: HashMap::new(),
@@ -185,14 +228,25 @@ impl Engine {
         self.retransmit_at
     }
 
-    /// Starts a handshake with `peer` (replacing any session with it).
-    /// Returns false if tinydtls refused.
+    /// Starts a handshake with `peer`, first dropping any session tinydtls
+    /// still holds for it (which sends a close_notify unless one was
+    /// already exchanged). Returns false if tinydtls refused.
     pub(crate) fn connect(&mut self, now: Instant, peer: SocketAddr) -> bool {
         let session = session_for(peer);
         let guard = self.enter();
         // SAFETY: live context (lock held by `guard`); `session` is a valid
-        // session_t that tinydtls copies before returning.
-        let rc = unsafe { sys::dtls_connect(self.ctx.as_ptr(), &session) };
+        // session_t that tinydtls copies before returning. The existing peer
+        // must be removed first: tinydtls 0.8.6's dtls_connect on a known
+        // peer hands that peer to dtls_connect_peer, which destroys the
+        // "previous" peer -- the same object -- and then uses it (a
+        // use-after-free, seen here as a double free).
+        let rc = unsafe {
+            let old = sys::dtls_get_peer(self.ctx.as_ptr(), &session);
+            if !old.is_null() {
+                sys::dtls_reset_peer(self.ctx.as_ptr(), old);
+            }
+            sys::dtls_connect(self.ctx.as_ptr(), &session)
+        };
         self.refresh_timer(now, &guard);
         rc >= 0
     }
@@ -314,8 +368,10 @@ impl Engine {
     }
 
     /// Takes the lock and points tinydtls's clock at this context's clock.
-    fn enter(&self) -> MutexGuard<'static, ()> {
+    fn enter(&mut self) -> MutexGuard<'static, ()> {
         let guard = lock();
+        let shared = self.shared();
+        shared.call = shared.call.wrapping_add(1);
         let wall_s = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -483,7 +539,7 @@ unsafe extern "C" fn cb_write(
             }
             (shared, addr_of_session(session), core::slice::from_raw_parts(buf, len))
         };
-        shared.transmits.push_back((peer, data.to_vec()));
+        shared.queue_record(peer, data);
         c_int::try_from(len).unwrap_or(c_int::MAX)
     })
 }

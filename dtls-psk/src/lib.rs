@@ -53,16 +53,40 @@
 //!
 //! ## Deviations from plain tinydtls
 //!
+//! Each found by a test in this crate, each fixed in the wrapper (the
+//! vendored C is not patched):
+//!
 //! * tinydtls forgets a handshake as soon as it is connected, so a server
 //!   whose final flight (ChangeCipherSpec + Finished) is lost would ignore
 //!   the client's retransmitted flight and the client could never finish.
 //!   [`Server`] keeps that flight and resends it when the client's flight
 //!   comes again, as RFC 6347 §4.2.4 asks, until application data arrives.
+//! * A tinydtls server answers a retransmitted ClientHello (valid cookie)
+//!   by restarting the handshake with a new ServerHello random while its
+//!   timer may already have resent the old flight; a client that sees both
+//!   finishes a handshake the server no longer has. [`Server`] answers a
+//!   ClientHello identical to the one that opened a handshake in progress
+//!   with its latest flight itself; a different one (a restarted client)
+//!   still goes to tinydtls.
+//! * The [`Server`] packs the records of one flight into one datagram
+//!   (RFC 6347 §4.1.1), so a client never gets a Finished without its
+//!   ChangeCipherSpec. The [`Client`] does not: GnuTLS (libcoap 4.3.1)
+//!   ignores a retransmitted client final flight sent that way.
+//! * tinydtls stops retransmitting as soon as the first message of the
+//!   peer's next flight arrives. If the rest of that flight is lost and the
+//!   server only retransmits when it hears from us (libcoap with GnuTLS),
+//!   both sides would wait forever. The [`Client`] repeats its last flight
+//!   itself after 2 s of silence (doubling), with the plaintext record
+//!   sequence numbers raised so the repeat is a new record (RFC 6347
+//!   §4.2.4).
 //! * tinydtls reports `DTLS_EVENT_CONNECTED` again for each retransmitted
 //!   client flight; [`Event::Connected`] is reported once per session.
 //! * A client that restarts from the same address (a reboot) replaces its
 //!   old server session: the server reports [`Event::Closed`] for the old one,
 //!   then [`Event::Connected`] for the new one.
+//! * `dtls_connect` on a peer tinydtls still knows destroys that peer and
+//!   then uses it (a use-after-free; it showed up as a double free); the
+//!   wrapper always removes the old peer first.
 //!
 //! ## Safety argument
 //!

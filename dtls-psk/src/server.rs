@@ -24,6 +24,15 @@ struct Peer {
     /// Our last handshake flight (ChangeCipherSpec + Finished), kept until
     /// the client proves it has it by sending application data.
     final_flight: Vec<Vec<u8>>,
+    /// The handshake message of the ClientHello (with cookie) that opened
+    /// the session, to recognise its retransmissions.
+    client_hello: Vec<u8>,
+    /// Our latest flight to this peer while handshaking, as sent.
+    flight: Vec<Vec<u8>>,
+    /// Bumped by every input for this peer; a transmit after a bump starts
+    /// a new `flight`.
+    inputs: u64,
+    flight_marker: u64,
 }
 
 /// DTLS content types (RFC 6347 §4.1) that carry handshake traffic.
@@ -69,7 +78,7 @@ impl Server {
     /// # Errors
     /// [`NewError::OutOfMemory`] if tinydtls could not allocate its context.
     pub fn new(store: impl PskStore + 'static, config: Config) -> Result<Self, NewError> {
-        let engine = Engine::new(Credentials::Server { store: Box::new(store) })
+        let engine = Engine::new(Credentials::Server { store: Box::new(store) }, true)
             .map_err(|_| NewError::OutOfMemory)?;
         Ok(Server {
             engine,
@@ -87,6 +96,12 @@ impl Server {
         self.stats.datagrams_received += 1;
         self.stats.bytes_received += datagram.len() as u64;
         let was_connected = self.session_state(peer) == SessionState::Connected;
+        if let Some(p) = self.peers.get_mut(&peer) {
+            p.inputs += 1;
+        }
+        if self.repeat_flight_for_client_hello(peer, datagram) {
+            return;
+        }
         let queued_before = self.engine.shared().transmits.len();
         let received_before = self.engine.shared().received.len();
         let rc = self.engine.handle_message(now, peer, datagram);
@@ -108,6 +123,10 @@ impl Server {
                 state: SessionState::Handshaking,
                 handshake_deadline: Some(deadline),
                 final_flight: Vec::new(),
+                client_hello: datagram.get(13..).unwrap_or_default().to_vec(),
+                flight: Vec::new(),
+                inputs: 1,
+                flight_marker: 0,
             };
             self.peers.insert(peer, state);
         }
@@ -153,7 +172,11 @@ impl Server {
             self.end(peer, Event::HandshakeTimeout);
         }
         // Retransmissions after give-ups, so an abandoned handshake is not
-        // resent at its deadline.
+        // resent at its deadline. A retransmitted flight replaces the saved
+        // one (same messages, newer record sequence numbers).
+        for p in self.peers.values_mut() {
+            p.inputs += 1;
+        }
         self.engine.fire_timers(now);
         self.collect();
         let gone: Vec<SocketAddr> = self
@@ -179,6 +202,14 @@ impl Server {
     #[must_use]
     pub fn poll_transmit(&mut self) -> Option<(SocketAddr, Vec<u8>)> {
         let (peer, datagram) = self.engine.shared().transmits.pop_front()?;
+        if let Some(p) = self.peers.get_mut(&peer).filter(|p| p.state == SessionState::Handshaking)
+        {
+            if p.flight_marker != p.inputs {
+                p.flight_marker = p.inputs;
+                p.flight.clear();
+            }
+            p.flight.push(datagram.clone());
+        }
         self.stats.datagrams_sent += 1;
         self.stats.bytes_sent += datagram.len() as u64;
         Some((peer, datagram))
@@ -258,6 +289,29 @@ impl Server {
     /// its last flight when the client's last flight arrives again; this
     /// does that with the flight saved at connection time (the same
     /// records: the client never saw them, so no replay check rejects them).
+    /// tinydtls answers a retransmitted ClientHello (valid cookie) by
+    /// starting the handshake over with a new ServerHello random, while its
+    /// timer may already have resent the old flight: a client that got both
+    /// completes a handshake the server no longer has. So a ClientHello
+    /// identical to the one that opened a session still in handshake is
+    /// answered here, by repeating our latest flight (records the client
+    /// has already seen are dropped by its replay check), and tinydtls
+    /// never sees it. A different ClientHello (a restarted client) goes
+    /// through. Returns whether the datagram was consumed.
+    fn repeat_flight_for_client_hello(&mut self, peer: SocketAddr, datagram: &[u8]) -> bool {
+        let Some(p) = self.peers.get(&peer) else { return false };
+        if p.state != SessionState::Handshaking
+            || !is_client_hello(datagram)
+            || datagram.get(13..) != Some(p.client_hello.as_slice())
+        {
+            return false;
+        }
+        let flight = p.flight.clone();
+        let transmits = &mut self.engine.shared().transmits;
+        transmits.extend(flight.into_iter().map(|d| (peer, d)));
+        true
+    }
+
     fn repeat_final_flight(&mut self, peer: SocketAddr, datagram: &[u8], received_before: usize) {
         let got_app_data = self.engine.shared().received.len() > received_before;
         let Some(p) = self.peers.get_mut(&peer) else { return };

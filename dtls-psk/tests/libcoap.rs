@@ -67,11 +67,13 @@ impl Drop for Reaper {
     }
 }
 
-fn start_coap_server(binary: &str, key: &str) -> (Reaper, SocketAddr) {
+/// Starts `binary` with PSK `key`; `extra` adds options (`-l` for loss).
+fn start_coap_server(binary: &str, key: &str, extra: &[&str]) -> (Reaper, SocketAddr) {
     let path = require(binary);
     let port = free_port_pair();
     let child = Command::new(path)
         .args(["-A", "127.0.0.1", "-p", &port.to_string(), "-k", key, "-h", "CoAP", "-v", "0"])
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -173,10 +175,26 @@ fn run_client(server: SocketAddr, key: &str, config: Config, wall_limit: StdDura
 }
 
 fn client_gets_resource_from(binary: &str) {
-    let (_server, addr) = start_coap_server(binary, KEY);
+    client_gets_resource_despite_loss(binary, &[]);
+}
+
+/// `lost` lists which of the server's datagrams libcoap must not send
+/// (its `-l` option, 1-based).
+fn client_gets_resource_despite_loss(binary: &str, lost: &[&str]) {
+    let (_server, addr) = if lost.is_empty() {
+        start_coap_server(binary, KEY, &[])
+    } else {
+        start_coap_server(binary, KEY, &["-l", &lost.join(",")])
+    };
     let run =
         run_client(addr, KEY, with_timeout(Duration::from_secs(10)), StdDuration::from_secs(15));
-    assert_eq!(run.events.first(), Some(&Event::Connected), "{binary}: {:?}", run.events);
+    assert_eq!(
+        run.events.first(),
+        Some(&Event::Connected),
+        "{binary}: {:?}, datagrams {:?}",
+        run.events,
+        run.trace
+    );
     let response = run
         .response
         .unwrap_or_else(|| panic!("{binary}: no CoAP response; events {:?}", run.events));
@@ -191,7 +209,7 @@ fn client_gets_resource_from(binary: &str) {
 }
 
 fn client_with_wrong_key_fails_against(binary: &str) {
-    let (_server, addr) = start_coap_server(binary, KEY);
+    let (_server, addr) = start_coap_server(binary, KEY, &[]);
     let timeout = Duration::from_secs(6);
     let run = run_client(addr, WRONG_KEY, with_timeout(timeout), StdDuration::from_secs(12));
     assert!(!run.events.contains(&Event::Connected), "{binary}: {:?}", run.events);
@@ -218,6 +236,31 @@ fn client_handshakes_and_gets_well_known_core_from_coap_server_gnutls() {
 }
 
 #[test]
+fn client_recovers_when_coap_server_openssl_loses_its_final_flight() {
+    // OpenSSL sends HelloVerifyRequest, ServerHello+ServerHelloDone, then
+    // ChangeCipherSpec+Finished in datagram 3: drop it. Our client resends
+    // its last flight after 2 s and OpenSSL answers with its last flight.
+    client_gets_resource_despite_loss("coap-server-openssl", &["3"]);
+}
+
+#[test]
+fn client_recovers_when_coap_server_gnutls_loses_its_final_flight() {
+    // GnuTLS sends HelloVerifyRequest, ServerHello, ServerKeyExchange (the
+    // hint), ServerHelloDone, ChangeCipherSpec, Finished as datagrams 1..=6:
+    // drop 5 and 6.
+    client_gets_resource_despite_loss("coap-server-gnutls", &["5", "6"]);
+}
+
+#[test]
+fn client_recovers_when_coap_server_gnutls_loses_part_of_a_flight() {
+    // Drop ServerHelloDone (datagram 4) after ServerHello arrived: tinydtls
+    // stops retransmitting on the ServerHello and libcoap-gnutls does not
+    // resend on a timer, so only the client's stall restart (a new
+    // ClientHello after 2 s of silence) gets the handshake going again.
+    client_gets_resource_despite_loss("coap-server-gnutls", &["4"]);
+}
+
+#[test]
 fn client_with_wrong_key_fails_cleanly_against_coap_server_openssl() {
     client_with_wrong_key_fails_against("coap-server-openssl");
 }
@@ -232,10 +275,19 @@ struct ServerRun {
     client_stdout: String,
     events: Vec<Event>,
     requests: usize,
+    /// Whether a datagram we "lost" was later sent again, byte for byte.
+    repeated_lost: bool,
 }
 
 /// Our server on a real socket; `binary` as the client GETs /test.
-fn run_server(binary: &str, key: &str, config: Config, wall_limit: StdDuration) -> ServerRun {
+/// `lost` lists which of our server's datagrams are not sent (0-based).
+fn run_server(
+    binary: &str,
+    key: &str,
+    config: Config,
+    lost: &[usize],
+    wall_limit: StdDuration,
+) -> ServerRun {
     let path = require(binary);
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = socket.local_addr().unwrap().port();
@@ -270,8 +322,17 @@ fn run_server(binary: &str, key: &str, config: Config, wall_limit: StdDuration) 
     let mut requests = 0;
     let mut buf = [0u8; 2048];
     let mut exit = None;
+    let mut sent = 0;
+    let mut lost_datagrams = Vec::new();
+    let mut repeated_lost = false;
     while clock.0.elapsed() < wall_limit {
         while let Some((to, d)) = server.poll_transmit() {
+            sent += 1;
+            if lost.contains(&(sent - 1)) {
+                lost_datagrams.push(d);
+                continue;
+            }
+            repeated_lost |= lost_datagrams.contains(&d);
             socket.send_to(&d, to).unwrap();
         }
         while let Some((_, e)) = server.poll_event() {
@@ -303,7 +364,7 @@ fn run_server(binary: &str, key: &str, config: Config, wall_limit: StdDuration) 
     if let Some(mut out) = child.0.stdout.take() {
         out.read_to_string(&mut client_stdout).unwrap();
     }
-    ServerRun { client_ok: status.success(), client_stdout, events, requests }
+    ServerRun { client_ok: status.success(), client_stdout, events, requests, repeated_lost }
 }
 
 /// A hand-built piggybacked 2.05 answer to a CON GET (RFC 7252 §5.2.1):
@@ -324,9 +385,14 @@ fn answer(request: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-fn coap_client_gets_answer_from_our_server(binary: &str) {
-    let run =
-        run_server(binary, KEY, with_timeout(Duration::from_secs(10)), StdDuration::from_secs(15));
+fn coap_client_gets_answer_from_our_server(binary: &str, lost: &[usize]) {
+    let run = run_server(
+        binary,
+        KEY,
+        with_timeout(Duration::from_secs(10)),
+        lost,
+        StdDuration::from_secs(15),
+    );
     assert_eq!(run.events.first(), Some(&Event::Connected), "{binary}: {:?}", run.events);
     assert_eq!(run.requests, 1, "{binary}");
     assert!(
@@ -336,11 +402,16 @@ fn coap_client_gets_answer_from_our_server(binary: &str) {
         run.events
     );
     assert!(run.client_ok, "{binary} exit status");
+    assert_eq!(
+        run.repeated_lost,
+        !lost.is_empty(),
+        "{binary}: the lost final flight must be resent as it was"
+    );
 }
 
 fn coap_client_with_wrong_key_is_refused_by_our_server(binary: &str) {
     let timeout = Duration::from_secs(5);
-    let run = run_server(binary, WRONG_KEY, with_timeout(timeout), StdDuration::from_secs(15));
+    let run = run_server(binary, WRONG_KEY, with_timeout(timeout), &[], StdDuration::from_secs(15));
     assert!(!run.events.contains(&Event::Connected), "{binary}: {:?}", run.events);
     assert_eq!(run.requests, 0);
     assert!(!run.client_stdout.contains("hello"), "{binary}: {:?}", run.client_stdout);
@@ -357,12 +428,26 @@ fn coap_client_with_wrong_key_is_refused_by_our_server(binary: &str) {
 
 #[test]
 fn coap_client_openssl_gets_answer_from_our_server() {
-    coap_client_gets_answer_from_our_server("coap-client-openssl");
+    coap_client_gets_answer_from_our_server("coap-client-openssl", &[]);
 }
 
 #[test]
 fn coap_client_gnutls_gets_answer_from_our_server() {
-    coap_client_gets_answer_from_our_server("coap-client-gnutls");
+    coap_client_gets_answer_from_our_server("coap-client-gnutls", &[]);
+}
+
+// Our server sends HelloVerifyRequest, ServerHello+ServerHelloDone, then
+// ChangeCipherSpec+Finished (datagram 2): losing that one leaves the client
+// waiting; its retransmitted final flight must make our server resend.
+
+#[test]
+fn coap_client_openssl_gets_answer_when_our_final_flight_is_lost() {
+    coap_client_gets_answer_from_our_server("coap-client-openssl", &[2]);
+}
+
+#[test]
+fn coap_client_gnutls_gets_answer_when_our_final_flight_is_lost() {
+    coap_client_gets_answer_from_our_server("coap-client-gnutls", &[2]);
 }
 
 #[test]

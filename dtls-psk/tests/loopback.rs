@@ -23,7 +23,7 @@ fn server_for(identity: &'static [u8], key: [u8; 16]) -> Server {
     .unwrap()
 }
 
-/// xorshift64: a seeded, deterministic datagram dropper.
+/// A seeded, deterministic datagram dropper.
 struct Dropper {
     state: u64,
     percent: u64,
@@ -39,10 +39,13 @@ impl Dropper {
         if let Some(script) = &self.script {
             return script.contains(&(self.count - 1));
         }
-        self.state ^= self.state << 13;
-        self.state ^= self.state >> 7;
-        self.state ^= self.state << 17;
-        self.state % 100 < self.percent
+        // splitmix64: consecutive outputs are uncorrelated (a bare xorshift
+        // showed a period-3 pattern here, dropping every third datagram).
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) % 100 < self.percent
     }
 }
 
@@ -202,48 +205,55 @@ fn handshake_completes_and_application_data_flows_both_ways() {
 
 #[test]
 fn handshake_survives_20_percent_loss_with_virtual_time_only() {
-    // Ten seeds, each a different deterministic loss pattern at 20 %.
+    // 1000 seeds, each a different deterministic loss pattern at 20 % in
+    // both directions. With tinydtls's 2-4-8-16-32 s backoff a run can lose
+    // the same flight five times and miss the 62 s default: measured 28 of
+    // 2000 seeds (1.4 %). Every run must end in Connected on both sides or
+    // in a typed HandshakeTimeout within the deadline, and at least 97 %
+    // must connect.
+    let seeds = 1..=1000u64;
+    let runs = seeds.clone().count();
+    let mut connected = 0;
     let mut total_dropped = 0;
-    for seed in 1..=10u64 {
-        let mut pair = Pair::new(
-            client(KEY),
-            server_for(IDENTITY, KEY),
-            seed.wrapping_mul(0x9E37_79B9_7F4A_7C15),
-            20,
-        );
+    let mut worst = Duration::ZERO;
+    for seed in seeds {
+        let mut pair = Pair::new(client(KEY), server_for(IDENTITY, KEY), seed, 20);
         let start = pair.now;
         pair.client.connect(pair.now).unwrap();
-        let ok = pair.drive_until(Duration::from_secs(62), Pair::connected);
-        assert!(
-            ok,
-            "seed {seed}: {:?} / {:?}, dropped {}",
-            pair.client_events, pair.server_events, pair.dropped
-        );
-        // The client may see Connected before the server (its final flight
-        // can be lost); it then retransmits on its own timer until it lands.
-        pair.lossy = false;
-        assert_eq!(pair.client_to_server(b"ping"), Some(b"ping".to_vec()), "seed {seed}");
-        total_dropped += pair.dropped;
+        let ended =
+            |p: &Pair| Pair::connected(p) || p.client_events.contains(&Event::HandshakeTimeout);
+        assert!(pair.drive_until(Duration::from_secs(62), ended), "seed {seed}: no outcome");
         assert!(
             pair.now - start <= Duration::from_secs(62),
             "seed {seed} took {}",
             pair.now - start
         );
-        println!(
-            "seed {seed}: connected after {} of virtual time, {} datagrams dropped",
-            pair.now - start,
-            pair.dropped
-        );
+        total_dropped += pair.dropped;
+        if !pair.connected() {
+            assert_eq!(pair.client_events, vec![Event::HandshakeTimeout], "seed {seed}");
+            continue;
+        }
+        connected += 1;
+        worst = worst.max(pair.now - start);
+        // Data flows once both sides say Connected.
+        pair.lossy = false;
+        assert_eq!(pair.client_to_server(b"ping"), Some(b"ping".to_vec()), "seed {seed}");
     }
     assert!(total_dropped > 0, "the dropper must actually drop something");
+    println!(
+        "{runs} seeds at 20 % loss: {connected} connected (slowest {worst}), {} timed out; {total_dropped} datagrams dropped",
+        runs - connected
+    );
+    assert!(connected * 100 >= runs * 97, "{connected} of {runs}");
 }
 
 #[test]
 fn lost_server_final_flight_is_resent_when_the_client_repeats_its_flight() {
-    // Datagrams in order: CH, HVR, CH+cookie, SH, SHD, CKE, CCS, Fin (client),
-    // CCS, Fin (server). Drop the server's CCS and Finished.
+    // Datagrams in order (the server packs a flight into one datagram, the
+    // client does not): CH, HVR, CH+cookie, SH+SHD, CKE, CCS, Fin, CCS+Fin.
+    // Drop the server's last one.
     let mut pair = Pair::new(client(KEY), server_for(IDENTITY, KEY), 1, 0);
-    pair.loss.script = Some(vec![8, 9]);
+    pair.loss.script = Some(vec![7]);
     pair.client.connect(pair.now).unwrap();
     let start = pair.now;
     assert!(
@@ -252,7 +262,7 @@ fn lost_server_final_flight_is_resent_when_the_client_repeats_its_flight() {
         pair.client_events,
         pair.server_events
     );
-    assert_eq!(pair.dropped, 2);
+    assert_eq!(pair.dropped, 1);
     assert_eq!(pair.server_events, vec![Event::Connected], "Connected reported once");
     // One client flight timeout (2 s) later.
     assert_eq!(pair.now - start, Duration::from_secs(2));
@@ -655,4 +665,53 @@ fn a_malformed_plaintext_handshake_message_ends_in_a_fatal_alert() {
     };
     assert_eq!(events, vec![alert, Event::Closed]);
     assert!(end < Instant::from_millis(9_000), "before the handshake deadline: {end}");
+}
+
+#[test]
+fn any_one_or_two_lost_handshake_datagrams_are_recovered() {
+    // The eight handshake datagrams (see the test above) and the first
+    // retransmissions; lose each one, and each pair, in turn.
+    let mut cases: Vec<Vec<usize>> = (0..10).map(|i| vec![i]).collect();
+    for i in 0..10 {
+        for j in i + 1..10 {
+            cases.push(vec![i, j]);
+        }
+    }
+    for lost in cases {
+        let mut pair = Pair::new(client(KEY), server_for(IDENTITY, KEY), 1, 0);
+        pair.loss.script = Some(lost.clone());
+        pair.client.connect(pair.now).unwrap();
+        let start = pair.now;
+        let ok = pair.drive_until(Duration::from_secs(30), Pair::connected);
+        assert!(ok, "lost {lost:?}: {:?} / {:?}", pair.client_events, pair.server_events);
+        assert!(
+            !pair.client_events.iter().chain(&pair.server_events).any(|e| *e != Event::Connected),
+            "lost {lost:?}: {:?} / {:?}",
+            pair.client_events,
+            pair.server_events
+        );
+        pair.lossy = false;
+        assert_eq!(pair.client_to_server(b"x"), Some(b"x".to_vec()), "lost {lost:?}");
+        assert!(pair.now - start <= Duration::from_secs(14), "lost {lost:?}: {}", pair.now - start);
+    }
+}
+
+#[test]
+fn plaintext_alert_injected_after_the_handshake_does_not_end_the_session() {
+    let mut pair = Pair::new(client(KEY), server_for(IDENTITY, KEY), 29, 0);
+    pair.handshake(Duration::from_secs(1));
+    // An off-path attacker spoofing the peer's address: fatal
+    // handshake_failure in a plaintext (epoch 0) record.
+    let forged: &[u8] = b"\x15\xfe\xfd\x00\x00\x00\x00\x00\x00\x00\x63\x00\x02\x02\x28";
+    pair.client.handle_datagram(pair.now, forged);
+    pair.server.handle_datagram(pair.now, client_addr(), forged);
+    pair.step();
+    assert_eq!(pair.client.state(), SessionState::Connected, "{:?}", pair.client_events);
+    assert_eq!(
+        pair.server.session_state(client_addr()),
+        SessionState::Connected,
+        "{:?}",
+        pair.server_events
+    );
+    assert_eq!(pair.client_to_server(b"still"), Some(b"still".to_vec()));
 }

@@ -2,7 +2,10 @@
 //! Register request and a 1 KiB Block2 response.
 //!
 //! `cargo bench -p lwm2m-core --bench coap`. The message sizes are printed
-//! first; divan reports time per operation and throughput.
+//! first; divan reports time per operation and throughput. `decode_*` is
+//! `Repr::decode` alone (one pass over the options); `decode_and_walk_*` adds
+//! what a receiver then does (checked view, parse, iterate every option, ask
+//! for unknown critical options).
 
 use divan::counter::BytesCount;
 use divan::{Bencher, black_box};
@@ -42,8 +45,9 @@ fn block2_response(buf: &mut [u8], body: &[u8]) -> usize {
     if ok { w.len() } else { 0 }
 }
 
-/// What a receiver does: check, parse, look at every option and the payload.
-fn decode(bytes: &[u8]) -> usize {
+/// What a receiver does: check the view, parse, walk every option, ask for
+/// unknown critical options.
+fn decode_and_walk(bytes: &[u8]) -> usize {
     let Ok(msg) = Message::new_checked(bytes) else {
         return 0;
     };
@@ -70,12 +74,44 @@ fn encode_register(b: Bencher) {
     b.counter(BytesCount::new(len)).bench_local(|| register_request(black_box(&mut buf)));
 }
 
+/// Benchmark inputs, built once: a buffer and the message length in it.
+enum Input {
+    Register,
+    Block2,
+}
+
+impl Input {
+    fn build(&self) -> ([u8; 1280], usize) {
+        let mut buf = [0u8; 1280];
+        let len = match self {
+            Input::Register => register_request(&mut buf),
+            Input::Block2 => block2_response(&mut buf, &[0x5a; 1024]),
+        };
+        (buf, len)
+    }
+}
+
+fn bench_decode(b: Bencher, input: Input) {
+    let (buf, len) = input.build();
+    let bytes = &buf[..len];
+    b.counter(BytesCount::new(len))
+        .bench_local(|| Repr::decode(black_box(bytes)).map(|r| r.payload.len()));
+}
+
+fn bench_decode_and_walk(b: Bencher, input: Input) {
+    let (buf, len) = input.build();
+    let bytes = &buf[..len];
+    b.counter(BytesCount::new(len)).bench_local(|| decode_and_walk(black_box(bytes)));
+}
+
 #[divan::bench]
 fn decode_register(b: Bencher) {
-    let mut buf = [0u8; 1280];
-    let len = register_request(&mut buf);
-    let bytes = &buf[..len];
-    b.counter(BytesCount::new(len)).bench_local(|| decode(black_box(bytes)));
+    bench_decode(b, Input::Register);
+}
+
+#[divan::bench]
+fn decode_and_walk_register(b: Bencher) {
+    bench_decode_and_walk(b, Input::Register);
 }
 
 #[divan::bench]
@@ -89,19 +125,18 @@ fn encode_block2_1k(b: Bencher) {
 
 #[divan::bench]
 fn decode_block2_1k(b: Bencher) {
-    let mut buf = [0u8; 1280];
-    let body = [0x5au8; 1024];
-    let len = block2_response(&mut buf, &body);
-    let bytes = &buf[..len];
-    b.counter(BytesCount::new(len)).bench_local(|| decode(black_box(bytes)));
+    bench_decode(b, Input::Block2);
+}
+
+#[divan::bench]
+fn decode_and_walk_block2_1k(b: Bencher) {
+    bench_decode_and_walk(b, Input::Block2);
 }
 
 #[divan::bench]
 fn reemit_register(b: Bencher) {
     // Repr::emit of a parsed message (what a cache re-send costs).
-    let mut buf = [0u8; 1280];
-    let len = register_request(&mut buf);
-    let bytes = buf;
+    let (bytes, len) = Input::Register.build();
     let mut out = [0u8; 1280];
     b.bench_local(|| match Repr::decode(black_box(&bytes[..len])) {
         Ok(repr) => repr.encode_into(black_box(&mut out)).unwrap_or(0),

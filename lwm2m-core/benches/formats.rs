@@ -9,7 +9,10 @@ use divan::black_box;
 use lwm2m_core::coap::numbers::ContentFormat;
 use lwm2m_core::formats::{Decoder, Encoder, FormatError, Window, encode};
 use lwm2m_core::path::Path;
-use lwm2m_core::value::{DataType, Value};
+
+#[path = "../tests/formats_fixtures/mod.rs"]
+mod fixtures;
+use fixtures::{device, device_types};
 
 const FORMATS: [ContentFormat; 4] = [
     ContentFormat::Lwm2mTlv,
@@ -18,40 +21,9 @@ const FORMATS: [ContentFormat; 4] = [
     ContentFormat::Lwm2mCbor,
 ];
 
-fn device() -> [(Path, Value<'static>); 16] {
-    let r = |rid: u16| Path::resource(3, 0, rid).unwrap();
-    let ri = |rid: u16, i: u16| Path::resource_instance(3, 0, rid, i).unwrap();
-    [
-        (r(0), Value::String("Open Mobile Alliance")),
-        (r(1), Value::String("Lightweight M2M Client")),
-        (r(2), Value::String("345000123")),
-        (r(3), Value::String("1.0")),
-        (ri(6, 0), Value::Integer(1)),
-        (ri(6, 1), Value::Integer(5)),
-        (ri(7, 0), Value::Integer(3800)),
-        (ri(7, 1), Value::Integer(5000)),
-        (ri(8, 0), Value::Integer(125)),
-        (ri(8, 1), Value::Integer(900)),
-        (r(9), Value::Integer(100)),
-        (r(10), Value::Integer(15)),
-        (ri(11, 0), Value::Integer(0)),
-        (r(13), Value::Time(1367491215)),
-        (r(14), Value::String("+02:00")),
-        (r(16), Value::String("U")),
-    ]
-}
-
-fn types(p: &Path) -> Option<DataType> {
-    match p.resource_id()? {
-        0..=3 | 14..=16 => Some(DataType::String),
-        13 => Some(DataType::Time),
-        _ => Some(DataType::Integer),
-    }
-}
-
 fn encode_device(format: ContentFormat, buf: &mut [u8]) -> usize {
     let base = Path::instance(3, 0).unwrap();
-    let items = device();
+    let items = device(16);
     encode(format, &base, Window::new(buf), |enc: &mut dyn Encoder| {
         for (p, v) in &items {
             enc.write(p, v)?;
@@ -75,7 +47,8 @@ fn decode_device_instance(bencher: divan::Bencher, format: ContentFormat) {
     let base = Path::instance(3, 0).unwrap();
     bencher.bench_local(|| {
         let mut scratch = [0u8; 0];
-        let d = Decoder::new(format, &base, black_box(&buf[..n]), &mut scratch, types).unwrap();
+        let d =
+            Decoder::new(format, &base, black_box(&buf[..n]), &mut scratch, device_types).unwrap();
         d.fold(0usize, |n, item| {
             black_box(item.unwrap());
             n + 1

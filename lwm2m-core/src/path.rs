@@ -356,7 +356,13 @@ impl fmt::Debug for Path {
 #[cfg(feature = "defmt")]
 impl defmt::Format for Path {
     fn format(&self, f: defmt::Formatter<'_>) {
-        defmt::write!(f, "{=[u16]}", self.ids());
+        // Same shape as `Display`: `/`, `/3`, `/3/0/7`.
+        if self.ids().is_empty() {
+            defmt::write!(f, "/");
+        }
+        for id in self.ids() {
+            defmt::write!(f, "/{=u16}", id);
+        }
     }
 }
 

@@ -61,6 +61,62 @@ impl Value<'_> {
 }
 
 impl<'a> Value<'a> {
+    /// The number of an Integer or Time value.
+    pub const fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Integer(n) | Value::Time(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// The number of an Unsigned Integer value.
+    pub const fn as_u64(&self) -> Option<u64> {
+        match self {
+            Value::UnsignedInteger(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// The number of a Float value.
+    pub const fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Float(x) => Some(*x),
+            _ => None,
+        }
+    }
+
+    /// The flag of a Boolean value.
+    pub const fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Boolean(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The text of a String or Corelnk value.
+    pub const fn as_str(&self) -> Option<&'a str> {
+        match self {
+            Value::String(s) | Value::Corelnk(s) => Some(*s),
+            _ => None,
+        }
+    }
+
+    /// The bytes of an Opaque value.
+    pub const fn as_bytes(&self) -> Option<&'a [u8]> {
+        match self {
+            Value::Opaque(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The `(object, instance)` of an Objlnk value.
+    pub const fn as_objlnk(&self) -> Option<(u16, u16)> {
+        match self {
+            Value::Objlnk(o, i) => Some((*o, *i)),
+            _ => None,
+        }
+    }
+
     /// Converts a value into the declared type `to`, when that is exact:
     /// numbers between Integer, Unsigned Integer, Time and Float (a float only
     /// into an integer type when it has no fraction and fits), String ↔
@@ -310,6 +366,20 @@ mod tests {
         assert_eq!(Value::Objlnk(66, 65535).to_string(), "66:65535");
         assert_eq!(Value::Integer(-42).to_string(), "-42");
         assert_eq!(Value::Opaque(&[0xde, 0xad]).to_string(), "dead");
+    }
+
+    #[test]
+    fn accessors_answer_only_for_their_type() {
+        assert_eq!(Value::Time(5).as_i64(), Some(5));
+        assert_eq!(Value::UnsignedInteger(5).as_i64(), None);
+        assert_eq!(Value::UnsignedInteger(5).as_u64(), Some(5));
+        assert_eq!(Value::Float(0.5).as_f64(), Some(0.5));
+        assert_eq!(Value::Boolean(true).as_bool(), Some(true));
+        assert_eq!(Value::Corelnk("</1>").as_str(), Some("</1>"));
+        assert_eq!(Value::Opaque(b"ab").as_bytes(), Some(&b"ab"[..]));
+        assert_eq!(Value::String("ab").as_bytes(), None);
+        assert_eq!(Value::Objlnk(1, 2).as_objlnk(), Some((1, 2)));
+        assert_eq!(Value::None.as_str(), None);
     }
 
     #[test]

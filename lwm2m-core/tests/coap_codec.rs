@@ -359,6 +359,21 @@ fn writer_is_a_coap_message_writable_message() {
 }
 
 #[test]
+fn writer_fills_the_payload_in_place_through_mutable_writable_message() {
+    use coap_message::MutableWritableMessage;
+    let mut buf = [0xa5; 32];
+    let mut w =
+        MessageWriter::new(&mut buf, MessageType::Ack, Code::Content, 2, Token::EMPTY).unwrap();
+    let free = w.available_space();
+    assert_eq!(free, 28);
+    let p = w.payload_mut_with_len(6).unwrap();
+    p.copy_from_slice(b"22.3 C");
+    w.truncate(4).unwrap();
+    assert_eq!(w.truncate(5), Err(Error::BufferTooSmall));
+    assert_eq!(w.finish(), [0x60, 0x45, 0, 2, 0xff, b'2', b'2', b'.', b'3']);
+}
+
+#[test]
 fn writer_copies_a_parsed_message_with_set_from_message() {
     let src = parse(&GET_TEMPERATURE).unwrap();
     let mut buf = [0u8; 32];

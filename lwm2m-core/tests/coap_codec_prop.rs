@@ -105,6 +105,43 @@ proptest! {
     }
 
     #[test]
+    fn short_buffers_give_buffer_too_small_never_a_panic(
+        m in model(),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        use lwm2m_core::coap::Error;
+        let bytes = encode(&m);
+        let short = cut.index(bytes.len());
+        // Repr::emit into fewer than buffer_len() bytes.
+        let repr = Repr::decode(&bytes).unwrap();
+        let mut out = vec![0u8; short];
+        prop_assert_eq!(
+            repr.emit(&mut Message::new_unchecked(&mut out[..])),
+            Err(Error::BufferTooSmall)
+        );
+        // The writer into the same short buffer: some step fails with
+        // BufferTooSmall, and what was written before stays a valid message.
+        let mut buf = vec![0u8; short];
+        let token = Token::new(&m.token).unwrap();
+        match MessageWriter::new(&mut buf, m.msg_type, Code::from(m.code), m.mid, token) {
+            Err(e) => prop_assert_eq!(e, Error::BufferTooSmall),
+            Ok(mut w) => {
+                let mut r = m
+                    .options
+                    .iter()
+                    .try_for_each(|(n, v)| w.add_option(OptionNumber::from(*n), v));
+                if r.is_ok() {
+                    r = w.set_payload(&m.payload);
+                }
+                prop_assert_eq!(r, Err(Error::BufferTooSmall));
+                let partial = w.as_bytes();
+                prop_assert!(Repr::decode(partial).is_ok(), "partial write is not a message");
+                prop_assert!(bytes.starts_with(partial));
+            }
+        }
+    }
+
+    #[test]
     fn empty_messages_round_trip(t in message_type(), mid in any::<u16>()) {
         let repr = Repr::empty(t, mid);
         let mut out = [0xa5; 4];

@@ -177,8 +177,81 @@ fn round_trip(format: ContentFormat, base: &Path, tree: &Tree, items: &[(Path, O
     assert_eq!(got, want, "{format}");
 }
 
+/// A test-side LwM2M JSON writer (the crate only reads LwM2M JSON), in the
+/// shape of the TS 1.0 §6.4.4 examples.
+fn lwm2m_json(base: &Path, items: &[(Path, Owned)]) -> String {
+    fn esc(s: &str) -> String {
+        let mut o = String::from("\"");
+        for c in s.chars() {
+            match c {
+                '"' => o.push_str("\\\""),
+                '\\' => o.push_str("\\\\"),
+                c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
+                c => o.push(c),
+            }
+        }
+        o.push('"');
+        o
+    }
+    fn b64(d: &[u8]) -> String {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut o = String::new();
+        for c in d.chunks(3) {
+            let n = (u32::from(c[0]) << 16)
+                | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+                | u32::from(*c.get(2).unwrap_or(&0));
+            for k in 0..4 {
+                if k <= c.len() {
+                    o.push(A[((n >> (18 - 6 * k)) & 63) as usize] as char);
+                } else {
+                    o.push('=');
+                }
+            }
+        }
+        o
+    }
+    let bn = format!("{base}/");
+    let mut out = format!("{{\"bn\":{},\"e\":[", esc(&bn));
+    for (k, (path, v)) in items.iter().enumerate() {
+        let full = path.to_string();
+        let n = full.strip_prefix(&bn).unwrap();
+        if k > 0 {
+            out.push(',');
+        }
+        out.push_str(&format!("{{\"n\":{}", esc(n)));
+        match v {
+            Owned::Integer(x) | Owned::Time(x) => out.push_str(&format!(",\"v\":{x}")),
+            Owned::Unsigned(x) => out.push_str(&format!(",\"v\":{x}")),
+            Owned::Float(x) => out.push_str(&format!(",\"v\":{x:?}")),
+            Owned::Boolean(b) => out.push_str(&format!(",\"bv\":{b}")),
+            Owned::String(s) | Owned::Corelnk(s) => out.push_str(&format!(",\"sv\":{}", esc(s))),
+            Owned::Opaque(d) => out.push_str(&format!(",\"sv\":\"{}\"", b64(d))),
+            Owned::Objlnk(o, i) => out.push_str(&format!(",\"ov\":\"{o}:{i}\"")),
+            Owned::None => {}
+        }
+        out.push('}');
+    }
+    out.push_str("]}");
+    out
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn lwm2m_json_written_like_a_10_server_decodes_to_the_values(tree in tree()) {
+        let base = Path::object(tree.object).unwrap();
+        let items = tree.items();
+        let text = lwm2m_json(&base, &items);
+        let mut scratch = vec![0u8; text.len()];
+        let got: Vec<(Path, Value<'_>)> =
+            Decoder::new(ContentFormat::Lwm2mJson, &base, text.as_bytes(), &mut scratch, tree.types())
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap_or_else(|e| panic!("{e:?} in {text}"));
+        let want: Vec<(Path, Value<'_>)> = items.iter().map(|(p, v)| (*p, v.value())).collect();
+        prop_assert_eq!(got, want);
+    }
 
     #[test]
     fn every_format_round_trips_an_object(tree in tree()) {

@@ -12,6 +12,9 @@ use lwm2m_core::formats::{
 use lwm2m_core::path::Path;
 use lwm2m_core::value::{DataType, Value};
 
+mod formats_fixtures;
+use formats_fixtures::{device, device_types};
+
 #[derive(Debug)]
 enum TestError {
     #[allow(dead_code)]
@@ -32,42 +35,6 @@ impl From<NegotiationError> for TestError {
 
 fn p(s: &str) -> Path {
     Path::parse(s).unwrap()
-}
-
-/// The Device object instance of the TS examples, as (relative path, value).
-/// `binding_id` is where "U" goes: resource 15 in the TLV example bytes of
-/// the TS, 16 (Binding Modes) in its SenML examples.
-fn device(binding_id: u16) -> Vec<(Path, Value<'static>)> {
-    let r = |rid: u16| Path::resource(3, 0, rid).unwrap();
-    let ri = |rid: u16, i: u16| Path::resource_instance(3, 0, rid, i).unwrap();
-    vec![
-        (r(0), Value::String("Open Mobile Alliance")),
-        (r(1), Value::String("Lightweight M2M Client")),
-        (r(2), Value::String("345000123")),
-        (r(3), Value::String("1.0")),
-        (ri(6, 0), Value::Integer(1)),
-        (ri(6, 1), Value::Integer(5)),
-        (ri(7, 0), Value::Integer(3800)),
-        (ri(7, 1), Value::Integer(5000)),
-        (ri(8, 0), Value::Integer(125)),
-        (ri(8, 1), Value::Integer(900)),
-        (r(9), Value::Integer(100)),
-        (r(10), Value::Integer(15)),
-        (ri(11, 0), Value::Integer(0)),
-        (r(13), Value::Time(1367491215)),
-        (r(14), Value::String("+02:00")),
-        (r(binding_id), Value::String("U")),
-    ]
-}
-
-/// Declared types of the Device object (registry 3.xml) for the resources above.
-fn device_types(path: &Path) -> Option<DataType> {
-    match (path.object_id()?, path.resource_id()?) {
-        (3, 0..=3 | 14..=16) => Some(DataType::String),
-        (3, 6..=11) => Some(DataType::Integer),
-        (3, 13) => Some(DataType::Time),
-        _ => None,
-    }
 }
 
 fn encode_all(
@@ -525,4 +492,18 @@ fn link_format_parses_a_bootstrap_discover_with_lwm2m_attributes() {
     assert!(LinkParser::new(br#"</3/0>;uri="x"#).unwrap().next().unwrap().is_err());
     let l = LinkParser::new(b"</3/0>;pmin=x").unwrap().next().unwrap().unwrap();
     assert_eq!(l.attrs().next().unwrap(), Err(DecodeError::Syntax));
+}
+
+#[test]
+fn senml_writes_a_new_base_name_when_a_record_leaves_the_current_one() {
+    // The request path itself after a deeper record: "/3/0/" is no prefix of "/3/0".
+    let items = [(p("/3/0/1"), Value::Integer(1)), (p("/3/0"), Value::Integer(2))];
+    let mut buf = [0u8; 128];
+    let c = encode_all(ContentFormat::SenmlJson, &p("/3/0"), &items, &mut buf).unwrap();
+    assert_eq!(&buf[..c.len], br#"[{"bn":"/3/0/","n":"1","v":1},{"bn":"/3/0","v":2}]"#);
+    for f in [ContentFormat::SenmlJson, ContentFormat::SenmlCbor] {
+        let c = encode_all(f, &p("/3/0"), &items, &mut buf).unwrap();
+        let got = decode_all(f, &p("/3/0"), &buf[..c.len], &mut [], |_| None).unwrap();
+        assert_eq!(got, items, "{f}");
+    }
 }

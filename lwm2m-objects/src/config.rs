@@ -16,8 +16,9 @@ pub const APN_PROFILES: usize = 4;
 pub const APP_DATA_INSTANCES: usize = 2;
 /// Data resource instances (`/19/i/0/ri`) per Binary App Data Container instance.
 pub const APP_DATA_ENTRIES: usize = 4;
-/// Bytes of one Binary App Data Container data entry.
-pub const APP_DATA_LEN: usize = 256;
+/// Bytes of one Binary App Data Container data entry (4 × 240 keeps one
+/// instance within `persist::MAX_RECORD_LEN`).
+pub const APP_DATA_LEN: usize = 240;
 /// Event Log instances.
 pub const EVENT_LOG_INSTANCES: usize = 1;
 /// Bytes of Event Log LogData (`/20/i/4014`).

@@ -1,12 +1,15 @@
 //! Persistence of the state that must survive a reboot: Security, Server,
 //! Access Control, APN profiles, Firmware Update state and package URI,
-//! Binary App Data, Event Log, and the server-options fingerprint — one
-//! record each, through the [`Storage`] trait (key → bytes, atomic replace).
+//! Binary App Data, Event Log, and the server-options fingerprint, through
+//! the [`Storage`] trait (key → bytes, atomic replace). Every stored value
+//! is at most [`MAX_RECORD_LEN`] bytes (the port contract of
+//! `carrier-os::storage`: the runtime never writes more than 1024), so the
+//! Security and Binary App Data objects keep one value per instance slot.
 //!
 //! ## Record format
 //! ```text
 //! 0      1        2            4              8
-//! | ver  | record | payload len | CRC-32       | payload (CBOR, minicbor) |
+//! | ver  | key    | payload len | CRC-32       | payload (CBOR, minicbor) |
 //! | u8=1 | u8     | u16 LE      | u32 LE       | len bytes                |
 //! ```
 //! The CRC-32 (IEEE 802.3, the DFU's CRC too) covers bytes 0..4 and the
@@ -20,7 +23,8 @@
 //! record is valid. A missing record means factory defaults; a truncated,
 //! corrupt or unknown-version record is replaced by factory defaults,
 //! reported in the [`LoadReport`], and marked to be rewritten by the next
-//! [`ObjectStore::save`].
+//! [`ObjectStore::save`]. For the objects stored per slot, one bad slot
+//! resets the whole object: a partial set of server accounts is never used.
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::config::{
@@ -39,9 +43,11 @@ use minicbor::{Decode, Encode};
 pub const FORMAT_VERSION: u8 = 1;
 /// Bytes of the record header.
 pub const HEADER_LEN: usize = 8;
-/// A scratch buffer of this many bytes holds any record (checked by a test
-/// that fills every capacity).
-pub const RECORD_BUF_LEN: usize = 2560;
+/// The longest stored value this code writes (a test fills every capacity
+/// and checks it); ports must accept at least this much.
+pub const MAX_RECORD_LEN: usize = 1024;
+/// A scratch buffer of this many bytes holds any record.
+pub const RECORD_BUF_LEN: usize = MAX_RECORD_LEN;
 
 /// Why the storage could not do what was asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -69,8 +75,8 @@ impl core::error::Error for StorageError {}
 
 /// A key-value store for records (the port's NVS, flash or files).
 ///
-/// Keys are small integers ([`Record::key`], 1..=8); a port maps them into
-/// its own key space (the original uses 0xCA00..0xCAFF).
+/// Keys are small integers ([`Record::key`], below 64); a port maps them
+/// into its own key space (the original uses 0xCA00..0xCAFF).
 pub trait Storage {
     /// Copies record `key` into `buf` and returns its length, or `None` if
     /// there is no such record.
@@ -91,11 +97,12 @@ pub trait Storage {
     fn delete(&mut self, key: u16) -> Result<(), StorageError>;
 }
 
-/// The persisted records.
+/// The persisted records: one per object (Security and Binary App Data:
+/// one stored value per instance slot, [`Record::slots`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Record {
-    /// Security object (0).
+    /// Security object (0), one value per instance.
     Security,
     /// Server object (1).
     Server,
@@ -105,7 +112,7 @@ pub enum Record {
     ApnProfiles,
     /// Firmware Update state, result, package URI, name and version (5).
     Firmware,
-    /// Binary App Data Container (19).
+    /// Binary App Data Container (19), one value per instance.
     AppData,
     /// Event Log (20).
     EventLog,
@@ -126,22 +133,33 @@ impl Record {
         Record::Fingerprint,
     ];
 
-    /// The storage key (1..=8).
-    pub const fn key(self) -> u16 {
+    /// How many stored values the record uses.
+    pub const fn slots(self) -> usize {
         match self {
-            Record::Security => 1,
+            Record::Security => SECURITY_INSTANCES,
+            Record::AppData => crate::config::APP_DATA_INSTANCES,
+            _ => 1,
+        }
+    }
+
+    /// The storage key of `slot` (below 64): 2..=8 for the single-value
+    /// records, 16 + slot for Security, 32 + slot for Binary App Data.
+    pub const fn key(self, slot: usize) -> u16 {
+        let slot = if slot > 15 { 15 } else { slot as u16 };
+        match self {
+            Record::Security => 16 + slot,
             Record::Server => 2,
             Record::AccessControl => 3,
             Record::ApnProfiles => 4,
             Record::Firmware => 5,
-            Record::AppData => 6,
+            Record::AppData => 32 + slot,
             Record::EventLog => 7,
             Record::Fingerprint => 8,
         }
     }
 
     pub(crate) const fn bit(self) -> u16 {
-        1 << self.key()
+        1 << (self as u16)
     }
 
     pub(crate) fn for_object(oid: u16) -> Option<Record> {
@@ -168,7 +186,7 @@ pub enum RecordError {
     Corrupt,
     /// Written by another format version.
     UnknownVersion(u8),
-    /// The header names another record than the key it was stored under.
+    /// The header's key byte is not the key the value was stored under.
     WrongRecord,
     /// The storage failed.
     Storage(StorageError),
@@ -267,6 +285,7 @@ pub fn crc32(parts: &[&[u8]]) -> u32 {
 /// Frames an encoded payload; returns the record length.
 fn encode_record<T: Encode<()>>(
     record: Record,
+    slot: usize,
     value: &T,
     buf: &mut [u8],
 ) -> Result<usize, SaveError> {
@@ -276,7 +295,7 @@ fn encode_record<T: Encode<()>>(
     value.encode(&mut e, &mut ()).map_err(|_| SaveError::BufferTooSmall(record))?;
     let n = e.writer().position();
     let len = u16::try_from(n).map_err(|_| SaveError::BufferTooSmall(record))?;
-    let key = u8::try_from(record.key()).map_err(|_| SaveError::BufferTooSmall(record))?;
+    let key = u8::try_from(record.key(slot)).map_err(|_| SaveError::BufferTooSmall(record))?;
     let mut h = [FORMAT_VERSION, key, 0, 0, 0, 0, 0, 0];
     let [l0, l1] = len.to_le_bytes();
     h[2] = l0;
@@ -291,6 +310,7 @@ fn encode_record<T: Encode<()>>(
 /// Checks the frame and decodes the payload, all or nothing.
 fn decode_record<T: for<'b> Decode<'b, ()>>(
     record: Record,
+    slot: usize,
     bytes: &[u8],
 ) -> Result<T, RecordError> {
     let (header, payload) =
@@ -299,7 +319,7 @@ fn decode_record<T: for<'b> Decode<'b, ()>>(
     if ver != FORMAT_VERSION {
         return Err(RecordError::UnknownVersion(ver));
     }
-    if u16::from(key) != record.key() {
+    if u16::from(key) != record.key(slot) {
         return Err(RecordError::WrongRecord);
     }
     let len = usize::from(u16::from_le_bytes([l0, l1]));
@@ -378,49 +398,41 @@ fn insert<T: Instance, const N: usize>(v: &mut Instances<T, N>, t: T) -> Result<
 // Encode / Decode of each record
 // --------------------------------------------------------------------------
 
-impl<C> Encode<C> for Security {
+impl<C> Encode<C> for SecurityInstance {
     fn encode<W: Write>(&self, e: &mut Encoder<W>, _: &mut C) -> EncResult<W> {
-        e.array(self.instances.len() as u64)?;
-        for s in &self.instances {
-            e.array(10)?
-                .u16(s.id)?
-                .str(&s.uri)?
-                .bool(s.bootstrap)?
-                .i64(s.mode.as_i64())?
-                .bytes(&s.identity)?
-                .bytes(&s.server_public_key)?
-                .bytes(s.secret_key.expose())?;
-            enc_opt_i64(e, s.ssid.map(i64::from))?;
-            e.i64(s.client_hold_off_s)?.i64(s.bootstrap_account_timeout_s)?;
-        }
+        e.array(10)?
+            .u16(self.id)?
+            .str(&self.uri)?
+            .bool(self.bootstrap)?
+            .i64(self.mode.as_i64())?
+            .bytes(&self.identity)?
+            .bytes(&self.server_public_key)?
+            .bytes(self.secret_key.expose())?;
+        enc_opt_i64(e, self.ssid.map(i64::from))?;
+        e.i64(self.client_hold_off_s)?.i64(self.bootstrap_account_timeout_s)?;
         Ok(())
     }
 }
 
-impl<'b, C> Decode<'b, C> for Security {
+impl<'b, C> Decode<'b, C> for SecurityInstance {
     fn decode(d: &mut Decoder<'b>, _: &mut C) -> Result<Self, decode::Error> {
-        let n = array_len(d, SECURITY_INSTANCES)?;
-        let mut out = Security::default();
-        for _ in 0..n {
-            array_of(d, 10)?;
-            let mut s = SecurityInstance::new(d.u16()?);
-            s.uri = string(d)?;
-            s.bootstrap = d.bool()?;
-            s.mode = SecurityMode::from_i64(d.i64()?)
-                .ok_or_else(|| decode::Error::message("security mode"))?;
-            s.identity = bytes(d)?;
-            s.server_public_key = bytes(d)?;
-            s.secret_key =
-                SecretKey::new(d.bytes()?).map_err(|_| decode::Error::message("key too long"))?;
-            s.ssid = opt_i64(d)?
-                .map(u16::try_from)
-                .transpose()
-                .map_err(|_| decode::Error::message("ssid"))?;
-            s.client_hold_off_s = d.i64()?;
-            s.bootstrap_account_timeout_s = d.i64()?;
-            insert(&mut out.instances, s)?;
-        }
-        Ok(out)
+        array_of(d, 10)?;
+        let mut s = SecurityInstance::new(d.u16()?);
+        s.uri = string(d)?;
+        s.bootstrap = d.bool()?;
+        s.mode = SecurityMode::from_i64(d.i64()?)
+            .ok_or_else(|| decode::Error::message("security mode"))?;
+        s.identity = bytes(d)?;
+        s.server_public_key = bytes(d)?;
+        s.secret_key =
+            SecretKey::new(d.bytes()?).map_err(|_| decode::Error::message("key too long"))?;
+        s.ssid = opt_i64(d)?
+            .map(u16::try_from)
+            .transpose()
+            .map_err(|_| decode::Error::message("ssid"))?;
+        s.client_hold_off_s = d.i64()?;
+        s.bootstrap_account_timeout_s = d.i64()?;
+        Ok(s)
     }
 }
 
@@ -576,36 +588,30 @@ impl<'b, C> Decode<'b, C> for FirmwareRecord {
     }
 }
 
-impl<C> Encode<C> for BinaryAppData {
+impl<C> Encode<C> for AppDataInstance {
     fn encode<W: Write>(&self, e: &mut Encoder<W>, _: &mut C) -> EncResult<W> {
-        e.array(self.instances.len() as u64)?;
-        for p in &self.instances {
-            e.array(2)?.u16(p.id)?.array(p.data.len() as u64)?;
-            for (ri, data) in &p.data {
-                e.array(2)?.u16(*ri)?.bytes(data)?;
-            }
+        e.array(2)?.u16(self.id)?.array(self.data.len() as u64)?;
+        for (ri, data) in &self.data {
+            e.array(2)?.u16(*ri)?.bytes(data)?;
         }
         Ok(())
     }
 }
 
-impl<'b, C> Decode<'b, C> for BinaryAppData {
+impl<'b, C> Decode<'b, C> for AppDataInstance {
     fn decode(d: &mut Decoder<'b>, _: &mut C) -> Result<Self, decode::Error> {
-        let n = array_len(d, crate::config::APP_DATA_INSTANCES)?;
-        let mut out = BinaryAppData { instances: Instances::default() };
-        for _ in 0..n {
+        array_of(d, 2)?;
+        let mut p = AppDataInstance::new(d.u16()?);
+        let m = array_len(d, APP_DATA_ENTRIES)?;
+        for _ in 0..m {
             array_of(d, 2)?;
-            let mut p = AppDataInstance::new(d.u16()?);
-            let m = array_len(d, APP_DATA_ENTRIES)?;
-            for _ in 0..m {
-                array_of(d, 2)?;
-                let ri = d.u16()?;
-                p.set(ri, Some(d.bytes()?))
-                    .map_err(|_| decode::Error::message("capacity exceeded"))?;
+            let ri = d.u16()?;
+            if p.get(ri).is_some() {
+                return Err(decode::Error::message("duplicate entry"));
             }
-            insert(&mut out.instances, p)?;
+            p.set(ri, Some(d.bytes()?)).map_err(|_| decode::Error::message("capacity exceeded"))?;
         }
-        Ok(out)
+        Ok(p)
     }
 }
 
@@ -657,16 +663,30 @@ impl<'b, C> Decode<'b, C> for Fingerprint {
 // --------------------------------------------------------------------------
 
 impl ObjectStore {
-    /// Encodes `record` of the current state into `buf`; returns its length.
+    /// Encodes slot `slot` of `record` from the current state into `buf`;
+    /// returns its length, or `None` for an empty slot (no such instance).
     ///
     /// # Errors
     /// [`SaveError::BufferTooSmall`] when `buf` cannot hold it.
-    pub fn encode_record(&self, record: Record, buf: &mut [u8]) -> Result<usize, SaveError> {
-        match record {
-            Record::Security => encode_record(record, &self.security, buf),
-            Record::Server => encode_record(record, &self.server, buf),
-            Record::AccessControl => encode_record(record, &self.acl, buf),
-            Record::ApnProfiles => encode_record(record, &self.apn, buf),
+    pub fn encode_record(
+        &self,
+        record: Record,
+        slot: usize,
+        buf: &mut [u8],
+    ) -> Result<Option<usize>, SaveError> {
+        let n = match record {
+            Record::Security => match self.security.instances.iter().nth(slot) {
+                Some(inst) => encode_record(record, slot, inst, buf)?,
+                None => return Ok(None),
+            },
+            Record::AppData => match self.app_data.instances.iter().nth(slot) {
+                Some(inst) => encode_record(record, slot, inst, buf)?,
+                None => return Ok(None),
+            },
+            _ if slot > 0 => return Ok(None),
+            Record::Server => encode_record(record, slot, &self.server, buf)?,
+            Record::AccessControl => encode_record(record, slot, &self.acl, buf)?,
+            Record::ApnProfiles => encode_record(record, slot, &self.apn, buf)?,
             Record::Firmware => {
                 let f = &self.firmware;
                 let fr = FirmwareRecord {
@@ -676,27 +696,62 @@ impl ObjectStore {
                     name: f.package_name.clone(),
                     version: f.package_version.clone(),
                 };
-                encode_record(record, &fr, buf)
+                encode_record(record, slot, &fr, buf)?
             }
-            Record::AppData => encode_record(record, &self.app_data, buf),
-            Record::EventLog => encode_record(record, &self.event_log, buf),
-            Record::Fingerprint => encode_record(record, &Fingerprint(self.fingerprint), buf),
-        }
+            Record::EventLog => encode_record(record, slot, &self.event_log, buf)?,
+            Record::Fingerprint => {
+                encode_record(record, slot, &Fingerprint(self.fingerprint), buf)?
+            }
+        };
+        Ok(Some(n))
     }
 
-    /// Replaces the part of the state held by `record` with the decoded
-    /// `bytes` — all or nothing.
-    ///
-    /// # Errors
-    /// The [`RecordError`] that made the record unusable; the state is untouched then.
-    pub fn apply_record(&mut self, record: Record, bytes: &[u8]) -> Result<(), RecordError> {
+    /// Reads every slot of `record` and replaces that part of the state —
+    /// all or nothing. `Ok(false)`: nothing stored.
+    fn load_record(
+        &mut self,
+        record: Record,
+        storage: &mut dyn Storage,
+        buf: &mut [u8],
+    ) -> Result<bool, RecordError> {
+        if matches!(record, Record::Security | Record::AppData) {
+            let mut security = Security::default();
+            let mut app_data = BinaryAppData { instances: Instances::default() };
+            let mut found = false;
+            for slot in 0..record.slots() {
+                let Some(n) = storage.read(record.key(slot), buf).map_err(RecordError::Storage)?
+                else {
+                    continue;
+                };
+                found = true;
+                let bytes = buf.get(..n).ok_or(RecordError::Storage(StorageError::TooLarge))?;
+                if record == Record::Security {
+                    let inst: SecurityInstance = decode_record(record, slot, bytes)?;
+                    insert(&mut security.instances, inst).map_err(|_| RecordError::Corrupt)?;
+                } else {
+                    let inst: AppDataInstance = decode_record(record, slot, bytes)?;
+                    insert(&mut app_data.instances, inst).map_err(|_| RecordError::Corrupt)?;
+                }
+            }
+            if found {
+                if record == Record::Security {
+                    self.security = security;
+                } else {
+                    self.app_data = app_data;
+                }
+            }
+            return Ok(found);
+        }
+        let Some(n) = storage.read(record.key(0), buf).map_err(RecordError::Storage)? else {
+            return Ok(false);
+        };
+        let bytes = buf.get(..n).ok_or(RecordError::Storage(StorageError::TooLarge))?;
         match record {
-            Record::Security => self.security = decode_record(record, bytes)?,
-            Record::Server => self.server = decode_record(record, bytes)?,
-            Record::AccessControl => self.acl = decode_record(record, bytes)?,
-            Record::ApnProfiles => self.apn = decode_record(record, bytes)?,
+            Record::Server => self.server = decode_record(record, 0, bytes)?,
+            Record::AccessControl => self.acl = decode_record(record, 0, bytes)?,
+            Record::ApnProfiles => self.apn = decode_record(record, 0, bytes)?,
             Record::Firmware => {
-                let fr: FirmwareRecord = decode_record(record, bytes)?;
+                let fr: FirmwareRecord = decode_record(record, 0, bytes)?;
                 let f = &mut self.firmware;
                 f.state = fr.state;
                 f.result = fr.result;
@@ -704,13 +759,13 @@ impl ObjectStore {
                 f.package_name = fr.name;
                 f.package_version = fr.version;
             }
-            Record::AppData => self.app_data = decode_record(record, bytes)?,
-            Record::EventLog => self.event_log = decode_record(record, bytes)?,
+            Record::EventLog => self.event_log = decode_record(record, 0, bytes)?,
             Record::Fingerprint => {
-                self.fingerprint = decode_record::<Fingerprint>(record, bytes)?.0
+                self.fingerprint = decode_record::<Fingerprint>(record, 0, bytes)?.0;
             }
+            Record::Security | Record::AppData => {}
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Factory defaults for one record's part (built in place: a whole
@@ -735,16 +790,9 @@ impl ObjectStore {
     pub fn load(&mut self, storage: &mut dyn Storage, buf: &mut [u8]) -> LoadReport {
         let mut report = LoadReport::default();
         for record in Record::ALL {
-            let result = match storage.read(record.key(), buf) {
-                Ok(None) => continue,
-                Ok(Some(n)) => match buf.get(..n) {
-                    Some(bytes) => self.apply_record(record, bytes),
-                    None => Err(RecordError::Storage(StorageError::TooLarge)),
-                },
-                Err(e) => Err(RecordError::Storage(e)),
-            };
-            match result {
-                Ok(()) => report.loaded = report.loaded.saturating_add(1),
+            match self.load_record(record, storage, buf) {
+                Ok(false) => {}
+                Ok(true) => report.loaded = report.loaded.saturating_add(1),
                 Err(e) => {
                     self.reset_record(record);
                     self.dirty.0 |= record.bit();
@@ -756,8 +804,9 @@ impl ObjectStore {
     }
 
     /// Writes every record changed since the last save (or load) to
-    /// `storage`, using `buf` ([`RECORD_BUF_LEN`] bytes) as scratch. A
-    /// record that fails stays dirty and is retried by the next call.
+    /// `storage`, using `buf` ([`RECORD_BUF_LEN`] bytes) as scratch; slots
+    /// of removed instances are deleted. A record that fails stays dirty and
+    /// is retried by the next call.
     ///
     /// # Errors
     /// The first failure; the records before it were written.
@@ -766,9 +815,16 @@ impl ObjectStore {
             if self.dirty.0 & record.bit() == 0 {
                 continue;
             }
-            let n = self.encode_record(record, buf)?;
-            let bytes = buf.get(..n).ok_or(SaveError::BufferTooSmall(record))?;
-            storage.write(record.key(), bytes).map_err(|e| SaveError::Storage(record, e))?;
+            for slot in 0..record.slots() {
+                let key = record.key(slot);
+                match self.encode_record(record, slot, buf)? {
+                    Some(n) => {
+                        let bytes = buf.get(..n).ok_or(SaveError::BufferTooSmall(record))?;
+                        storage.write(key, bytes).map_err(|e| SaveError::Storage(record, e))?;
+                    }
+                    None => storage.delete(key).map_err(|e| SaveError::Storage(record, e))?,
+                }
+            }
             self.dirty.0 &= !record.bit();
         }
         Ok(())

@@ -207,17 +207,7 @@ fn security_object_refuses_every_dm_operation() {
             paths.push(format!("/0/{i}/{r}"));
         }
     }
-    let ops = [
-        Operation::Read,
-        Operation::Observe,
-        Operation::Discover,
-        Operation::WriteAttributes,
-        Operation::Write(WriteMode::Replace),
-        Operation::Write(WriteMode::PartialUpdate),
-        Operation::Execute,
-        Operation::Create,
-        Operation::Delete,
-    ];
+    let ops = ALL_OPERATIONS;
     for caller in [A, B] {
         for path in &paths {
             for op in ops {

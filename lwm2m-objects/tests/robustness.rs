@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use lwm2m_core::path::Path;
 use lwm2m_core::value::Value;
-use lwm2m_objects::{Caller, Link, ObjectError, Operation, StaticDeviceInfo, WriteMode};
+use lwm2m_objects::{Caller, Link, ObjectError, Operation, StaticDeviceInfo};
 use proptest::prelude::*;
 
 fn any_path() -> impl Strategy<Value = Path> {
@@ -78,17 +78,7 @@ fn any_value() -> impl Strategy<Value = V> {
 }
 
 fn any_op() -> impl Strategy<Value = Operation> {
-    proptest::sample::select(vec![
-        Operation::Read,
-        Operation::Observe,
-        Operation::Discover,
-        Operation::WriteAttributes,
-        Operation::Write(WriteMode::Replace),
-        Operation::Write(WriteMode::PartialUpdate),
-        Operation::Execute,
-        Operation::Create,
-        Operation::Delete,
-    ])
+    proptest::sample::select(ALL_OPERATIONS.to_vec())
 }
 
 fn any_caller() -> impl Strategy<Value = Caller> {

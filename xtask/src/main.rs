@@ -43,7 +43,17 @@ const SYSTEM_PACKAGES: &[(&str, Probe)] = &[
     ("libtool", Probe::Program("libtoolize")),
     ("clang", Probe::Program("clang")),
     ("libclang-dev", Probe::LibClang),
+    // llvm-ar archives the C part of the nRF firmware example (tinyrlibc).
+    ("llvm", Probe::Program("llvm-ar")),
 ];
+
+/// no_std crates with a `defmt` feature: built with it for the device, so a
+/// `defmt::Format` impl that does not compile cannot hide behind the default.
+const DEFMT_CRATES: &[&str] =
+    &["lwm2m-core", "lwm2m-objects", "carrier-profiles", "carrier-os", "lwm2m-carrier"];
+
+/// The nRF91 port with the real modem binding (`nrf-modem`), for one chip.
+const NRF_CHIP_FEATURE: &str = "nrf9160";
 
 #[derive(Clone, Copy)]
 enum Probe {
@@ -240,6 +250,26 @@ fn nostd(root: &Path) -> StepResult {
         // build fails. That is the check that no `std` sneaks in.
         cargo(root, &["build", "-p", krate, "--no-default-features", "--target", DEVICE_TARGET])?;
     }
+    for krate in DEFMT_CRATES {
+        let args = ["build", "-p", krate, "--no-default-features", "--features", "defmt"];
+        cargo(root, &[&args[..], &["--target", DEVICE_TARGET]].concat())?;
+    }
+    // The port over the real modem library, and a firmware image that links.
+    cargo(
+        root,
+        &[
+            "build",
+            "-p",
+            "carrier-os-nrf",
+            "--no-default-features",
+            "--features",
+            NRF_CHIP_FEATURE,
+            "--target",
+            DEVICE_TARGET,
+        ],
+    )?;
+    let firmware = root.join("examples/nrf91-firmware");
+    run(Command::new(cargo_bin()).args(["build", "--release"]).current_dir(&firmware))?;
     Ok(())
 }
 

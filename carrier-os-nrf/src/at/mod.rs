@@ -14,6 +14,7 @@
 pub mod command;
 pub mod fields;
 pub mod response;
+pub mod sms;
 pub mod types;
 pub mod urc;
 

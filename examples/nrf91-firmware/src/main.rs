@@ -15,7 +15,8 @@ use core::pin::pin;
 use core::task::{Context, Poll, Waker};
 
 use carrier_os::modem::{Identity, LinkRequest, Modem};
-use carrier_os_nrf::device::{ModemAt, Notifications};
+use carrier_os_nrf::device::{ModemAt, Notifications, NrfModemDelta};
+use carrier_os_nrf::dfu::ModemDeltaDfu;
 use carrier_os_nrf::modem::AtModem;
 use carrier_os_nrf::port::NrfModem;
 use cortex_m_rt::entry;
@@ -78,6 +79,9 @@ fn main() -> ! {
     if modem.init().is_err() {
         halt();
     }
+    // A modem delta image interrupted before the reboot resumes here.
+    let mut delta = NrfModemDelta::new(None);
+    let _resume_at = delta.offset();
     let _imei = modem.identity(Identity::Imei);
     let _fw = modem.identity(Identity::FirmwareVersion);
     if modem.request_link(LinkRequest::Up).is_err() {

@@ -13,6 +13,28 @@
 //! |1 1 1 1 1 1 1 1|    Payload (if any) ...
 //! ```
 //!
+//! ```
+//! use lwm2m_core::coap::numbers::Code;
+//! use lwm2m_core::coap::{Message, MessageType, MessageWriter, Repr, Token};
+//!
+//! // Build (RFC 7252 Appendix A, Figure 16) ...
+//! let mut buf = [0u8; 64];
+//! let mut w = MessageWriter::new(&mut buf, MessageType::Con, Code::Get, 0x7d34, Token::EMPTY)?;
+//! w.add_uri_path("/temperature")?;
+//! let bytes = w.finish();
+//!
+//! // ... receive: bytes from the network always go through `new_checked`.
+//! let msg = Message::new_checked(&*bytes)?;
+//! let repr = Repr::parse(&msg)?;
+//! assert_eq!(repr.to_string(), "CON 0.01 mid=0x7d34 tok=- Uri-Path:\"temperature\" [0 B]");
+//!
+//! // ... and emit the value again.
+//! let mut out = [0u8; 64];
+//! let n = repr.emit(&mut Message::new_unchecked(&mut out[..repr.buffer_len()]))?;
+//! assert_eq!(out[..n], *bytes);
+//! # Ok::<(), lwm2m_core::coap::Error>(())
+//! ```
+//!
 //! Guarantees: nothing here panics on any input bytes. After
 //! [`Message::check_len`] succeeds no accessor panics; on a view made with
 //! [`Message::new_unchecked`] only the fixed-header accessors can panic, and
@@ -187,6 +209,22 @@ impl<T: AsRef<[u8]>> Message<T> {
         let msg = Message::new_unchecked(buffer);
         msg.check_len()?;
         Ok(msg)
+    }
+
+    /// A view over bytes that hold at least the fixed header, nothing more
+    /// checked: enough for [`msg_type`](Self::msg_type),
+    /// [`message_id`](Self::message_id) and [`code`](Self::code) of a
+    /// datagram that failed [`check_len`](Self::check_len), so the endpoint
+    /// can reject a malformed CON with a matching RST (RFC 7252 §4.2).
+    ///
+    /// # Errors
+    /// [`Error::Truncated`] below [`HEADER_LEN`] bytes (such a datagram
+    /// cannot even be answered and is silently ignored, §4.2).
+    pub fn new_header_checked(buffer: T) -> Result<Message<T>, Error> {
+        if buffer.as_ref().len() < HEADER_LEN {
+            return Err(Error::Truncated);
+        }
+        Ok(Message::new_unchecked(buffer))
     }
 
     /// Checks every length the accessors rely on: the fixed header, the token
@@ -599,6 +637,19 @@ mod tests {
         msg.set_message_id(0xbeef);
         msg.token_mut().copy_from_slice(&[0xab, 0xcd]);
         assert_eq!(buf, [0x72, 0x45, 0xbe, 0xef, 0xab, 0xcd]);
+    }
+
+    #[test]
+    fn header_of_a_malformed_con_is_readable_to_build_the_rst() {
+        // CON 0.01 MID 0xbeef with token length 9: a format error, but the
+        // type and MID are there to reject it with RST.
+        let bytes = [0x49, 0x01, 0xbe, 0xef, 0, 0];
+        assert_eq!(Message::new_checked(&bytes[..]), Err(Error::BadTokenLength));
+        let msg = Message::new_header_checked(&bytes[..]).unwrap();
+        assert_eq!((msg.msg_type(), msg.message_id()), (MessageType::Con, 0xbeef));
+        assert_eq!(msg.token(), b"");
+        assert_eq!(msg.payload(), b"");
+        assert_eq!(Message::new_header_checked(&bytes[..3]), Err(Error::Truncated));
     }
 
     #[test]

@@ -176,7 +176,7 @@ pub fn encoded_len(delta: u16, value_len: u16) -> usize {
 ///
 /// # Errors
 /// [`Error::BufferTooSmall`] if `out` cannot hold it, or the value is longer
-/// than 65535 + 269 bytes.
+/// than 65535 bytes (longer values exist in the format, but not in a datagram).
 pub fn encode(out: &mut [u8], delta: u16, value: &[u8]) -> Result<usize, Error> {
     let value_len = u16::try_from(value.len()).map_err(|_| Error::BufferTooSmall)?;
     let total = encoded_len(delta, value_len);

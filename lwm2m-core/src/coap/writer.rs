@@ -352,6 +352,18 @@ mod tests {
     }
 
     #[test]
+    fn errors_render_as_4_00_for_peer_faults_and_5_00_for_ours() {
+        use coap_message::error::RenderableOnMinimal as _;
+        let mut buf = [0u8; 16];
+        let mut w =
+            MessageWriter::new(&mut buf, MessageType::Ack, Code::Empty, 1, Token::EMPTY).unwrap();
+        Error::BadOptionDelta.render(&mut w).unwrap();
+        assert_eq!(w.repr().unwrap().code, Code::BadRequest);
+        Error::BufferTooSmall.render(&mut w).unwrap();
+        assert_eq!(w.repr().unwrap().code, Code::InternalServerError);
+    }
+
+    #[test]
     fn mutate_options_visits_each_value_in_place() {
         let mut buf = [0u8; 400];
         let mut w =

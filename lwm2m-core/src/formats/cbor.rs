@@ -74,14 +74,7 @@ fn pow2(e: i32) -> f64 {
 
 /// A number as `f64` (SenML times).
 pub(crate) fn float(d: &mut Decoder<'_>) -> Result<f64, DecodeError> {
-    match number(d)? {
-        #[expect(clippy::cast_precision_loss, reason = "SenML times are floats")]
-        Value::Integer(n) => Ok(n as f64),
-        #[expect(clippy::cast_precision_loss, reason = "SenML times are floats")]
-        Value::UnsignedInteger(n) => Ok(n as f64),
-        Value::Float(x) => Ok(x),
-        _ => Err(DecodeError::Syntax),
-    }
+    super::number_as_f64(number(d)?)
 }
 
 /// Reads the header of a map or array: `Some(n)` definite, `None` indefinite.

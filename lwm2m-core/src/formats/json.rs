@@ -32,7 +32,17 @@ impl<'a> Number<'a> {
                 return Ok(Value::UnsignedInteger(n));
             }
         }
-        self.text.parse::<f64>().map(Value::Float).map_err(|_| DecodeError::Syntax)
+        let x: f64 = self.text.parse().map_err(|_| DecodeError::Syntax)?;
+        // "1e999" parses to infinity, which no LwM2M Float can hold.
+        if !x.is_finite() {
+            return Err(DecodeError::Value(crate::value::ValueError::OutOfRange));
+        }
+        Ok(Value::Float(x))
+    }
+
+    /// The number as `f64` (times).
+    pub(crate) fn as_f64(self) -> Result<f64, DecodeError> {
+        super::number_as_f64(self.value()?)
     }
 }
 

@@ -280,17 +280,8 @@ impl<'a, R: TypeResolver> Iterator for Lwm2mCborDecoder<'a, R> {
         if self.done {
             return None;
         }
-        let r = self.step();
-        match r {
-            Ok(Some(item)) => Some(Ok(item)),
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
-        }
+        let (item, end) = super::step_item(self.step());
+        self.done = end;
+        item
     }
 }

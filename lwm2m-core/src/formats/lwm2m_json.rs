@@ -15,7 +15,7 @@
 
 use super::json::Lexer;
 use super::senml::{Bases, Fields};
-use super::{DecodeError, NoTypes, TypeResolver, typed};
+use super::{DecodeError, NoTypes, TypeResolver, step_item, typed};
 use crate::path::Path;
 use crate::value::{DataType, Value, parse_objlnk};
 
@@ -62,7 +62,7 @@ impl<'a, R: TypeResolver> Lwm2mJsonDecoder<'a, R> {
             lex.expect(b':')?;
             match key {
                 "bn" => self.bases.bn = lex.string()?,
-                "bt" => self.bases.bt = Some(time(lex)?),
+                "bt" => self.bases.bt = Some(lex.number()?.as_f64()?),
                 "e" => {
                     lex.expect(b'[')?;
                     return Ok(true);
@@ -101,7 +101,7 @@ impl<'a, R: TypeResolver> Lwm2mJsonDecoder<'a, R> {
                 lex.expect(b':')?;
                 match key {
                     "n" => f.n = Some(lex.string()?),
-                    "t" => f.t = Some(time(lex)?),
+                    "t" => f.t = Some(lex.number()?.as_f64()?),
                     "v" => f.set_value(lex.number()?.value()?)?,
                     "sv" => f.set_value(Value::String(lex.string()?))?,
                     "bv" => {
@@ -153,30 +153,13 @@ impl<'a, R: TypeResolver> Lwm2mJsonDecoder<'a, R> {
     }
 }
 
-fn time(lex: &mut Lexer<'_>) -> Result<f64, DecodeError> {
-    match lex.number()?.value()? {
-        #[expect(clippy::cast_precision_loss, reason = "JSON times are floats")]
-        Value::Integer(n) => Ok(n as f64),
-        #[expect(clippy::cast_precision_loss, reason = "JSON times are floats")]
-        Value::UnsignedInteger(n) => Ok(n as f64),
-        Value::Float(x) => Ok(x),
-        _ => Err(DecodeError::Syntax),
-    }
-}
-
 impl<'a, R: TypeResolver> Iterator for Lwm2mJsonDecoder<'a, R> {
     type Item = Result<(Path, Value<'a>), DecodeError>;
     fn next(&mut self) -> Option<Self::Item> {
-        match self.step() {
-            Ok(Some(item)) => Some(Ok(item)),
-            Ok(None) => {
-                self.state = State::Done;
-                None
-            }
-            Err(e) => {
-                self.state = State::Done;
-                Some(Err(e))
-            }
+        let (item, end) = step_item(self.step());
+        if end {
+            self.state = State::Done;
         }
+        item
     }
 }

@@ -462,6 +462,28 @@ fn typed<'a, R: TypeResolver>(
     }
 }
 
+/// Turns one decoding step into an iterator item; the flag says the
+/// iterator is finished (end of payload, or after the first error).
+fn step_item<T>(r: Result<Option<T>, DecodeError>) -> (Option<Result<T, DecodeError>>, bool) {
+    match r {
+        Ok(Some(x)) => (Some(Ok(x)), false),
+        Ok(None) => (None, true),
+        Err(e) => (Some(Err(e)), true),
+    }
+}
+
+/// A decoded number as `f64` (SenML and LwM2M JSON times).
+fn number_as_f64(v: Value<'_>) -> Result<f64, DecodeError> {
+    match v {
+        #[expect(clippy::cast_precision_loss, reason = "SenML times are floats")]
+        Value::Integer(n) => Ok(n as f64),
+        #[expect(clippy::cast_precision_loss, reason = "SenML times are floats")]
+        Value::UnsignedInteger(n) => Ok(n as f64),
+        Value::Float(x) => Ok(x),
+        _ => Err(DecodeError::Syntax),
+    }
+}
+
 /// `path` relative to `base`, checked to lie at or below it.
 fn check_below(base: &Path, path: &Path) -> Result<(), EncodeError> {
     if base.contains(path) { Ok(()) } else { Err(EncodeError::OutsideBase) }

@@ -83,10 +83,10 @@ pub(crate) fn path_text(p: &Path) -> heapless::String<MAX_NAME> {
     s
 }
 
-/// The base name the encoders put in the first record: the request path and
-/// a `/` (`/3/0/`), the path itself when the first record is the request
-/// path (a single resource), and none for the root (names are then full paths).
-pub(crate) fn base_name(base: &Path, first: &Path) -> heapless::String<MAX_NAME> {
+/// The base name the encoders put in a record: the request path and a `/`
+/// (`/3/0/`), the path itself when the record is the request path (a single
+/// resource), and none for the root (names are then full paths).
+fn base_name(base: &Path, first: &Path) -> heapless::String<MAX_NAME> {
     if base.is_root() {
         return heapless::String::new();
     }
@@ -97,7 +97,39 @@ pub(crate) fn base_name(base: &Path, first: &Path) -> heapless::String<MAX_NAME>
     s
 }
 
-/// The name of `path` relative to the base name `bn` (empty when equal).
-pub(crate) fn name_after<'s>(full: &'s str, bn: &str) -> &'s str {
-    full.strip_prefix(bn).unwrap_or(full)
+/// Output naming: which base name is in force, and what each record says.
+#[derive(Debug, Default)]
+pub(crate) struct Names {
+    bn: Option<heapless::String<MAX_NAME>>,
+}
+
+impl Names {
+    /// For the next record at `path`: the base name to write in it (the
+    /// first record's, or a new one when the base name in force is not a
+    /// prefix of the path) and the name relative to the base name.
+    pub(crate) fn next(
+        &mut self,
+        base: &Path,
+        path: &Path,
+    ) -> (Option<heapless::String<MAX_NAME>>, heapless::String<MAX_NAME>) {
+        let full = path_text(path);
+        let new_bn = match &self.bn {
+            Some(bn) if full.starts_with(bn.as_str()) => None,
+            None => Some(base_name(base, path)).filter(|b| !b.is_empty()),
+            Some(_) => Some(base_name(base, path)),
+        };
+        let bn = match (&new_bn, &mut self.bn) {
+            (Some(b), slot) => slot.insert(b.clone()),
+            (None, Some(b)) => b,
+            (None, slot) => slot.insert(heapless::String::new()),
+        };
+        let mut n = heapless::String::new();
+        let _ = n.push_str(full.strip_prefix(bn.as_str()).unwrap_or(&full));
+        (new_bn, n)
+    }
+
+    /// `true` before the first record.
+    pub(crate) fn is_first(&self) -> bool {
+        self.bn.is_none()
+    }
 }

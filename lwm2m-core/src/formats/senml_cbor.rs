@@ -11,7 +11,7 @@
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::cbor::{float, map_len, more, number, put_float};
-use super::senml::{Bases, Fields, Record, base_name, name_after, path_text};
+use super::senml::{Bases, Fields, Names, Record};
 use super::{Chunk, DecodeError, EncodeError, Encoder, TypeResolver, Window, check_below};
 use crate::path::Path;
 use crate::value::{Value, parse_objlnk};
@@ -59,7 +59,7 @@ pub struct SenmlCborEncoder<'b> {
     out: Window<'b>,
     planned: u64,
     written: u64,
-    bn: Option<heapless::String<48>>,
+    names: Names,
 }
 
 impl<'b> SenmlCborEncoder<'b> {
@@ -68,7 +68,7 @@ impl<'b> SenmlCborEncoder<'b> {
     pub fn new(base: &Path, records: u64, out: Window<'b>) -> SenmlCborEncoder<'b> {
         let mut out = out;
         let _ = minicbor::Encoder::new(&mut out).array(records);
-        SenmlCborEncoder { base: *base, out, planned: records, written: 0, bn: None }
+        SenmlCborEncoder { base: *base, out, planned: records, written: 0, names: Names::default() }
     }
 
     /// Ends the encoding.
@@ -97,25 +97,19 @@ impl<'b> SenmlCborEncoder<'b> {
             return Err(EncodeError::WalkChanged);
         }
         self.written += 1;
-        let full = path_text(path);
-        let first = self.bn.is_none();
-        let bn = match &self.bn {
-            Some(bn) => bn.clone(),
-            None => base_name(&self.base, path),
-        };
-        let n = name_after(&full, &bn);
-        let fields = u64::from(first && !bn.is_empty())
+        let (bn, n) = self.names.next(&self.base, path);
+        let fields = u64::from(bn.is_some())
             + u64::from(!n.is_empty())
             + u64::from(time.is_some())
             + u64::from(!matches!(value, Value::None));
         let mut e = minicbor::Encoder::new(&mut self.out);
         // Writes into a Window cannot fail: results are ignored below.
         let _ = e.map(fields);
-        if first && !bn.is_empty() {
+        if let Some(bn) = bn {
             let _ = e.i64(label::BN).and_then(|e| e.str(&bn));
         }
         if !n.is_empty() {
-            let _ = e.i64(label::N).and_then(|e| e.str(n));
+            let _ = e.i64(label::N).and_then(|e| e.str(&n));
         }
         if let Some(t) = time {
             let _ = e.i64(label::T);
@@ -147,9 +141,6 @@ impl<'b> SenmlCborEncoder<'b> {
                 let _ = e.str(label::VLO).and_then(|e| e.str(&s));
             }
             Value::None => {}
-        }
-        if first {
-            self.bn = Some(bn);
         }
         Ok(())
     }
@@ -191,17 +182,9 @@ impl<'a, R: TypeResolver> SenmlCborDecoder<'a, R> {
         if self.done {
             return None;
         }
-        match self.step() {
-            Ok(Some(r)) => Some(Ok(r)),
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
-        }
+        let (item, end) = super::step_item(self.step());
+        self.done = end;
+        item
     }
 
     fn step(&mut self) -> Result<Option<Record<'a>>, DecodeError> {

@@ -13,8 +13,10 @@
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::json::{Lexer, write_base64url, write_string};
-use super::senml::{Bases, Fields, Record, base_name, name_after, path_text};
-use super::{Chunk, DecodeError, EncodeError, Encoder, TypeResolver, Window, check_below};
+use super::senml::{Bases, Fields, Names, Record};
+use super::{
+    Chunk, DecodeError, EncodeError, Encoder, TypeResolver, Window, check_below, step_item,
+};
 use crate::path::Path;
 use crate::value::{Value, parse_objlnk};
 use core::fmt::Write;
@@ -24,18 +26,18 @@ use core::fmt::Write;
 pub struct SenmlJsonEncoder<'b> {
     base: Path,
     out: Window<'b>,
-    bn: Option<heapless::String<48>>,
+    names: Names,
 }
 
 impl<'b> SenmlJsonEncoder<'b> {
     /// An encoder for a response to a request on `base`.
     pub fn new(base: &Path, out: Window<'b>) -> SenmlJsonEncoder<'b> {
-        SenmlJsonEncoder { base: *base, out, bn: None }
+        SenmlJsonEncoder { base: *base, out, names: Names::default() }
     }
 
     /// Closes the array.
     pub fn finish(mut self) -> Chunk {
-        if self.bn.is_none() {
+        if self.names.is_first() {
             self.out.put_u8(b'[');
         }
         self.out.put_u8(b']');
@@ -62,28 +64,19 @@ impl<'b> SenmlJsonEncoder<'b> {
         if time.is_some_and(|t| !t.is_finite()) {
             return Err(EncodeError::NonFiniteFloat);
         }
-        let full = path_text(path);
         let out = &mut self.out;
+        out.put(if self.names.is_first() { b"[{" } else { b",{" });
+        let (bn, n) = self.names.next(&self.base, path);
         let mut sep = "";
-        match &self.bn {
-            None => {
-                out.put(b"[{");
-                let bn = base_name(&self.base, path);
-                if !bn.is_empty() {
-                    out.put(b"\"bn\":");
-                    write_string(out, &bn);
-                    sep = ",";
-                }
-                self.bn = Some(bn);
-            }
-            Some(_) => out.put(b",{"),
+        if let Some(bn) = bn {
+            out.put(b"\"bn\":");
+            write_string(out, &bn);
+            sep = ",";
         }
-        let bn = self.bn.as_deref().unwrap_or("");
-        let n = name_after(&full, bn);
         if !n.is_empty() {
             out.put(sep.as_bytes());
             out.put(b"\"n\":");
-            write_string(out, n);
+            write_string(out, &n);
             sep = ",";
         }
         if let Some(t) = time {
@@ -157,17 +150,11 @@ impl<'a, R: TypeResolver> SenmlJsonDecoder<'a, R> {
 
     /// The next record with its time.
     pub fn next_record(&mut self) -> Option<Result<Record<'a>, DecodeError>> {
-        match self.step() {
-            Ok(Some(r)) => Some(Ok(r)),
-            Ok(None) => {
-                self.state = State::Done;
-                None
-            }
-            Err(e) => {
-                self.state = State::Done;
-                Some(Err(e))
-            }
+        let (item, end) = step_item(self.step());
+        if end {
+            self.state = State::Done;
         }
+        item
     }
 
     fn step(&mut self) -> Result<Option<Record<'a>>, DecodeError> {
@@ -204,9 +191,9 @@ impl<'a, R: TypeResolver> SenmlJsonDecoder<'a, R> {
                 lex.expect(b':')?;
                 match key {
                     "bn" => self.bases.bn = lex.string()?,
-                    "bt" => self.bases.bt = Some(float(lex)?),
+                    "bt" => self.bases.bt = Some(lex.number()?.as_f64()?),
                     "n" => f.n = Some(lex.string()?),
-                    "t" => f.t = Some(float(lex)?),
+                    "t" => f.t = Some(lex.number()?.as_f64()?),
                     "v" => f.set_value(lex.number()?.value()?)?,
                     "vs" => f.set_value(Value::String(lex.string()?))?,
                     "vb" => {
@@ -231,17 +218,6 @@ impl<'a, R: TypeResolver> SenmlJsonDecoder<'a, R> {
             }
         }
         f.resolve(&self.bases, &self.base, &self.types)
-    }
-}
-
-fn float(lex: &mut Lexer<'_>) -> Result<f64, DecodeError> {
-    match lex.number()?.value()? {
-        #[expect(clippy::cast_precision_loss, reason = "SenML times are floats")]
-        Value::Integer(n) => Ok(n as f64),
-        #[expect(clippy::cast_precision_loss, reason = "SenML times are floats")]
-        Value::UnsignedInteger(n) => Ok(n as f64),
-        Value::Float(x) => Ok(x),
-        _ => Err(DecodeError::Syntax),
     }
 }
 

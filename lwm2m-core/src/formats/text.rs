@@ -94,7 +94,11 @@ pub fn parse_text(s: &str, t: DataType) -> Result<Value<'_>, DecodeError> {
             if !ok {
                 return Err(bad);
             }
-            Value::Float(s.parse().map_err(|_| bad)?)
+            let x: f64 = s.parse().map_err(|_| bad)?;
+            if !x.is_finite() {
+                return Err(DecodeError::Value(ValueError::OutOfRange));
+            }
+            Value::Float(x)
         }
         DataType::Boolean => match s {
             "1" => Value::Boolean(true),

@@ -563,17 +563,9 @@ impl<'a, R: TypeResolver> Iterator for TlvDecoder<'a, R> {
         if self.done {
             return None;
         }
-        match self.step() {
-            Ok(Some(item)) => Some(Ok(item)),
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
-        }
+        let (item, end) = super::step_item(self.step());
+        self.done = end;
+        item
     }
 }
 

@@ -54,25 +54,17 @@ use heapless::{String, Vec};
 use lwm2m_core::value::Value;
 
 pub(crate) fn to_string<const N: usize>(v: Value<'_>) -> Result<String<N>, ObjectError> {
-    match v {
-        Value::String(s) => String::try_from(s).map_err(|_| ObjectError::BadValue),
-        _ => Err(ObjectError::BadValue),
-    }
+    v.as_str().and_then(|s| String::try_from(s).ok()).ok_or(ObjectError::BadValue)
 }
 
 pub(crate) fn to_bytes<const N: usize>(v: Value<'_>) -> Result<Vec<u8, N>, ObjectError> {
-    match v {
-        Value::Opaque(b) => Vec::from_slice(b).map_err(|_| ObjectError::BadValue),
-        _ => Err(ObjectError::BadValue),
-    }
+    v.as_bytes().and_then(|b| Vec::from_slice(b).ok()).ok_or(ObjectError::BadValue)
 }
 
 pub(crate) fn to_int(v: Value<'_>) -> Result<i64, ObjectError> {
-    match v {
-        Value::Integer(n) | Value::Time(n) => Ok(n),
-        Value::UnsignedInteger(n) => i64::try_from(n).map_err(|_| ObjectError::BadValue),
-        _ => Err(ObjectError::BadValue),
-    }
+    v.as_i64()
+        .or_else(|| v.as_u64().and_then(|n| i64::try_from(n).ok()))
+        .ok_or(ObjectError::BadValue)
 }
 
 pub(crate) fn to_u16(v: Value<'_>) -> Result<u16, ObjectError> {
@@ -80,10 +72,7 @@ pub(crate) fn to_u16(v: Value<'_>) -> Result<u16, ObjectError> {
 }
 
 pub(crate) fn to_bool(v: Value<'_>) -> Result<bool, ObjectError> {
-    match v {
-        Value::Boolean(b) => Ok(b),
-        _ => Err(ObjectError::BadValue),
-    }
+    v.as_bool().ok_or(ObjectError::BadValue)
 }
 
 /// An object instance with an instance ID.

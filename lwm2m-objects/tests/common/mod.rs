@@ -9,6 +9,19 @@ use lwm2m_objects::{
     Caller, Link, ObjectError, ObjectStore, Operation, StaticDeviceInfo, WriteMode,
 };
 
+/// Every operation of the object model.
+pub const ALL_OPERATIONS: [Operation; 9] = [
+    Operation::Read,
+    Operation::Observe,
+    Operation::Discover,
+    Operation::WriteAttributes,
+    Operation::Write(WriteMode::Replace),
+    Operation::Write(WriteMode::PartialUpdate),
+    Operation::Execute,
+    Operation::Create,
+    Operation::Delete,
+];
+
 pub const PSK_101: &[u8] = b"psk-of-server-101-SECRET";
 pub const PSK_102: &[u8] = b"psk-of-server-102-SECRET";
 pub const PSK_BS: &[u8] = b"psk-of-bootstrap-SECRET";

@@ -8,6 +8,10 @@
 //! are polled here with a no-op waker (the port's outer loop re-polls after
 //! every wake-up, so no waker is needed).
 
+mod delta_dfu;
+
+pub use delta_dfu::NrfModemDelta;
+
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
