@@ -136,6 +136,7 @@ struct Plan {
     apn: [Option<(Option<String<64>>, carrier_os::modem::PdnType)>; 2],
     idle_timeout_s: Option<u32>,
     hold_off_s: u32,
+    firmware_download_timeout_min: Option<u16>,
     con_interval: carrier_profiles::ConInterval,
     queue_mode: bool,
     auto_register: bool,
@@ -181,6 +182,7 @@ pub struct Runtime<'c, S: Session> {
     register_requested: bool,
     deregistering: bool,
     fota: fota::Fota,
+    push_deadline: Option<Instant>,
     buf: [u8; carrier_os::transport::MAX_DATAGRAM],
 }
 
@@ -249,6 +251,7 @@ impl<'c, S: Session> Runtime<'c, S> {
             register_requested: false,
             deregistering: false,
             fota: fota::Fota::Idle,
+            push_deadline: None,
             buf: [0; carrier_os::transport::MAX_DATAGRAM],
         }
     }
@@ -451,9 +454,10 @@ impl<'c, S: Session> Runtime<'c, S> {
             (None, b) => b,
         };
         let mut d = self.session.deadline();
-        if matches!(self.fota, fota::Fota::Downloading { .. }) {
+        if matches!(self.fota, fota::Fota::Downloading { pull: true, .. }) {
             d = earliest(d, link_poll);
         }
+        d = earliest(d, self.push_deadline);
         match self.phase {
             Phase::WaitAutoStartup | Phase::WaitModemInit | Phase::Stopped => {}
             Phase::WaitRegisterRequest => {}
@@ -483,6 +487,7 @@ impl<'c, S: Session> Runtime<'c, S> {
 
     fn step<P: Port>(&mut self, port: &mut P, now: Instant) {
         self.fota_step(port);
+        self.fota_push_timeout(port, now);
         match self.phase {
             Phase::WaitAutoStartup | Phase::Stopped | Phase::WaitRegisterRequest => {}
             Phase::WaitModemInit => {
@@ -607,6 +612,7 @@ impl<'c, S: Session> Runtime<'c, S> {
                 IdleTimeout::Disabled => None,
             },
             hold_off_s: eff.server.hold_off_s,
+            firmware_download_timeout_min: eff.firmware_download_timeout_min,
             con_interval: eff.coap_con_interval,
             queue_mode: eff.queue_mode,
             auto_register: eff.auto_register,
@@ -901,12 +907,12 @@ impl<'c, S: Session> Runtime<'c, S> {
             self.on_outcome(port, now, outcome);
         }
         while let Some(e) = self.api.objects_mut().and_then(ObjectStore::poll_event) {
-            self.on_object_event(port, e);
+            self.on_object_event(port, now, e);
         }
     }
 
     /// Effects of server operations on the objects (`carrier-api.md` §2).
-    fn on_object_event<P: Port>(&mut self, port: &mut P, e: ObjectEvent) {
+    fn on_object_event<P: Port>(&mut self, port: &mut P, now: Instant, e: ObjectEvent) {
         match e {
             // /3/0/4: the library wants to reboot (the handler may postpone it).
             ObjectEvent::Reboot => {
@@ -916,6 +922,7 @@ impl<'c, S: Session> Runtime<'c, S> {
             // /3/0/12: the application re-adds the error codes that still apply.
             ObjectEvent::ErrorCodesReset => self.emit(Event::ErrorCodeReset),
             ObjectEvent::FirmwareDownload => self.fota_pull(port),
+            ObjectEvent::FirmwarePackage => self.fota_push(now),
             ObjectEvent::FirmwareUpdate => self.fota_update(port),
             // A server wrote /19/i/0/ri: APP_DATA with the bytes.
             ObjectEvent::AppDataWritten { instance, resource_instance } => {

@@ -164,3 +164,56 @@ fn a_modem_image_that_fails_to_apply_is_fota_fail_ebadf() {
     );
     assert_eq!(result(&mut rt), (0, UpdateResult::UPDATE_FAILED));
 }
+
+#[test]
+fn a_pushed_package_gives_fota_start_without_uri_and_reaches_the_dfu() {
+    let firmware = image(b"MODM", 700);
+    let (mut port, mut rt, mut app) = registered(&[]);
+    let before = app.events.len();
+    // The first block arrives as a Write of /5/0/0.
+    let (first, rest) = firmware.split_at(256);
+    server_op(&mut rt, Path::resource(5, 0, 0).unwrap(), Some(Value::Opaque(first)));
+    run(&mut rt, &mut port, &mut app, 11_000);
+    assert_eq!(app.list()[before..], [Event::FotaStart { uri: None }]);
+    rt.firmware_block(&mut port, first, false).unwrap();
+    let (second, third) = rest.split_at(256);
+    rt.firmware_block(&mut port, second, false).unwrap();
+    rt.firmware_block(&mut port, third, true).unwrap();
+    assert_eq!(port.dfu, firmware);
+    assert_eq!(result(&mut rt).0, 2, "Downloaded");
+}
+
+#[test]
+fn a_pushed_unknown_image_is_refused_with_enotsup() {
+    let (mut port, mut rt, mut app) = registered(&[]);
+    let junk = image(b"JUNK", 100);
+    server_op(&mut rt, Path::resource(5, 0, 0).unwrap(), Some(Value::Opaque(&junk)));
+    run(&mut rt, &mut port, &mut app, 11_000);
+    assert_eq!(rt.firmware_block(&mut port, &junk, true), Err(Errno::NotSup));
+    assert_eq!(
+        rt.poll_event(),
+        Some(Event::Error { kind: ErrorKind::FotaFail, value: Errno::NotSup })
+    );
+    assert_eq!(result(&mut rt), (0, UpdateResult::UNSUPPORTED_PACKAGE));
+}
+
+#[test]
+fn a_push_download_slower_than_the_timeout_is_fota_fail_etimedout() {
+    let mut port = TestPort::new(GENERIC_IMSI);
+    let mut app = App::default();
+    let config = ConfigBuilder::from_config(config()).firmware_download_timeout_min(2).build();
+    let mut rt = Runtime::new(config, ScriptedSession::default());
+    rt.on_modem_init(Ok(ModemInitResult::Success));
+    run(&mut rt, &mut port, &mut app, 10_000);
+    rt.api().objects_mut().unwrap().server_mut().put(ServerInstance::new(0, 101)).unwrap();
+    let first = image(b"APPL", 256);
+    server_op(&mut rt, Path::resource(5, 0, 0).unwrap(), Some(Value::Opaque(&first)));
+    run(&mut rt, &mut port, &mut app, 10_000 + 119_000);
+    assert_eq!(app.list().last(), Some(&Event::FotaStart { uri: None }), "not before 2 min");
+    run(&mut rt, &mut port, &mut app, 10_000 + 121_000);
+    assert_eq!(
+        app.list().last(),
+        Some(&Event::Error { kind: ErrorKind::FotaFail, value: Errno::TimedOut })
+    );
+    assert_eq!(rt.firmware_block(&mut port, &first, false), Err(Errno::BadR));
+}

@@ -8,14 +8,17 @@
 //! image through REBOOT and the outcome on the next start. Every failure is
 //! ERROR FOTA_FAIL with its errno, and the Update Result the server reads.
 //!
-//! Not here yet: push delivery (block-wise Write of `/5/0/0` — the bytes
-//! arrive through the session), the push download timeout, SoftBank divided
-//! images.
+//! Push delivery: the server's block-wise Write of `/5/0/0` gives FOTA_START
+//! without URI; the protocol engine hands each block to
+//! [`Runtime::firmware_block`]; `firmware_download_timeout` bounds it.
+//!
+//! Not here yet: SoftBank divided images, per-fragment CRC.
 
 use carrier_os::Port;
 use carrier_os::dfu::{DfuError, ImageType, UpdateOutcome};
 use carrier_os::download::{DownloadError, DownloadProgress, DownloadRequest};
 use carrier_os::modem::PdnId;
+use carrier_os::time::{Duration, Instant};
 use core::task::Poll;
 use heapless::Vec;
 use lwm2m_objects::objects::{FirmwareState, UpdateResult};
@@ -34,8 +37,9 @@ pub(super) enum Fota {
     /// Nothing in progress.
     #[default]
     Idle,
-    /// Downloading; `image` once the first bytes said which.
-    Downloading { image: Option<ImageType>, head: Vec<u8, HEAD_LEN> },
+    /// Downloading (pulled by the port, or pushed by the server); `image`
+    /// once the first bytes said which.
+    Downloading { pull: bool, image: Option<ImageType>, head: Vec<u8, HEAD_LEN> },
     /// Downloaded and finished in the DFU target.
     Downloaded(ImageType),
     /// Update executed; waiting for the reboot or the modem re-initialisation.
@@ -85,7 +89,7 @@ impl<S: Session> Runtime<'_, S> {
             None => return,
         };
         match started {
-            Ok(()) => self.fota = Fota::Downloading { image: None, head: Vec::new() },
+            Ok(()) => self.fota = Fota::Downloading { pull: true, image: None, head: Vec::new() },
             Err(e) => self.fota_fail(port, download_failure(e)),
         }
     }
@@ -94,7 +98,7 @@ impl<S: Session> Runtime<'_, S> {
     pub(super) fn fota_step<P: Port>(&mut self, port: &mut P) {
         let mut buf = [0u8; 512];
         for _ in 0..64 {
-            if !matches!(self.fota, Fota::Downloading { .. }) {
+            if !matches!(self.fota, Fota::Downloading { pull: true, .. }) {
                 return;
             }
             match port.poll_download(&mut buf) {
@@ -105,19 +109,7 @@ impl<S: Session> Runtime<'_, S> {
                         return self.fota_fail(port, dfu_failure(e));
                     }
                 }
-                Poll::Ready(Ok(DownloadProgress::Done)) => {
-                    let image = match &self.fota {
-                        Fota::Downloading { image: Some(t), .. } => *t,
-                        _ => return self.fota_fail(port, dfu_failure(DfuError::UnknownImage)),
-                    };
-                    if let Err(e) = port.dfu_finish(None) {
-                        return self.fota_fail(port, dfu_failure(e));
-                    }
-                    self.fota = Fota::Downloaded(image);
-                    if let Some(o) = self.api.objects_mut() {
-                        o.update_firmware(|f| f.set_state(FirmwareState::Downloaded));
-                    }
-                }
+                Poll::Ready(Ok(DownloadProgress::Done)) => self.fota_done(port),
                 Poll::Ready(Err(DownloadError::Disconnected)) => {
                     // Resume where the DFU target stands (after a link drop).
                     let offset = port.dfu_offset();
@@ -140,8 +132,71 @@ impl<S: Session> Runtime<'_, S> {
         }
     }
 
+    /// The whole image arrived: finish it in the DFU target → Downloaded.
+    fn fota_done<P: Port>(&mut self, port: &mut P) {
+        let image = match &self.fota {
+            Fota::Downloading { image: Some(t), .. } => *t,
+            _ => return self.fota_fail(port, dfu_failure(DfuError::UnknownImage)),
+        };
+        if let Err(e) = port.dfu_finish(None) {
+            return self.fota_fail(port, dfu_failure(e));
+        }
+        self.fota = Fota::Downloaded(image);
+        self.push_deadline = None;
+        if let Some(o) = self.api.objects_mut() {
+            o.update_firmware(|f| f.set_state(FirmwareState::Downloaded));
+        }
+    }
+
+    /// `/5/0/0` written (push): FOTA_START without URI; the blocks follow
+    /// through [`Runtime::firmware_block`], bounded by the push download
+    /// timeout (`firmware_download_timeout`, SoftBank 30 min).
+    pub(super) fn fota_push(&mut self, now: Instant) {
+        self.queue(Queued::FotaStart);
+        self.fota = Fota::Downloading { pull: false, image: None, head: Vec::new() };
+        let minutes = self.plan.as_ref().and_then(|p| p.firmware_download_timeout_min);
+        self.push_deadline = minutes
+            .filter(|m| *m > 0)
+            .and_then(|m| now.checked_add(Duration::from_secs(u64::from(m) * 60)));
+    }
+
+    /// The push download timer ran out: FOTA_FAIL −ETIMEDOUT.
+    pub(super) fn fota_push_timeout<P: Port>(&mut self, port: &mut P, now: Instant) {
+        if self.push_deadline.is_some_and(|t| now >= t) {
+            self.push_deadline = None;
+            self.fota_fail(port, (Errno::TimedOut, UpdateResult::CONNECTION_LOST));
+        }
+    }
+
+    /// One block of a pushed package (`/5/0/0`, RFC 7959 Block1), handed over
+    /// by the protocol engine in order; `last` ends the package.
+    ///
+    /// # Errors
+    /// The FOTA_FAIL value (also emitted as the ERROR event) when the DFU
+    /// target refuses: the engine answers the block with 4.00 (unsupported
+    /// image, since 3.6.0) or 4.13 (too large).
+    pub fn firmware_block<P: Port>(
+        &mut self,
+        port: &mut P,
+        data: &[u8],
+        last: bool,
+    ) -> Result<(), Errno> {
+        if !matches!(self.fota, Fota::Downloading { pull: false, .. }) {
+            return Err(Errno::BadR);
+        }
+        if let Err(e) = self.fota_bytes(port, data) {
+            let failure = dfu_failure(e);
+            self.fota_fail(port, failure);
+            return Err(failure.0);
+        }
+        if last {
+            self.fota_done(port);
+        }
+        Ok(())
+    }
+
     fn fota_bytes<P: Port>(&mut self, port: &mut P, data: &[u8]) -> Result<(), DfuError> {
-        let Fota::Downloading { image, head } = &mut self.fota else { return Ok(()) };
+        let Fota::Downloading { image, head, .. } = &mut self.fota else { return Ok(()) };
         if image.is_some() {
             return port.dfu_write(data);
         }
@@ -215,6 +270,7 @@ impl<S: Session> Runtime<'_, S> {
 
     fn fota_fail<P: Port>(&mut self, port: &mut P, (value, result): (Errno, UpdateResult)) {
         port.abort_download();
+        self.push_deadline = None;
         let _ = port.dfu_reset();
         self.fota = Fota::Idle;
         if let Some(o) = self.api.objects_mut() {
