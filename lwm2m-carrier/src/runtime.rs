@@ -653,8 +653,12 @@ impl<'c, S: Session> Runtime<'c, S> {
         state.msisdn = msisdn.as_deref().and_then(|m| String::try_from(m).ok()).unwrap_or_default();
         save(port, &state);
         self.stored = state;
-        self.api.attach(eff.carrier, ObjectStore::new());
-        self.fota_boot(port);
+        // The objects live as long as the carrier: a new detection after a
+        // lost link keeps what the application and the servers set.
+        if self.api.carrier() != Some(eff.carrier) {
+            self.api.attach(eff.carrier, ObjectStore::new());
+            self.fota_boot(port);
+        }
         self.plan = Some(plan);
         self.apn_index = 0;
         self.phase = Phase::ActivatingPdn;

@@ -544,3 +544,21 @@ fn a_server_write_of_binary_app_data_is_an_app_data_event_with_the_bytes() {
     );
     assert_eq!(app.app_data, [b"downlink".to_vec()]);
 }
+
+#[test]
+fn a_lost_link_before_registration_keeps_the_application_values() {
+    let mut port = TestPort::new(GENERIC_IMSI);
+    port.pdn_rejects = 1;
+    let mut app = App::default();
+    let mut rt = boot(generic_config(), ScriptedSession::default());
+    run(&mut rt, &mut port, &mut app, 1_000);
+    assert_eq!(app.list(), [deferred(DeferredReason::PdnActivate, 2)]);
+    rt.api().set_power_sources(&[1]).unwrap();
+    rt.api().set_battery_level(77).unwrap();
+    port.link = None; // coverage lost while the retry is pending
+    run(&mut rt, &mut port, &mut app, 5_000);
+    port.link = Some(false);
+    run(&mut rt, &mut port, &mut app, 60_000);
+    assert_eq!(app.list().last(), Some(&Event::Registered));
+    assert_eq!(rt.api().objects().unwrap().device().battery_level(), 77);
+}
