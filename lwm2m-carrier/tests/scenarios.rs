@@ -562,3 +562,29 @@ fn a_lost_link_before_registration_keeps_the_application_values() {
     assert_eq!(app.list().last(), Some(&Event::Registered));
     assert_eq!(rt.api().objects().unwrap().device().battery_level(), 77);
 }
+
+#[test]
+fn softbank_waits_for_register_and_deregisters_on_link_down() {
+    // SoftBank never auto-registers; LINK_DOWN de-registers (carrier-api.md §2).
+    let config = ConfigBuilder::new()
+        .carriers(CarrierSet::SOFTBANK)
+        .server_uri("coaps://sb-dm.example:5684")
+        .bootstrap_server(false)
+        .server_sec_tag(7)
+        .build();
+    let mut port = TestPort::new("440200000000001");
+    let mut app = App::default();
+    let mut rt = boot(config, ScriptedSession::default());
+    run(&mut rt, &mut port, &mut app, 10_000);
+    assert_eq!(rt.phase(), Phase::WaitRegisterRequest, "{:?}", app.list());
+    assert!(rt.session_mut().calls.is_empty());
+    let now = carrier_os::time::Instant::from_millis(10_000);
+    rt.request(now, Request::Register).unwrap();
+    run(&mut rt, &mut port, &mut app, 20_000);
+    assert_eq!(app.list(), [Event::Registered]);
+    assert_eq!(port.opens_of("sb-dm.example").len(), 1);
+    rt.request(now, Request::LinkDown).unwrap();
+    run(&mut rt, &mut port, &mut app, 30_000);
+    assert_eq!(app.list()[1..], [Event::LteLinkDown, Event::Deregistered]);
+    assert_eq!(rt.session_mut().calls, ["register", "deregister"]);
+}
