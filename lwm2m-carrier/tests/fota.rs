@@ -7,8 +7,8 @@ mod support;
 
 use carrier_os::dfu::{ImageType, UpdateOutcome};
 use lwm2m_carrier::api::ModemInitResult;
-use lwm2m_carrier::config::{CarrierSet, ConfigBuilder};
-use lwm2m_carrier::{Config, Errno, ErrorKind, Event, Runtime};
+use lwm2m_carrier::config::ConfigBuilder;
+use lwm2m_carrier::{Errno, ErrorKind, Event, Runtime};
 use lwm2m_core::path::Path;
 use lwm2m_core::value::Value;
 use lwm2m_objects::objects::{ServerInstance, UpdateResult};
@@ -17,19 +17,11 @@ use support::*;
 
 const URI: &str = "coap://fw.example/image.bin";
 
-fn config() -> Config<'static> {
-    ConfigBuilder::new()
-        .carriers(CarrierSet::GENERIC)
-        .server_uri("coaps://bs.example:5784")
-        .server_sec_tag(7)
-        .build()
-}
-
 fn registered(firmware: &[u8]) -> (TestPort, Runtime<'static, ScriptedSession>, App) {
     let mut port = TestPort::new(GENERIC_IMSI);
     port.firmware = firmware.to_vec();
     let mut app = App::default();
-    let mut rt = Runtime::new(config(), ScriptedSession::default());
+    let mut rt = Runtime::new(generic_config(), ScriptedSession::default());
     rt.on_modem_init(Ok(ModemInitResult::Success));
     run(&mut rt, &mut port, &mut app, 10_000);
     assert_eq!(app.list().last(), Some(&Event::Registered));
@@ -116,7 +108,7 @@ fn an_application_image_reboots_and_reports_success_on_the_next_start() {
     // The bootloader applied the image; the new start reports it.
     port.dfu_outcome = Some(UpdateOutcome::Applied(ImageType::Application));
     let mut app = App::default();
-    let mut rt = Runtime::new(config(), ScriptedSession::default());
+    let mut rt = Runtime::new(generic_config(), ScriptedSession::default());
     rt.on_modem_init(Ok(ModemInitResult::Success));
     run(&mut rt, &mut port, &mut app, 60_000);
     assert_eq!(app.list(), [Event::FotaSuccess, Event::Registered]);
@@ -201,7 +193,8 @@ fn a_pushed_unknown_image_is_refused_with_enotsup() {
 fn a_push_download_slower_than_the_timeout_is_fota_fail_etimedout() {
     let mut port = TestPort::new(GENERIC_IMSI);
     let mut app = App::default();
-    let config = ConfigBuilder::from_config(config()).firmware_download_timeout_min(2).build();
+    let config =
+        ConfigBuilder::from_config(generic_config()).firmware_download_timeout_min(2).build();
     let mut rt = Runtime::new(config, ScriptedSession::default());
     rt.on_modem_init(Ok(ModemInitResult::Success));
     run(&mut rt, &mut port, &mut app, 10_000);

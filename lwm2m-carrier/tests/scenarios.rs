@@ -14,12 +14,6 @@ use lwm2m_carrier::{Config, DeferredReason, Errno, ErrorKind, Event, Phase, Runt
 use lwm2m_core::time::Duration;
 use support::*;
 
-const BS_URI: &str = "coaps://bs.example:5784";
-
-fn generic_config() -> Config<'static> {
-    ConfigBuilder::new().carriers(CarrierSet::GENERIC).server_uri(BS_URI).server_sec_tag(7).build()
-}
-
 fn boot<'c>(config: Config<'c>, session: ScriptedSession) -> Runtime<'c, ScriptedSession> {
     let mut rt = Runtime::new(config, session);
     rt.on_modem_init(Ok(ModemInitResult::Success));

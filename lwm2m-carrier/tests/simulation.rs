@@ -12,21 +12,13 @@ use carrier_os_std::profile::DeviceProfile;
 use carrier_os_std::sim::{DeviceNvm, NetConfig, SimPort, SimSocket, World};
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 use lwm2m_carrier::api::ModemInitResult;
-use lwm2m_carrier::config::{CarrierSet, ConfigBuilder};
+use lwm2m_carrier::config::ConfigBuilder;
 use lwm2m_carrier::{Config, DeferredReason, Event, Runtime};
 use lwm2m_core::time::Duration;
-use support::{App, ScriptedSession};
+use support::{App, ScriptedSession, generic_config};
 
 const BS: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);
 const DM: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 11);
-
-fn config() -> Config<'static> {
-    ConfigBuilder::new()
-        .carriers(CarrierSet::GENERIC)
-        .server_uri("coaps://bs.example:5784")
-        .server_sec_tag(7)
-        .build()
-}
 
 /// The world with the two servers listening; the sockets must stay alive.
 fn world(seed: u64) -> (World, SimSocket, SimSocket) {
@@ -88,7 +80,7 @@ fn first_boot_then_power_cut_and_reboot_without_bootstrap() {
     let (world, _bs, _dm) = world(1);
     let mut dev = device(&world, DeviceNvm::default());
     let mut app = App::default();
-    let mut rt = boot(config());
+    let mut rt = boot(generic_config());
     run(&mut rt, &mut dev, &mut app, 120_000);
     assert_eq!(
         app.list(),
@@ -99,7 +91,7 @@ fn first_boot_then_power_cut_and_reboot_without_bootstrap() {
     let nvm = dev.power_cut();
     let mut dev = device(&world, nvm);
     let mut app = App::default();
-    let mut rt = boot(config());
+    let mut rt = boot(generic_config());
     run(&mut rt, &mut dev, &mut app, 240_000);
     assert_eq!(app.list(), [Event::Registered]);
     assert_eq!(rt.session_mut().calls, ["register"]);
@@ -112,7 +104,7 @@ fn a_rejected_custom_apn_falls_back_and_a_dtls_alert_defers_bootstrap_connect() 
     // The modelled network rejects the next activation with an APN (ESM 33).
     dev.faults_mut().pdn_rejections = 1;
     dev.faults_mut().dtls_failures = 1;
-    let config = ConfigBuilder::from_config(config())
+    let config = ConfigBuilder::from_config(generic_config())
         .apn("iot.custom", lwm2m_carrier::config::PdnType::Ipv4v6)
         .build();
     let mut app = App::default();
@@ -142,7 +134,7 @@ fn an_unreachable_bootstrap_server_times_out_the_handshake() {
     world.add_host("bs.example", IpAddr::V4(BS));
     let mut dev = device(&world, DeviceNvm::default());
     let mut app = App::default();
-    let mut rt = boot(config());
+    let mut rt = boot(generic_config());
     run(&mut rt, &mut dev, &mut app, 60_000);
     assert_eq!(
         app.list().first(),

@@ -78,20 +78,18 @@ impl<S: Session> Runtime<'_, S> {
     /// `/5/0/1` written: FOTA_START (the application closes its TLS sockets), then download.
     pub(super) fn fota_pull<P: Port>(&mut self, port: &mut P) {
         self.queue(Queued::FotaStart);
-        let pdn = self.pdn.unwrap_or(PdnId::DEFAULT);
-        let started = match self.api.objects() {
-            Some(o) => port.start_download(&DownloadRequest {
-                uri: o.firmware().package_uri(),
-                sec_tag: None,
-                pdn,
-                offset: 0,
-            }),
-            None => return,
-        };
-        match started {
+        match self.start_pull(port, 0) {
             Ok(()) => self.fota = Fota::Downloading { pull: true, image: None, head: Vec::new() },
             Err(e) => self.fota_fail(port, download_failure(e)),
         }
+    }
+
+    /// Asks the port for the Package URI `/5/0/1` from byte `offset`.
+    fn start_pull<P: Port>(&mut self, port: &mut P, offset: u64) -> Result<(), DownloadError> {
+        let pdn = self.pdn.unwrap_or(PdnId::DEFAULT);
+        let objects = self.api.objects().ok_or(DownloadError::InvalidUri)?;
+        let uri = objects.firmware().package_uri();
+        port.start_download(&DownloadRequest { uri, sec_tag: None, pdn, offset })
     }
 
     /// Moves the download on: fragments into the DFU target.
@@ -113,17 +111,7 @@ impl<S: Session> Runtime<'_, S> {
                 Poll::Ready(Err(DownloadError::Disconnected)) => {
                     // Resume where the DFU target stands (after a link drop).
                     let offset = port.dfu_offset();
-                    let pdn = self.pdn.unwrap_or(PdnId::DEFAULT);
-                    let restarted = match self.api.objects() {
-                        Some(o) => port.start_download(&DownloadRequest {
-                            uri: o.firmware().package_uri(),
-                            sec_tag: None,
-                            pdn,
-                            offset,
-                        }),
-                        None => return,
-                    };
-                    if restarted.is_err() {
+                    if self.start_pull(port, offset).is_err() {
                         return self.fota_fail(port, download_failure(DownloadError::Disconnected));
                     }
                 }

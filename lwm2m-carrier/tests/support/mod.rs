@@ -22,6 +22,15 @@ use lwm2m_carrier::{Errno, Event, Runtime};
 use lwm2m_core::path::Path;
 use lwm2m_objects::ObjectStore;
 
+/// Generic mode against a bootstrap server, PSK in security tag 7.
+pub fn generic_config() -> lwm2m_carrier::Config<'static> {
+    lwm2m_carrier::ConfigBuilder::new()
+        .carriers(lwm2m_carrier::config::CarrierSet::GENERIC)
+        .server_uri("coaps://bs.example:5784")
+        .server_sec_tag(7)
+        .build()
+}
+
 pub const IMEI: &str = "352656100000001";
 pub const GENERIC_IMSI: &str = "901700000000001";
 pub const VERIZON_IMSI: &str = "311480000000001";
