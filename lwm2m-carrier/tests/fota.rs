@@ -1,0 +1,212 @@
+//! Pull FOTA through the runtime (carrier-api.md §7, carriers.md §12.2):
+//! FOTA_START with the URI, download into the DFU target, resume after a
+//! dropped connection, Update, the modem-delta and application event
+//! sequences, and the FOTA_FAIL values.
+
+mod support;
+
+use carrier_os::dfu::{ImageType, UpdateOutcome};
+use lwm2m_carrier::api::ModemInitResult;
+use lwm2m_carrier::config::ConfigBuilder;
+use lwm2m_carrier::{Errno, ErrorKind, Event, Runtime};
+use lwm2m_core::path::Path;
+use lwm2m_core::value::Value;
+use lwm2m_objects::objects::{ServerInstance, UpdateResult};
+use lwm2m_objects::{Caller, Operation, StaticDeviceInfo, WriteMode};
+use support::*;
+
+const URI: &str = "coap://fw.example/image.bin";
+
+fn registered(firmware: &[u8]) -> (TestPort, Runtime<'static, ScriptedSession>, App) {
+    let mut port = TestPort::new(GENERIC_IMSI);
+    port.firmware = firmware.to_vec();
+    let mut app = App::default();
+    let mut rt = Runtime::new(generic_config(), ScriptedSession::default());
+    rt.on_modem_init(Ok(ModemInitResult::Success));
+    run(&mut rt, &mut port, &mut app, 10_000);
+    assert_eq!(app.list().last(), Some(&Event::Registered));
+    let store = rt.api().objects_mut().unwrap();
+    store.server_mut().put(ServerInstance::new(0, 101)).unwrap();
+    (port, rt, app)
+}
+
+fn server_op(rt: &mut Runtime<'_, ScriptedSession>, path: Path, value: Option<Value<'_>>) {
+    let store = rt.api().objects_mut().unwrap();
+    let op =
+        if value.is_some() { Operation::Write(WriteMode::Replace) } else { Operation::Execute };
+    let access = store.authorize(Caller::Server(101), op, path).unwrap();
+    match value {
+        Some(v) => store.write(&access, &mut StaticDeviceInfo::default(), &[(path, v)]).unwrap(),
+        None => store.execute(&access, &mut StaticDeviceInfo::default(), &[]).unwrap(),
+    }
+}
+
+fn image(magic: &[u8; 4], len: usize) -> Vec<u8> {
+    let mut v = magic.to_vec();
+    v.extend((0..len - 4).map(|i| (i % 251) as u8));
+    v
+}
+
+fn result(rt: &mut Runtime<'_, ScriptedSession>) -> (u8, UpdateResult) {
+    let fw = rt.api().objects().unwrap().firmware();
+    (fw.state().as_u8(), fw.result())
+}
+
+#[test]
+fn modem_delta_pull_fota_follows_the_3_3_event_order() {
+    let firmware = image(b"MODM", 1000);
+    let (mut port, mut rt, mut app) = registered(&firmware);
+    let before = app.events.len();
+    server_op(&mut rt, Path::resource(5, 0, 1).unwrap(), Some(Value::String(URI)));
+    run(&mut rt, &mut port, &mut app, 20_000);
+    assert_eq!(port.dfu, firmware, "the whole image reached the DFU target");
+    assert_eq!(result(&mut rt).0, 2, "Downloaded");
+    server_op(&mut rt, Path::resource(5, 0, 2).unwrap(), None);
+    run(&mut rt, &mut port, &mut app, 30_000);
+    assert!(port.dfu_scheduled);
+    // The integration re-initialises the modem library, which applied the patch.
+    rt.on_modem_init(Ok(ModemInitResult::Updated));
+    run(&mut rt, &mut port, &mut app, 40_000);
+    let uri_event = Event::FotaStart { uri: Some(URI) };
+    assert_eq!(
+        app.list()[before..],
+        [
+            uri_event,
+            Event::LtePowerOff,
+            Event::ModemShutdown,
+            Event::ModemInit,
+            Event::FotaSuccess,
+            Event::LteLinkUp
+        ]
+    );
+    assert_eq!(result(&mut rt), (0, UpdateResult::SUCCESS));
+}
+
+#[test]
+fn a_dropped_download_resumes_at_the_dfu_offset() {
+    let firmware = image(b"APPL", 1000);
+    let (mut port, mut rt, mut app) = registered(&firmware);
+    port.drop_download_at = Some(450);
+    server_op(&mut rt, Path::resource(5, 0, 1).unwrap(), Some(Value::String(URI)));
+    run(&mut rt, &mut port, &mut app, 20_000);
+    assert_eq!(port.download_starts, [0, 450]);
+    assert_eq!(port.dfu, firmware);
+    assert_eq!(result(&mut rt).0, 2, "Downloaded");
+}
+
+#[test]
+fn an_application_image_reboots_and_reports_success_on_the_next_start() {
+    let firmware = image(b"APPL", 300);
+    let (mut port, mut rt, mut app) = registered(&firmware);
+    let before = app.events.len();
+    server_op(&mut rt, Path::resource(5, 0, 1).unwrap(), Some(Value::String(URI)));
+    run(&mut rt, &mut port, &mut app, 20_000);
+    server_op(&mut rt, Path::resource(5, 0, 2).unwrap(), None);
+    run(&mut rt, &mut port, &mut app, 30_000);
+    assert_eq!(app.list()[before + 1..], [Event::LtePowerOff, Event::Reboot]);
+    drop(rt);
+    // The bootloader applied the image; the new start reports it.
+    port.dfu_outcome = Some(UpdateOutcome::Applied(ImageType::Application));
+    let mut app = App::default();
+    let mut rt = Runtime::new(generic_config(), ScriptedSession::default());
+    rt.on_modem_init(Ok(ModemInitResult::Success));
+    run(&mut rt, &mut port, &mut app, 60_000);
+    assert_eq!(app.list(), [Event::FotaSuccess, Event::Registered]);
+    assert_eq!(result(&mut rt), (0, UpdateResult::SUCCESS));
+}
+
+#[test]
+fn an_unknown_image_is_fota_fail_enotsup_and_unsupported_package() {
+    let (mut port, mut rt, mut app) = registered(&image(b"JUNK", 300));
+    server_op(&mut rt, Path::resource(5, 0, 1).unwrap(), Some(Value::String(URI)));
+    run(&mut rt, &mut port, &mut app, 20_000);
+    assert_eq!(
+        app.list().last(),
+        Some(&Event::Error { kind: ErrorKind::FotaFail, value: Errno::NotSup })
+    );
+    assert_eq!(result(&mut rt), (0, UpdateResult::UNSUPPORTED_PACKAGE));
+    assert!(port.dfu.is_empty());
+}
+
+#[test]
+fn an_unreachable_package_uri_is_fota_fail_enetunreach() {
+    let (mut port, mut rt, mut app) = registered(&image(b"MODM", 300));
+    server_op(&mut rt, Path::resource(5, 0, 1).unwrap(), Some(Value::String("coap://nowhere/x")));
+    run(&mut rt, &mut port, &mut app, 20_000);
+    assert_eq!(
+        app.list().last(),
+        Some(&Event::Error { kind: ErrorKind::FotaFail, value: Errno::NetUnreach })
+    );
+    assert_eq!(result(&mut rt), (0, UpdateResult::CONNECTION_LOST));
+}
+
+#[test]
+fn a_modem_image_that_fails_to_apply_is_fota_fail_ebadf() {
+    let (mut port, mut rt, mut app) = registered(&image(b"MODM", 300));
+    server_op(&mut rt, Path::resource(5, 0, 1).unwrap(), Some(Value::String(URI)));
+    run(&mut rt, &mut port, &mut app, 20_000);
+    server_op(&mut rt, Path::resource(5, 0, 2).unwrap(), None);
+    run(&mut rt, &mut port, &mut app, 30_000);
+    rt.on_modem_init(Ok(ModemInitResult::UpdateFailed));
+    run(&mut rt, &mut port, &mut app, 40_000);
+    let n = app.events.len();
+    assert_eq!(
+        app.list()[n - 2..],
+        [Event::Error { kind: ErrorKind::FotaFail, value: Errno::BadF }, Event::LteLinkUp]
+    );
+    assert_eq!(result(&mut rt), (0, UpdateResult::UPDATE_FAILED));
+}
+
+#[test]
+fn a_pushed_package_gives_fota_start_without_uri_and_reaches_the_dfu() {
+    let firmware = image(b"MODM", 700);
+    let (mut port, mut rt, mut app) = registered(&[]);
+    let before = app.events.len();
+    // The first block arrives as a Write of /5/0/0.
+    let (first, rest) = firmware.split_at(256);
+    server_op(&mut rt, Path::resource(5, 0, 0).unwrap(), Some(Value::Opaque(first)));
+    run(&mut rt, &mut port, &mut app, 11_000);
+    assert_eq!(app.list()[before..], [Event::FotaStart { uri: None }]);
+    rt.firmware_block(&mut port, first, false).unwrap();
+    let (second, third) = rest.split_at(256);
+    rt.firmware_block(&mut port, second, false).unwrap();
+    rt.firmware_block(&mut port, third, true).unwrap();
+    assert_eq!(port.dfu, firmware);
+    assert_eq!(result(&mut rt).0, 2, "Downloaded");
+}
+
+#[test]
+fn a_pushed_unknown_image_is_refused_with_enotsup() {
+    let (mut port, mut rt, mut app) = registered(&[]);
+    let junk = image(b"JUNK", 100);
+    server_op(&mut rt, Path::resource(5, 0, 0).unwrap(), Some(Value::Opaque(&junk)));
+    run(&mut rt, &mut port, &mut app, 11_000);
+    assert_eq!(rt.firmware_block(&mut port, &junk, true), Err(Errno::NotSup));
+    assert_eq!(
+        rt.poll_event(),
+        Some(Event::Error { kind: ErrorKind::FotaFail, value: Errno::NotSup })
+    );
+    assert_eq!(result(&mut rt), (0, UpdateResult::UNSUPPORTED_PACKAGE));
+}
+
+#[test]
+fn a_push_download_slower_than_the_timeout_is_fota_fail_etimedout() {
+    let mut port = TestPort::new(GENERIC_IMSI);
+    let mut app = App::default();
+    let config =
+        ConfigBuilder::from_config(generic_config()).firmware_download_timeout_min(2).build();
+    let mut rt = Runtime::new(config, ScriptedSession::default());
+    rt.on_modem_init(Ok(ModemInitResult::Success));
+    run(&mut rt, &mut port, &mut app, 10_000);
+    rt.api().objects_mut().unwrap().server_mut().put(ServerInstance::new(0, 101)).unwrap();
+    let first = image(b"APPL", 256);
+    server_op(&mut rt, Path::resource(5, 0, 0).unwrap(), Some(Value::Opaque(&first)));
+    run(&mut rt, &mut port, &mut app, 10_000 + 119_000);
+    assert_eq!(app.list().last(), Some(&Event::FotaStart { uri: None }), "not before 2 min");
+    run(&mut rt, &mut port, &mut app, 10_000 + 121_000);
+    assert_eq!(
+        app.list().last(),
+        Some(&Event::Error { kind: ErrorKind::FotaFail, value: Errno::TimedOut })
+    );
+    assert_eq!(rt.firmware_block(&mut port, &first, false), Err(Errno::BadR));
+}
