@@ -14,10 +14,13 @@
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
-#[cfg(feature = "std")]
+#[cfg(any(feature = "std", test))]
 extern crate std;
+pub mod api;
+pub mod config;
 pub mod errno;
 pub mod event;
 
+pub use config::{Config, ConfigBuilder, ConfigError, config_error_event};
 pub use errno::Errno;
 pub use event::{AppDataKind, DeferredReason, ErrorKind, Event, ModemDomainEvent};
