@@ -8,7 +8,10 @@
 //! prints the usage and an `Invalid argument` error.
 
 use core::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use carrier_os::modem::SecTag;
+use carrier_os_std::profile::KeyStore;
 
 use carrier_os::time::Instant;
 use carrier_profiles::{Binding, PdnType};
@@ -43,6 +46,8 @@ pub struct Shell {
     pub(crate) epoch: std::time::Instant,
     /// `memory_free_read` is supplied by the application; this is its value.
     pub(crate) memory_free_kb: i32,
+    /// Where `keys.toml` (the std port's modem security tags) lives.
+    state_dir: Option<PathBuf>,
 }
 
 /// One output line.
@@ -216,7 +221,9 @@ impl Shell {
     /// # Errors
     /// The state directory cannot be created or read.
     pub fn open(state_dir: &Path, color: bool) -> std::io::Result<Self> {
-        Ok(Self::with_settings(Settings::open(state_dir)?, color))
+        let mut shell = Self::with_settings(Settings::open(state_dir)?, color);
+        shell.state_dir = Some(state_dir.to_owned());
+        Ok(shell)
     }
 
     /// A shell over the given settings.
@@ -228,6 +235,7 @@ impl Shell {
             started: false,
             epoch: std::time::Instant::now(),
             memory_free_kb: 0,
+            state_dir: None,
         }
     }
 
@@ -611,8 +619,7 @@ impl Shell {
                 };
                 self.settings.set_number(Number::ServerSecTag, i64::from(tag))?;
                 say(out, format!("Set security tag: {tag}"));
-                // The simulated modem of this port holds no credentials.
-                if tag != 0 {
+                if tag != 0 && !self.psk_exists(tag) {
                     say(out, format!("Warning: a PSK does not exist in sec_tag {tag}"));
                     say(out, format!("This can be written using AT%CMNG=0,{tag},3,\"PSK\""));
                 }
@@ -652,6 +659,13 @@ impl Shell {
             }
         }
         Ok(())
+    }
+
+    /// Whether the std port's modem key store (`<state-dir>/keys.toml`, the
+    /// file `carrier_os_std::real::RealPort` reads) holds a PSK in `tag`.
+    fn psk_exists(&self, tag: u32) -> bool {
+        let Some(dir) = &self.state_dir else { return false };
+        KeyStore::open(dir.join("keys.toml")).is_ok_and(|k| k.get(SecTag(tag)).is_some())
     }
 
     /// `carrier_config print` (layout of carrier-api.md §6.2).
@@ -767,6 +781,25 @@ mod tests {
     fn words_split_on_whitespace_and_quotes_group() {
         assert_eq!(split_words("  a  b\tc "), ["a", "b", "c"]);
         assert_eq!(split_words(r#"apn "my apn" """#), ["apn", "my apn", ""]);
+    }
+
+    #[test]
+    fn yes_no_is_green_or_red_only_with_colour() {
+        let mut on = Shell::with_settings(Settings::in_memory(), true);
+        let mut out = String::new();
+        on.print(&mut out);
+        assert!(out.starts_with("Automatic startup                \x1b[0;31mNo\x1b[0m\n"), "{out}");
+        assert!(out.contains("Custom carrier settings          \x1b[0;32mYes\x1b[0m\n"));
+        assert!(out.contains("Custom carrier device settings   \x1b[0;31mNo\x1b[0m\n"));
+        // Only the three top-level switches are coloured.
+        assert!(out.contains("  Auto register                  Yes\n"));
+        out.clear();
+        on.execute("carrier_config auto_startup y", &mut out);
+        assert!(out.starts_with("Set auto startup: \x1b[0;32mYes\x1b[0m\n"), "{out}");
+        let plain = Shell::with_settings(Settings::in_memory(), false);
+        out.clear();
+        plain.print(&mut out);
+        assert!(!out.contains('\x1b'));
     }
 
     #[test]

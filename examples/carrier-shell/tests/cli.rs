@@ -310,6 +310,26 @@ fn config_server_sec_tag_warns_without_psk() {
     assert_no_line(&out, "Warning: a PSK does not exist in sec_tag 0");
 }
 
+/// A PSK in the std port's key store (`<state-dir>/keys.toml`) silences the warning.
+#[test]
+fn config_server_sec_tag_with_psk_gives_no_warning() {
+    let dir = tempdir();
+    std::fs::create_dir_all(dir.path()).unwrap();
+    std::fs::write(dir.path().join("keys.toml"), "[[tag]]\nsec_tag = 42\npsk_hex = \"000102\"\n")
+        .unwrap();
+    let out =
+        run_in(dir.path(), "carrier_config server sec_tag 42\ncarrier_config server sec_tag 43\n");
+    assert_lines(
+        &out,
+        &[
+            "Set security tag: 42",
+            "Set security tag: 43",
+            "Warning: a PSK does not exist in sec_tag 43",
+        ],
+    );
+    assert_no_line(&out, "Warning: a PSK does not exist in sec_tag 42");
+}
+
 #[test]
 fn config_device_subcommands() {
     let long = "x".repeat(33);
