@@ -20,7 +20,11 @@ pub mod api;
 pub mod config;
 pub mod errno;
 pub mod event;
+pub mod runtime;
+pub mod session;
 
 pub use config::{Config, ConfigBuilder, ConfigError, config_error_event};
 pub use errno::Errno;
 pub use event::{AppDataKind, DeferredReason, ErrorKind, Event, ModemDomainEvent};
+pub use runtime::{Phase, Runtime};
+pub use session::{DmAccount, Session, SessionOutcome};

@@ -1,0 +1,1094 @@
+//! The runtime: start-up, operator detection, factory reset on changed server
+//! options, PDN activation, bootstrap, DM key provisioning with the link down,
+//! registration, session idle timeout, and the deferred retries of each
+//! operator's back-off schedule (`carrier-api.md` §1.2, §2, §3;
+//! carriers.md §10–§12; app-integration.txt "Events").
+//!
+//! Sans-IO over `carrier-os`: [`Runtime::poll`] does all the work that is due
+//! at the port's `now`, never blocks, and returns the next deadline for the
+//! outer loop's `wait_until`; [`Runtime::poll_event`] hands out the events in
+//! order. The LwM2M exchanges go through the [`Session`] seam.
+//!
+//! Guarantees: nothing here panics on what the port, the storage or the
+//! server report; a corrupt stored record reads as "first boot".
+
+use carrier_os::modem::{Identity, PdnConfig, PdnId, PdnState, SecTag};
+use carrier_os::time::{Duration, Instant};
+use carrier_os::transport::{Endpoint, Family, Security, SocketId, TransportError};
+use carrier_os::{Key, Port};
+use carrier_profiles::{
+    Apn, Carrier, ConfigError, Credentials, Detected, EndpointError, EndpointName,
+    FactoryResetReason, Failure, IdleTimeout, PSK_PROVISIONING_RETRY_S, RetryPolicy, StartRecord,
+    factory_reset_reason, parse_server_uri, resolve,
+};
+use core::task::Poll;
+use heapless::{Deque, String};
+use lwm2m_core::path::Path;
+use lwm2m_core::value::DataType;
+use lwm2m_objects::{ObjectEvent, ObjectStore};
+
+use crate::api::{AppApi, CfunMode, ModemInitResult, Request};
+use crate::config::{Config, config_error_event};
+use crate::errno::Errno;
+use crate::event::{ErrorKind, Event};
+use crate::session::{CODE_SERVICE_UNAVAILABLE, DM_URI_LEN, DmAccount, Session, SessionOutcome};
+
+/// Storage key of the start record (carrier, server-options fingerprint,
+/// MSISDN, bootstrap state and DM account).
+pub const STATE_KEY: Key = Key(0xCA10);
+/// The security tag the runtime writes the bootstrapped DM server's PSK into.
+pub const DM_SEC_TAG: SecTag = SecTag(0x00CA_0001);
+/// Events kept for the application; more are dropped and counted.
+pub const EVENT_QUEUE_LEN: usize = 16;
+/// How often the runtime re-checks the link while it waits for the application.
+pub const LINK_POLL: Duration = Duration::from_secs(1);
+/// How long the runtime waits for the application to take the link down
+/// before it writes keys anyway (the modem then refuses: ERROR BOOTSTRAP −EACCES).
+pub const LINK_DOWN_WAIT: Duration = Duration::from_secs(10);
+/// Send the registration Update this long before the lifetime ends.
+pub const UPDATE_MARGIN_S: u64 = 30;
+
+const RECORD_VERSION: u8 = 1;
+const MSISDN_LEN: usize = 16;
+const URI_LEN: usize = 256;
+const IDENT_LEN: usize = 64;
+
+/// Where the runtime is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Phase {
+    /// Waiting for `auto_startup` (the settings layer's custom-init step).
+    WaitAutoStartup,
+    /// Waiting for `on_modem_init`.
+    WaitModemInit,
+    /// Waiting for the application to bring the LTE link up.
+    WaitLink,
+    /// Activating the PDN.
+    ActivatingPdn,
+    /// Connecting to and bootstrapping from the bootstrap server.
+    Bootstrapping,
+    /// Writing the DM server keys with the link down.
+    ProvisioningKeys,
+    /// Waiting for the application's REGISTER request (auto-register off).
+    WaitRegisterRequest,
+    /// Connecting to and registering with the DM server.
+    Registering,
+    /// Registered.
+    Registered,
+    /// Waiting for a deferred retry.
+    Deferred,
+    /// Stopped: configuration error, or every attempt exhausted (until restart).
+    Stopped,
+}
+
+/// The step a deferred retry resumes at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resume {
+    Detect,
+    Pdn,
+    Connect,
+    Keys,
+}
+
+/// Per-connection progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Conn {
+    Closed,
+    Opening(SocketId),
+    Open(SocketId),
+}
+
+/// Key provisioning progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keys {
+    WaitDown,
+    WaitUp,
+}
+
+/// What the resolved configuration says, owned (the `Effective` of
+/// carrier-profiles borrows the identities read at start).
+#[derive(Debug, Clone)]
+struct Plan {
+    carrier: Carrier,
+    server_uri: String<URI_LEN>,
+    is_bootstrap: bool,
+    sec_tag: Option<u32>,
+    lifetime_s: u32,
+    apn: [Option<(Option<String<64>>, carrier_os::modem::PdnType)>; 2],
+    idle_timeout_s: Option<u32>,
+    hold_off_s: u32,
+    queue_mode: bool,
+    auto_register: bool,
+    retry: &'static RetryPolicy,
+    endpoint: EndpointName,
+}
+
+/// What survives a reboot.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Stored {
+    carrier_bit: u32,
+    fingerprint: u64,
+    msisdn: String<MSISDN_LEN>,
+    dm: Option<(String<DM_URI_LEN>, u16, u32)>,
+}
+
+/// The carrier library runtime, generic over the protocol engine.
+#[derive(Debug)]
+pub struct Runtime<'c, S: Session> {
+    config: Config<'c>,
+    session: S,
+    api: AppApi,
+    phase: Phase,
+    events: Deque<Event<'static>, EVENT_QUEUE_LEN>,
+    events_lost: u32,
+    modem_ready: bool,
+    plan: Option<Plan>,
+    stored: Stored,
+    pdn: Option<PdnId>,
+    apn_index: usize,
+    conn: Conn,
+    last_activity: Instant,
+    next_update: Option<Instant>,
+    retry_at: Option<Instant>,
+    resume: Resume,
+    attempts: [u32; 3],
+    keys: Keys,
+    keys_deadline: Option<Instant>,
+    connection_id: bool,
+    hold_until: Option<Instant>,
+    pending_dm: Option<DmAccount>,
+    registered_once: bool,
+    register_requested: bool,
+    deregistering: bool,
+    buf: [u8; carrier_os::transport::MAX_DATAGRAM],
+}
+
+fn millis(s: u32) -> Duration {
+    Duration::from_secs(u64::from(s))
+}
+
+fn event_duration(d: Duration) -> lwm2m_core::time::Duration {
+    lwm2m_core::time::Duration::from_millis(d.as_millis())
+}
+
+fn to_os_pdn(p: carrier_profiles::PdnType) -> carrier_os::modem::PdnType {
+    use carrier_os::modem::PdnType as Os;
+    match p {
+        carrier_profiles::PdnType::Ipv4v6 => Os::Ipv4v6,
+        carrier_profiles::PdnType::Ipv4 => Os::Ipv4,
+        carrier_profiles::PdnType::Ipv6 => Os::Ipv6,
+        carrier_profiles::PdnType::NonIp => Os::NonIp,
+    }
+}
+
+fn apn_choice(a: Apn<'_>) -> (Option<String<64>>, carrier_os::modem::PdnType) {
+    use carrier_os::modem::PdnType as Os;
+    match a {
+        Apn::NetworkDefault => (None, Os::Ipv4v6),
+        Apn::Carrier(name) => (String::try_from(name).ok(), Os::Ipv4v6),
+        Apn::Custom { name, pdn_type } => (String::try_from(name).ok(), to_os_pdn(pdn_type)),
+    }
+}
+
+fn schedule_index(f: Failure) -> usize {
+    match f {
+        Failure::PdnActivation | Failure::MsisdnUnavailable => 0,
+        Failure::BootstrapNoRoute | Failure::BootstrapConnect | Failure::BootstrapSequence => 1,
+        _ => 2,
+    }
+}
+
+impl<'c, S: Session> Runtime<'c, S> {
+    /// A runtime that starts at once (the original without the settings layer).
+    pub fn new(config: Config<'c>, session: S) -> Self {
+        Runtime {
+            config,
+            session,
+            api: AppApi::new(),
+            phase: Phase::WaitModemInit,
+            events: Deque::new(),
+            events_lost: 0,
+            modem_ready: false,
+            plan: None,
+            stored: Stored::default(),
+            pdn: None,
+            apn_index: 0,
+            conn: Conn::Closed,
+            last_activity: Instant::from_millis(0),
+            next_update: None,
+            retry_at: None,
+            resume: Resume::Detect,
+            attempts: [0; 3],
+            keys: Keys::WaitDown,
+            keys_deadline: None,
+            connection_id: false,
+            hold_until: None,
+            pending_dm: None,
+            registered_once: false,
+            register_requested: false,
+            deregistering: false,
+            buf: [0; carrier_os::transport::MAX_DATAGRAM],
+        }
+    }
+
+    /// A runtime behind the settings layer's custom-init step: it waits until
+    /// [`Runtime::set_auto_startup`] (or a configuration with `auto_startup`).
+    pub fn with_custom_init(config: Config<'c>, session: S) -> Self {
+        let mut rt = Self::new(config, session);
+        if !config.auto_startup {
+            rt.phase = Phase::WaitAutoStartup;
+        }
+        rt
+    }
+
+    /// `carrier_config auto_startup y`: leave the custom-init wait.
+    pub fn set_auto_startup(&mut self) {
+        self.config.auto_startup = true;
+        if self.phase == Phase::WaitAutoStartup {
+            self.phase = Phase::WaitModemInit;
+        }
+    }
+
+    /// Where the runtime is.
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// The application API (setters of `carrier-api.md` §4.2–§4.6).
+    pub fn api(&mut self) -> &mut AppApi {
+        &mut self.api
+    }
+
+    /// The protocol engine (tests, adapters).
+    pub fn session_mut(&mut self) -> &mut S {
+        &mut self.session
+    }
+
+    /// Events dropped because the application did not take them in time.
+    pub fn events_lost(&self) -> u32 {
+        self.events_lost
+    }
+
+    /// The next event for the application.
+    pub fn poll_event(&mut self) -> Option<Event<'static>> {
+        self.events.pop_front()
+    }
+
+    fn emit(&mut self, e: Event<'static>) {
+        if self.events.push_back(e).is_err() {
+            self.events_lost = self.events_lost.saturating_add(1);
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // Hooks (carrier-api.md §4.1, §1.2)
+    // ------------------------------------------------------------------
+
+    /// `on_modem_init`: the modem library is initialised. A modem firmware
+    /// update reported here ends the modem FOTA: FOTA_SUCCESS (UPDATED) or
+    /// ERROR FOTA_FAIL −EFAULT (UPDATE_FAILED), then LTE_LINK_UP.
+    pub fn on_modem_init(&mut self, result: Result<ModemInitResult, Errno>) {
+        match result {
+            Ok(ModemInitResult::Success) => {}
+            Ok(ModemInitResult::Updated) => {
+                self.emit(Event::FotaSuccess);
+                self.emit(Event::LteLinkUp);
+            }
+            Ok(ModemInitResult::UpdateFailed) => {
+                self.emit(Event::Error { kind: ErrorKind::FotaFail, value: Errno::Fault });
+                self.emit(Event::LteLinkUp);
+            }
+            Err(value) => {
+                self.emit(Event::Error { kind: ErrorKind::Init, value });
+                self.phase = Phase::Stopped;
+                return;
+            }
+        }
+        self.modem_ready = true;
+    }
+
+    /// `on_modem_cfun`: the functional mode changed. The runtime reads the
+    /// link state from the port; a power-off closes the connection.
+    pub fn on_modem_cfun(&mut self, mode: CfunMode) {
+        if mode != CfunMode::LteActivated {
+            self.conn = Conn::Closed;
+        }
+    }
+
+    /// `on_modem_shutdown`: the modem library is shut down; nothing runs until
+    /// the next `on_modem_init`.
+    pub fn on_modem_shutdown(&mut self) {
+        self.modem_ready = false;
+        self.conn = Conn::Closed;
+    }
+
+    /// `lwm2m_carrier_request` (`carrier-api.md` §4.1).
+    ///
+    /// # Errors
+    /// `-EPERM` REGISTER/DEREGISTER outside generic and SoftBank operation;
+    /// `-EALREADY` a registration is already scheduled; `-EBADR` nothing to
+    /// de-register.
+    pub fn request(&mut self, now: Instant, req: Request) -> Result<(), Errno> {
+        let carrier = self.plan.as_ref().map(|p| p.carrier);
+        let app_registration = matches!(carrier, Some(Carrier::Generic | Carrier::SoftBank));
+        match req {
+            Request::Reboot => {
+                self.emit(Event::LtePowerOff);
+                self.emit(Event::Reboot);
+            }
+            Request::LinkUp => self.emit(Event::LteLinkUp),
+            Request::LinkDown => {
+                self.emit(Event::LteLinkDown);
+                if matches!(carrier, Some(Carrier::LgUplus | Carrier::SoftBank))
+                    && self.phase == Phase::Registered
+                {
+                    self.deregistering = true;
+                    self.session.start_deregister(now);
+                }
+            }
+            Request::Register => {
+                if !app_registration {
+                    return Err(Errno::Perm);
+                }
+                match self.phase {
+                    Phase::Registered => self.session.start_update(now),
+                    Phase::WaitRegisterRequest => {
+                        self.register_requested = true;
+                        self.registered_once = false;
+                        self.phase = Phase::Registering;
+                        self.conn = Conn::Closed;
+                    }
+                    _ => return Err(Errno::Already),
+                }
+            }
+            Request::Deregister => {
+                if !app_registration {
+                    return Err(Errno::Perm);
+                }
+                if self.phase != Phase::Registered || self.deregistering {
+                    return Err(Errno::BadR);
+                }
+                self.deregistering = true;
+                self.session.start_deregister(now);
+            }
+        }
+        Ok(())
+    }
+
+    // ------------------------------------------------------------------
+    // The loop
+    // ------------------------------------------------------------------
+
+    /// Does everything due at `port.now()`; returns the next deadline for the
+    /// outer loop's `wait_until` (`None`: nothing scheduled, wait for I/O or a call).
+    pub fn poll<P: Port>(&mut self, port: &mut P) -> Option<Instant> {
+        let now = port.now();
+        // A few rounds so that one poll carries a chain of immediate steps.
+        for _ in 0..16 {
+            let before = (self.phase, self.conn, self.keys);
+            self.step(port, now);
+            self.pump(port, now);
+            if (self.phase, self.conn, self.keys) == before {
+                break;
+            }
+        }
+        self.deadline(now)
+    }
+
+    fn deadline(&self, now: Instant) -> Option<Instant> {
+        let link_poll = now.checked_add(LINK_POLL);
+        let earliest = |a: Option<Instant>, b: Option<Instant>| match (a, b) {
+            (Some(a), Some(b)) => Some(if a < b { a } else { b }),
+            (a, None) => a,
+            (None, b) => b,
+        };
+        let mut d = self.session.deadline();
+        match self.phase {
+            Phase::WaitAutoStartup | Phase::WaitModemInit | Phase::Stopped => {}
+            Phase::WaitRegisterRequest => {}
+            Phase::WaitLink | Phase::ActivatingPdn => d = earliest(d, link_poll),
+            Phase::ProvisioningKeys => d = earliest(earliest(d, link_poll), self.keys_deadline),
+            Phase::Deferred => d = earliest(d, self.retry_at),
+            Phase::Bootstrapping | Phase::Registering => {
+                if matches!(self.conn, Conn::Opening(_) | Conn::Closed) {
+                    d = earliest(d, link_poll);
+                }
+                d = earliest(d, self.hold_until);
+            }
+            Phase::Registered => {
+                d = earliest(d, self.next_update);
+                let idle = self.idle_timeout().filter(|_| !self.connection_id);
+                if let (Some(t), Conn::Open(_)) = (idle, self.conn) {
+                    d = earliest(d, self.last_activity.checked_add(t));
+                }
+            }
+        }
+        d
+    }
+
+    fn idle_timeout(&self) -> Option<Duration> {
+        self.plan.as_ref().and_then(|p| p.idle_timeout_s).map(millis)
+    }
+
+    fn step<P: Port>(&mut self, port: &mut P, now: Instant) {
+        match self.phase {
+            Phase::WaitAutoStartup | Phase::Stopped | Phase::WaitRegisterRequest => {}
+            Phase::WaitModemInit => {
+                if self.modem_ready {
+                    self.phase = Phase::WaitLink;
+                }
+            }
+            Phase::WaitLink => {
+                if port.link_state().is_up() {
+                    self.detect(port, now);
+                }
+            }
+            Phase::Deferred => {
+                if self.retry_at.is_some_and(|t| now >= t) {
+                    self.retry_at = None;
+                    self.phase = match self.resume {
+                        Resume::Detect => Phase::WaitLink,
+                        Resume::Pdn => Phase::ActivatingPdn,
+                        Resume::Connect => self.connect_phase(),
+                        Resume::Keys => {
+                            self.keys = Keys::WaitDown;
+                            self.emit(Event::LteLinkDown);
+                            Phase::ProvisioningKeys
+                        }
+                    };
+                }
+            }
+            Phase::ActivatingPdn => self.activate_pdn(port, now),
+            Phase::Bootstrapping | Phase::Registering => self.connect(port, now),
+            Phase::ProvisioningKeys => self.provision_keys(port, now),
+            Phase::Registered => {
+                if let (Some(t), Conn::Open(sock)) = (self.idle_timeout(), self.conn) {
+                    let cid = port.connection_id_in_use(sock);
+                    self.connection_id = cid;
+                    if !cid && now >= self.last_activity.checked_add(t).unwrap_or(now) {
+                        // Session idle timeout: close the DTLS session; the next
+                        // activity opens a new one.
+                        port.close(sock);
+                        self.conn = Conn::Closed;
+                    }
+                }
+                if self.next_update.is_some_and(|t| now >= t) {
+                    self.next_update = None;
+                    if let Conn::Open(_) = self.conn {
+                        self.session.start_update(now);
+                    } else {
+                        self.reopen_for_update(port, now);
+                    }
+                }
+            }
+        }
+    }
+
+    fn connect_phase(&self) -> Phase {
+        if self.needs_bootstrap() { Phase::Bootstrapping } else { Phase::Registering }
+    }
+
+    fn needs_bootstrap(&self) -> bool {
+        self.plan.as_ref().is_some_and(|p| p.is_bootstrap) && self.stored.dm.is_none()
+    }
+
+    /// Step 4–5 of carriers.md §12.1: identities, carrier, factory reset check,
+    /// endpoint name.
+    fn detect<P: Port>(&mut self, port: &mut P, now: Instant) {
+        let read = |port: &mut P, id| -> Option<String<IDENT_LEN>> {
+            port.identity(id).ok().and_then(|s| String::try_from(s.as_str()).ok())
+        };
+        let imei = read(port, Identity::Imei).unwrap_or_default();
+        let imsi = read(port, Identity::Imsi);
+        let iccid = read(port, Identity::Iccid);
+        let msisdn = match port.identity(Identity::Msisdn) {
+            Ok(s) => String::<IDENT_LEN>::try_from(s.as_str()).ok(),
+            Err(_) => None,
+        };
+        let manufacturer = read(port, Identity::Manufacturer).unwrap_or_default();
+        let model = read(port, Identity::Model).unwrap_or_default();
+        let hw = read(port, Identity::HardwareVersion).unwrap_or_default();
+        let detected = Detected {
+            operator_id: None,
+            imsi: imsi.as_deref(),
+            iccid: iccid.as_deref(),
+            msisdn: msisdn.as_deref(),
+            imei: &imei,
+            smartcard_bootstrap: false,
+            manufacturer: &manufacturer,
+            model_number: &model,
+            hardware_version: &hw,
+            sip_2did: None,
+        };
+        let eff = match resolve(&self.config, &detected) {
+            Ok(eff) => eff,
+            Err(e) => return self.config_error(&e),
+        };
+        let endpoint = match eff.endpoint_name(&detected) {
+            Ok(ep) => ep,
+            Err(EndpointError::MsisdnUnavailable) => {
+                // Waiting for the SIM MSISDN: DEFERRED SIM_MSISDN on the carrier's schedule.
+                return self.defer_with(
+                    now,
+                    eff.retry(),
+                    Failure::MsisdnUnavailable,
+                    Resume::Detect,
+                );
+            }
+            Err(_) => return self.config_error(&ConfigError::TwoDidUnavailable),
+        };
+        let sec_tag = match eff.server.credentials {
+            Credentials::SecTag(t) => Some(t),
+            // The carrier's own credentials, in the factory server's tag.
+            Credentials::Automatic(_) => eff.profile.servers.first().map(|s| s.sec_tag),
+            _ => None,
+        };
+        let plan = Plan {
+            carrier: eff.carrier,
+            server_uri: eff.server.uri.and_then(|u| String::try_from(u).ok()).unwrap_or_default(),
+            is_bootstrap: eff.server.is_bootstrap,
+            sec_tag,
+            lifetime_s: eff.server.lifetime_s.unwrap_or(3600),
+            apn: [Some(apn_choice(eff.apn.primary)), eff.apn.fallback.map(apn_choice)],
+            idle_timeout_s: match eff.session_idle_timeout {
+                IdleTimeout::After(s) => Some(s),
+                IdleTimeout::Disabled => None,
+            },
+            hold_off_s: eff.server.hold_off_s,
+            queue_mode: eff.queue_mode,
+            auto_register: eff.auto_register,
+            retry: eff.retry(),
+            endpoint,
+        };
+        // Factory reset when the server options, the carrier or (Verizon) the
+        // MSISDN changed since the last start (carriers.md §11).
+        let fingerprint = self.config.server_options_fingerprint();
+        let stored = load(port);
+        let current = StartRecord {
+            carrier: eff.carrier,
+            server_options_fingerprint: fingerprint,
+            msisdn: msisdn.as_deref(),
+        };
+        let previous = stored.as_ref().and_then(|s| {
+            Some(StartRecord {
+                carrier: Carrier::from_bit(s.carrier_bit)?,
+                server_options_fingerprint: s.fingerprint,
+                msisdn: (!s.msisdn.is_empty()).then_some(s.msisdn.as_str()),
+            })
+        });
+        let reset: Option<FactoryResetReason> =
+            factory_reset_reason(previous.as_ref(), &current, eff.profile);
+        let mut state = match (stored, reset) {
+            (Some(s), None) => s,
+            _ => Stored::default(),
+        };
+        if eff.profile.bootstrap_every_start {
+            // LG U+ bootstraps at every start (carrier-api.md §2, BOOTSTRAPPED).
+            state.dm = None;
+        }
+        if reset.is_some() {
+            let _ = port.psk_delete(DM_SEC_TAG);
+        }
+        state.carrier_bit = eff.carrier.bit();
+        state.fingerprint = fingerprint;
+        state.msisdn = msisdn.as_deref().and_then(|m| String::try_from(m).ok()).unwrap_or_default();
+        save(port, &state);
+        self.stored = state;
+        self.api.attach(eff.carrier, ObjectStore::new());
+        self.plan = Some(plan);
+        self.apn_index = 0;
+        self.phase = Phase::ActivatingPdn;
+    }
+
+    fn config_error(&mut self, e: &ConfigError) {
+        self.emit(config_error_event(e));
+        self.phase = Phase::Stopped;
+    }
+
+    /// Step 7: the PDN with the APN, then the fallback APN.
+    fn activate_pdn<P: Port>(&mut self, port: &mut P, now: Instant) {
+        if !port.link_state().is_up() {
+            self.phase = Phase::WaitLink;
+            return;
+        }
+        let Some(plan) = self.plan.as_ref() else { return };
+        let choice = plan.apn.get(self.apn_index).cloned().flatten();
+        let Some((apn, pdn_type)) = choice else {
+            return self.fail(now, Failure::PdnActivation, Resume::Pdn);
+        };
+        let pdn = match self.pdn {
+            Some(p) => p,
+            None => match port.pdn_activate(&PdnConfig { apn: apn.as_deref(), pdn_type }) {
+                Ok(p) => {
+                    self.pdn = Some(p);
+                    p
+                }
+                Err(_) => return self.pdn_failed(now),
+            },
+        };
+        match port.pdn_state(pdn) {
+            PdnState::Active(_) => {
+                self.attempts[0] = 0;
+                self.phase = self.connect_phase();
+                self.conn = Conn::Closed;
+                if self.phase == Phase::Bootstrapping {
+                    // The bootstrap server's client hold-off (10 s on Verizon).
+                    let hold = self.plan.as_ref().map_or(0, |p| p.hold_off_s);
+                    self.hold_until = (hold > 0).then(|| now.checked_add(millis(hold))).flatten();
+                }
+            }
+            PdnState::Activating => {}
+            PdnState::Inactive | PdnState::Rejected { .. } => {
+                let _ = port.pdn_deactivate(pdn);
+                self.pdn = None;
+                self.pdn_failed(now);
+            }
+        }
+    }
+
+    fn pdn_failed(&mut self, now: Instant) {
+        self.apn_index += 1;
+        let has_fallback = self
+            .plan
+            .as_ref()
+            .is_some_and(|p| p.apn.get(self.apn_index).is_some_and(Option::is_some));
+        if !has_fallback {
+            self.apn_index = 0;
+            self.fail(now, Failure::PdnActivation, Resume::Pdn);
+        }
+    }
+
+    /// Step 8–9: open the socket to the bootstrap or DM server and run the exchange.
+    fn connect<P: Port>(&mut self, port: &mut P, now: Instant) {
+        let bootstrap = self.phase == Phase::Bootstrapping;
+        let (no_route, handshake) = if bootstrap {
+            (Failure::BootstrapNoRoute, Failure::BootstrapConnect)
+        } else {
+            (Failure::ServerNoRoute, Failure::ServerConnect)
+        };
+        match self.conn {
+            Conn::Closed => {
+                if !bootstrap && !self.auto_register_allowed() {
+                    self.phase = Phase::WaitRegisterRequest;
+                    return;
+                }
+                if bootstrap && self.hold_until.is_some_and(|t| now < t) {
+                    return;
+                }
+                self.hold_until = None;
+                let Some(endpoint) = self.endpoint(bootstrap) else {
+                    return self.fail(now, no_route, Resume::Connect);
+                };
+                match port.open(&endpoint) {
+                    Ok(sock) => self.conn = Conn::Opening(sock),
+                    Err(e) => self.transport_failed(now, e, no_route, handshake),
+                }
+            }
+            Conn::Opening(sock) => match port.poll_open(sock) {
+                Poll::Pending => {}
+                Poll::Ready(Err(e)) => {
+                    port.close(sock);
+                    self.conn = Conn::Closed;
+                    self.transport_failed(now, e, no_route, handshake);
+                }
+                Poll::Ready(Ok(())) => {
+                    self.conn = Conn::Open(sock);
+                    self.last_activity = now;
+                    let Some(plan) = self.plan.as_ref() else { return };
+                    if bootstrap {
+                        self.session.start_bootstrap(now, &plan.endpoint);
+                    } else {
+                        let (lifetime, queue) = (self.lifetime_s(), plan.queue_mode);
+                        self.session.start_register(now, &plan.endpoint, lifetime, queue);
+                    }
+                }
+            },
+            Conn::Open(_) => {}
+        }
+    }
+
+    fn auto_register_allowed(&self) -> bool {
+        self.register_requested || self.plan.as_ref().is_some_and(|p| p.auto_register)
+    }
+
+    fn lifetime_s(&self) -> u32 {
+        match (&self.stored.dm, &self.plan) {
+            (Some((_, _, l)), _) => *l,
+            (None, Some(p)) => p.lifetime_s,
+            (None, None) => 3600,
+        }
+    }
+
+    fn endpoint(&self, bootstrap: bool) -> Option<Endpoint> {
+        let plan = self.plan.as_ref()?;
+        let (uri, tag) = match (&self.stored.dm, bootstrap) {
+            (Some((uri, _, _)), false) => (uri.as_str(), Some(DM_SEC_TAG.0)),
+            _ => (plan.server_uri.as_str(), plan.sec_tag),
+        };
+        let parsed = parse_server_uri(uri).ok()?;
+        let security = match (parsed.secure, tag) {
+            (true, Some(t)) => Security::DtlsPsk { sec_tag: SecTag(t), connection_id: false },
+            (true, None) => Security::DtlsPsk { sec_tag: SecTag(0), connection_id: false },
+            (false, _) => Security::None,
+        };
+        Some(Endpoint {
+            host: String::try_from(parsed.host).ok()?,
+            port: parsed.port,
+            pdn: self.pdn.unwrap_or(PdnId::DEFAULT),
+            family: Family::Any,
+            security,
+        })
+    }
+
+    fn transport_failed(
+        &mut self,
+        now: Instant,
+        e: TransportError,
+        no_route: Failure,
+        hs: Failure,
+    ) {
+        let failure = match e {
+            TransportError::HandshakeFailed
+            | TransportError::HandshakeTimedOut
+            | TransportError::NoCredentials => hs,
+            _ => no_route,
+        };
+        self.fail(now, failure, Resume::Connect);
+    }
+
+    fn reopen_for_update<P: Port>(&mut self, port: &mut P, now: Instant) {
+        // Re-handshake on the next activity, then Update.
+        if let Some(endpoint) = self.endpoint(false)
+            && let Ok(sock) = port.open(&endpoint)
+        {
+            if matches!(port.poll_open(sock), Poll::Ready(Ok(()))) {
+                self.conn = Conn::Open(sock);
+                self.last_activity = now;
+                self.session.start_update(now);
+                return;
+            }
+            port.close(sock);
+        }
+        // The session could not be restored: register again through the deferral logic.
+        self.conn = Conn::Closed;
+        self.phase = Phase::Registering;
+    }
+
+    /// After bootstrap: the DM server's PSK into [`DM_SEC_TAG`] with the link
+    /// down (LTE_LINK_DOWN … BOOTSTRAPPED, LTE_LINK_UP).
+    fn provision_keys<P: Port>(&mut self, port: &mut P, now: Instant) {
+        match self.keys {
+            Keys::WaitDown => {
+                let deadline = *self
+                    .keys_deadline
+                    .get_or_insert(now.checked_add(LINK_DOWN_WAIT).unwrap_or(now));
+                if port.link_state().is_up() && now < deadline {
+                    return;
+                }
+                self.keys_deadline = None;
+                if let Some(dm) = self.pending_dm.as_ref()
+                    && let Some(psk) = dm.psk.as_ref()
+                {
+                    let identity = dm.psk_identity.get(..).filter(|id| !id.is_empty());
+                    // The link was up while the keys were written (the modem
+                    // refuses %CMNG then) or the modem refused them otherwise:
+                    // ERROR BOOTSTRAP -EACCES, retried after 24 h.
+                    if port.psk_store(DM_SEC_TAG, identity, psk).is_err() {
+                        self.emit(Event::Error { kind: ErrorKind::Bootstrap, value: Errno::Acces });
+                        return self.defer_fixed(now, PSK_PROVISIONING_RETRY_S, Resume::Keys);
+                    }
+                }
+                if let Some(dm) = self.pending_dm.take() {
+                    self.stored.dm = Some((dm.uri, dm.ssid, dm.lifetime_s));
+                    save(port, &self.stored);
+                }
+                self.emit(Event::Bootstrapped);
+                self.emit(Event::LteLinkUp);
+                self.keys = Keys::WaitUp;
+                self.pdn = None;
+            }
+            Keys::WaitUp => {
+                if port.link_state().is_up() {
+                    self.conn = Conn::Closed;
+                    self.phase = Phase::ActivatingPdn;
+                }
+            }
+        }
+    }
+
+    /// Datagrams in and out of the open socket, and the session's outcomes.
+    fn pump<P: Port>(&mut self, port: &mut P, now: Instant) {
+        let Conn::Open(sock) = self.conn else {
+            // Outcomes that need no socket (e.g. a timed-out exchange).
+            self.drain_outcomes(port, now);
+            return;
+        };
+        while let Poll::Ready(Ok(n)) = port.recv(sock, &mut self.buf) {
+            self.last_activity = now;
+            let data = self.buf.get(..n).unwrap_or_default();
+            if let Some(objects) = self.api.objects_mut() {
+                self.session.handle_datagram(now, data, objects);
+            }
+        }
+        while let Some(n) = self.session.poll_transmit(now, &mut self.buf) {
+            self.last_activity = now;
+            let data = self.buf.get(..n).unwrap_or_default();
+            let _ = port.send(sock, data);
+        }
+        self.drain_outcomes(port, now);
+    }
+
+    fn drain_outcomes<P: Port>(&mut self, port: &mut P, now: Instant) {
+        while let Some(outcome) = self.session.poll_outcome(now) {
+            self.on_outcome(port, now, outcome);
+        }
+        while let Some(e) = self.api.objects_mut().and_then(ObjectStore::poll_event) {
+            self.on_object_event(port, e);
+        }
+    }
+
+    /// Effects of server operations on the objects (`carrier-api.md` §2).
+    fn on_object_event<P: Port>(&mut self, port: &mut P, e: ObjectEvent) {
+        match e {
+            // /3/0/4: the library wants to reboot (the handler may postpone it).
+            ObjectEvent::Reboot => {
+                self.emit(Event::LtePowerOff);
+                self.emit(Event::Reboot);
+            }
+            // /3/0/12: the application re-adds the error codes that still apply.
+            ObjectEvent::ErrorCodesReset => self.emit(Event::ErrorCodeReset),
+            // /3/0/5 factory reset and /1/x/9 Bootstrap-Request Trigger: bootstrap
+            // again; REGISTERED follows the new registration.
+            ObjectEvent::FactoryReset | ObjectEvent::BootstrapRequestTrigger { .. } => {
+                self.stored.dm = None;
+                save(port, &self.stored);
+                let _ = port.psk_delete(DM_SEC_TAG);
+                self.close(port);
+                self.registered_once = false;
+                self.next_update = None;
+                self.phase = Phase::ActivatingPdn;
+            }
+            ObjectEvent::RegistrationUpdateTrigger { .. }
+            | ObjectEvent::ServerSettingsChanged { .. }
+                if self.phase == Phase::Registered =>
+            {
+                self.next_update = Some(Instant::from_millis(0));
+            }
+            _ => {}
+        }
+    }
+
+    /// `lwm2m_carrier_data_send`: an LwM2M Send of one Opaque resource
+    /// (`path` of 3 or 4 ids).
+    ///
+    /// # Errors
+    /// `-EINVAL` bad path or a resource that is not Opaque; `-EBADR` not
+    /// registered; `-ENOENT` path not initialised; `-EPERM` not readable;
+    /// `-EINPROGRESS` / `-ECANCELED` from the session.
+    pub fn data_send(&mut self, now: Instant, path: &[u16]) -> Result<(), Errno> {
+        let p = match *path {
+            [o, i, r] => Path::resource(o, i, r),
+            [o, i, r, ri] => Path::resource_instance(o, i, r, ri),
+            _ => return Err(Errno::Inval),
+        }
+        .map_err(|_| Errno::Inval)?;
+        if self.phase != Phase::Registered {
+            return Err(Errno::BadR);
+        }
+        let objects = self.api.objects().ok_or(Errno::NoEnt)?;
+        let def = objects.resource_def(&p).ok_or(Errno::NoEnt)?;
+        if !def.operations.readable() {
+            return Err(Errno::Perm);
+        }
+        if def.data_type != DataType::Opaque {
+            return Err(Errno::Inval);
+        }
+        self.session.start_send(now, &p)
+    }
+
+    fn on_outcome<P: Port>(&mut self, port: &mut P, now: Instant, outcome: SessionOutcome) {
+        match outcome {
+            SessionOutcome::Bootstrapped(dm) => {
+                self.attempts[1] = 0;
+                self.close(port);
+                self.pending_dm = Some(dm);
+                self.keys = Keys::WaitDown;
+                self.emit(Event::LteLinkDown);
+                self.phase = Phase::ProvisioningKeys;
+            }
+            SessionOutcome::BootstrapIncomplete => {
+                self.close(port);
+                self.fail(now, Failure::BootstrapSequence, Resume::Connect);
+            }
+            SessionOutcome::Registered => {
+                self.attempts[2] = 0;
+                self.phase = Phase::Registered;
+                self.schedule_update(now);
+                if !self.registered_once {
+                    self.registered_once = true;
+                    self.emit(Event::Registered);
+                }
+            }
+            SessionOutcome::RegistrationRejected { code } => {
+                self.close(port);
+                let f = if code == CODE_SERVICE_UNAVAILABLE {
+                    Failure::ServiceUnavailable
+                } else {
+                    Failure::ServerRegistration
+                };
+                self.fail(now, f, Resume::Connect);
+            }
+            SessionOutcome::RegistrationTimedOut => {
+                self.close(port);
+                self.fail(now, Failure::ServerRegistration, Resume::Connect);
+            }
+            SessionOutcome::Updated => self.schedule_update(now),
+            SessionOutcome::UpdateFailed => {
+                self.close(port);
+                self.phase = Phase::Registering;
+            }
+            SessionOutcome::Deregistered => {
+                self.deregistering = false;
+                self.registered_once = false;
+                self.register_requested = false;
+                self.close(port);
+                self.next_update = None;
+                self.phase = Phase::WaitRegisterRequest;
+                self.emit(Event::Deregistered);
+            }
+        }
+    }
+
+    fn schedule_update(&mut self, now: Instant) {
+        let lifetime = u64::from(self.lifetime_s());
+        let margin = UPDATE_MARGIN_S.min(lifetime / 2);
+        self.next_update = now.checked_add(Duration::from_secs(lifetime - margin));
+    }
+
+    fn close<P: Port>(&mut self, port: &mut P) {
+        if let Conn::Open(s) | Conn::Opening(s) = self.conn {
+            port.close(s);
+        }
+        self.conn = Conn::Closed;
+    }
+
+    /// A failed attempt: DEFERRED with the operator's schedule, or the
+    /// give-up error (bootstrap: ERROR BOOTSTRAP −ETIMEDOUT until the next
+    /// reboot; server: ERROR CONNECT −EHOSTUNREACH until restart).
+    fn fail(&mut self, now: Instant, failure: Failure, resume: Resume) {
+        let Some(retry) = self.plan.as_ref().map(|p| p.retry) else {
+            // Before the carrier is known: the generic schedule.
+            let policy = &carrier_profiles::operators::DEFAULT_RETRY;
+            return self.defer_with(now, policy, failure, resume);
+        };
+        self.defer_with(now, retry, failure, resume);
+    }
+
+    fn defer_with(&mut self, now: Instant, policy: &RetryPolicy, f: Failure, resume: Resume) {
+        let i = schedule_index(f);
+        let attempt = self.attempts.get(i).copied().unwrap_or(0);
+        match policy.step(f, attempt) {
+            Some(step) => {
+                if let Some(a) = self.attempts.get_mut(i) {
+                    *a = a.saturating_add(1);
+                }
+                let timeout = millis(step.delay_s);
+                self.emit(Event::Deferred {
+                    reason: step.reason,
+                    timeout: event_duration(timeout),
+                });
+                self.retry_at = now.checked_add(timeout);
+                self.resume = resume;
+                self.phase = Phase::Deferred;
+            }
+            None => {
+                let (kind, value) = if f.is_bootstrap() {
+                    (ErrorKind::Bootstrap, Errno::TimedOut)
+                } else {
+                    (ErrorKind::Connect, Errno::HostUnreach)
+                };
+                self.emit(Event::Error { kind, value });
+                self.phase = Phase::Stopped;
+            }
+        }
+    }
+
+    fn defer_fixed(&mut self, now: Instant, delay_s: u32, resume: Resume) {
+        self.retry_at = now.checked_add(millis(delay_s));
+        self.resume = resume;
+        self.phase = Phase::Deferred;
+    }
+}
+
+// ----------------------------------------------------------------------
+// The stored record: version, carrier bit (u32 LE), fingerprint (u64 LE),
+// MSISDN (len + bytes), DM account flag, then ssid (u16), lifetime (u32),
+// URI (len + bytes).
+// ----------------------------------------------------------------------
+
+fn save<P: Port>(port: &mut P, s: &Stored) {
+    let mut out: heapless::Vec<u8, 160> = heapless::Vec::new();
+    let mut put = |b: &[u8]| out.extend_from_slice(b).is_ok();
+    let msisdn_len = u8::try_from(s.msisdn.len()).unwrap_or(0);
+    let mut ok = put(&[RECORD_VERSION])
+        && put(&s.carrier_bit.to_le_bytes())
+        && put(&s.fingerprint.to_le_bytes())
+        && put(&[msisdn_len])
+        && put(s.msisdn.as_bytes());
+    match &s.dm {
+        Some((uri, ssid, lifetime)) => {
+            let uri_len = u8::try_from(uri.len()).unwrap_or(0);
+            ok = ok
+                && put(&[1])
+                && put(&ssid.to_le_bytes())
+                && put(&lifetime.to_le_bytes())
+                && put(&[uri_len])
+                && put(uri.as_bytes());
+        }
+        None => ok = ok && put(&[0]),
+    }
+    if ok {
+        let _ = port.set(STATE_KEY, &out);
+    }
+}
+
+/// A byte cursor that never panics.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, tail) = self.0.split_at_checked(n)?;
+        self.0 = tail;
+        Some(head)
+    }
+    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        self.take(N)?.try_into().ok()
+    }
+    fn str<const N: usize>(&mut self) -> Option<String<N>> {
+        let [len] = self.array::<1>()?;
+        let bytes = self.take(usize::from(len))?;
+        String::try_from(core::str::from_utf8(bytes).ok()?).ok()
+    }
+}
+
+fn load<P: Port>(port: &mut P) -> Option<Stored> {
+    let mut buf = [0u8; 160];
+    let n = port.get(STATE_KEY, &mut buf).ok()??;
+    let mut r = Reader(buf.get(..n)?);
+    if r.array::<1>()? != [RECORD_VERSION] {
+        return None;
+    }
+    let carrier_bit = u32::from_le_bytes(r.array()?);
+    let fingerprint = u64::from_le_bytes(r.array()?);
+    let msisdn = r.str()?;
+    let dm = match r.array::<1>()? {
+        [0] => None,
+        [1] => {
+            let ssid = u16::from_le_bytes(r.array()?);
+            let lifetime = u32::from_le_bytes(r.array()?);
+            Some((r.str()?, ssid, lifetime))
+        }
+        _ => return None,
+    };
+    Some(Stored { carrier_bit, fingerprint, msisdn, dm })
+}

@@ -1,0 +1,97 @@
+//! The seam between the runtime and the LwM2M protocol engine.
+//!
+//! The runtime owns the sockets, the retries, the link and the PDN; the
+//! protocol engine (`lwm2m_core::client::Client` behind an adapter, or a
+//! scripted engine in tests) owns the CoAP exchanges of bootstrap
+//! (`POST /bs`, Bootstrap-Write/Delete/Finish) and registration
+//! (`POST /rd`, Update, De-register), OMA-TS-LightweightM2M_Core 1.1 §6.1–§6.2.
+//! The runtime hands it datagrams and `now`, takes datagrams to send, and
+//! acts on its [`SessionOutcome`]s; it maps each outcome to the deferred
+//! reason of `carrier-api.md` §2.1.
+
+use carrier_os::modem::Psk;
+use carrier_os::time::Instant;
+use heapless::{String, Vec};
+use lwm2m_core::path::Path;
+use lwm2m_objects::ObjectStore;
+
+use crate::errno::Errno;
+
+/// Longest DM server URI the runtime keeps.
+pub const DM_URI_LEN: usize = 96;
+/// Longest PSK identity.
+pub const PSK_IDENTITY_LEN: usize = 128;
+
+/// The device-management server account bootstrap provisioned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DmAccount {
+    /// `coap://` or `coaps://` URI.
+    pub uri: String<DM_URI_LEN>,
+    /// Short Server ID.
+    pub ssid: u16,
+    /// Registration lifetime (s).
+    pub lifetime_s: u32,
+    /// PSK identity (empty for NoSec).
+    pub psk_identity: Vec<u8, PSK_IDENTITY_LEN>,
+    /// The PSK; the runtime writes it into its security tag with the link down.
+    pub psk: Option<Psk>,
+}
+
+/// What a protocol exchange ended with.
+// No heap to box into: an outcome is moved once per exchange, its size does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionOutcome {
+    /// Bootstrap-Finish received and accepted.
+    Bootstrapped(DmAccount),
+    /// The bootstrap server did not complete the sequence (no answer to the
+    /// request, or no Bootstrap-Finish in time): DEFERRED BOOTSTRAP_SEQUENCE.
+    BootstrapIncomplete,
+    /// Registration (or a request for it) succeeded.
+    Registered,
+    /// The server answered the Register with an error code (`class << 5 | detail`,
+    /// 0x83 = 4.03): 5.03 → DEFERRED SERVICE_UNAVAILABLE, others SERVER_REGISTRATION.
+    RegistrationRejected {
+        /// The CoAP response code.
+        code: u8,
+    },
+    /// No answer to the Register: DEFERRED SERVER_REGISTRATION.
+    RegistrationTimedOut,
+    /// An Update succeeded.
+    Updated,
+    /// An Update failed: the runtime registers again.
+    UpdateFailed,
+    /// De-register finished.
+    Deregistered,
+}
+
+/// CoAP 5.03 Service Unavailable as a raw code.
+pub const CODE_SERVICE_UNAVAILABLE: u8 = (5 << 5) | 3;
+
+/// The protocol engine the runtime drives.
+pub trait Session {
+    /// Starts client-initiated bootstrap as `endpoint` on the freshly opened socket.
+    fn start_bootstrap(&mut self, now: Instant, endpoint: &str);
+    /// Starts registration as `endpoint`.
+    fn start_register(&mut self, now: Instant, endpoint: &str, lifetime_s: u32, queue_mode: bool);
+    /// Starts a registration Update.
+    fn start_update(&mut self, now: Instant);
+    /// Starts De-register.
+    fn start_deregister(&mut self, now: Instant);
+    /// Starts an LwM2M Send of the resource (instance) at `path` to the
+    /// registered server (the runtime has checked that it exists, is readable
+    /// and Opaque).
+    ///
+    /// # Errors
+    /// `-EINPROGRESS` a Send is still running; `-ECANCELED` the server has
+    /// Mute Send set (`carrier-api.md` §4.1 `data_send`).
+    fn start_send(&mut self, now: Instant, path: &Path) -> Result<(), Errno>;
+    /// A datagram arrived from the peer.
+    fn handle_datagram(&mut self, now: Instant, datagram: &[u8], objects: &mut ObjectStore);
+    /// A datagram to send, written into `buf`; its length.
+    fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<usize>;
+    /// The next outcome.
+    fn poll_outcome(&mut self, now: Instant) -> Option<SessionOutcome>;
+    /// When the engine next needs [`Session::poll_outcome`] / transmit (retransmissions).
+    fn deadline(&self) -> Option<Instant>;
+}

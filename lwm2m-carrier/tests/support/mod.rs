@@ -1,0 +1,360 @@
+//! An in-test port with a virtual clock and injectable faults, a scripted
+//! protocol engine, and the outer loop with an application that follows the
+//! LTE_LINK_UP / LTE_LINK_DOWN events.
+#![allow(dead_code)]
+
+use core::cell::Cell;
+use core::fmt;
+use core::task::Poll;
+use std::collections::{HashMap, VecDeque};
+use std::vec::Vec;
+
+use carrier_os::dfu::{Dfu, DfuError, ImageType, UpdateOutcome};
+use carrier_os::download::{Download, DownloadError, DownloadProgress, DownloadRequest};
+use carrier_os::log::{Level, Log};
+use carrier_os::modem::*;
+use carrier_os::random::Random;
+use carrier_os::storage::{Key, Storage, StorageError};
+use carrier_os::time::{Clock, Instant};
+use carrier_os::transport::{Endpoint, SocketId, Transport, TransportError};
+use lwm2m_carrier::session::{DmAccount, Session, SessionOutcome};
+use lwm2m_carrier::{Errno, Event, Runtime};
+use lwm2m_core::path::Path;
+use lwm2m_objects::ObjectStore;
+
+pub const IMEI: &str = "352656100000001";
+pub const GENERIC_IMSI: &str = "901700000000001";
+pub const VERIZON_IMSI: &str = "311480000000001";
+
+#[derive(Default)]
+pub struct TestPort {
+    pub now_ms: Cell<u64>,
+    pub storage: HashMap<Key, Vec<u8>>,
+    pub link: Option<bool>, // None = down, Some(_) = up
+    pub imsi: String,
+    pub msisdn: Option<String>,
+    /// PDN activations to reject before one succeeds.
+    pub pdn_rejects: u32,
+    pub pdn_requests: Vec<Option<String>>,
+    pub psks: HashMap<u32, Vec<u8>>,
+    /// Per host: errors the next opens end with (front first).
+    pub open_faults: HashMap<String, VecDeque<TransportError>>,
+    pub opened: Vec<(String, Instant)>,
+    pub closed: Vec<SocketId>,
+    sockets: HashMap<u8, Option<TransportError>>,
+    next_socket: u8,
+    pub connection_id: bool,
+    pub refuse_keys: bool,
+}
+
+impl TestPort {
+    pub fn new(imsi: &str) -> Self {
+        TestPort { imsi: imsi.into(), link: Some(false), ..TestPort::default() }
+    }
+    pub fn fault(&mut self, host: &str, e: TransportError, times: usize) {
+        let q = self.open_faults.entry(host.into()).or_default();
+        for _ in 0..times {
+            q.push_back(e);
+        }
+    }
+    pub fn opens_of(&self, host: &str) -> Vec<Instant> {
+        self.opened.iter().filter(|(h, _)| h == host).map(|(_, t)| *t).collect()
+    }
+}
+
+impl Clock for TestPort {
+    fn now(&self) -> Instant {
+        Instant::from_millis(self.now_ms.get())
+    }
+}
+impl Random for TestPort {
+    fn random_u32(&mut self) -> u32 {
+        4
+    }
+}
+impl Log for TestPort {
+    fn log(&mut self, _: Level, _: fmt::Arguments<'_>) {}
+}
+impl Storage for TestPort {
+    const MAX_VALUE_LEN: usize = 1024;
+    fn get(&mut self, key: Key, buf: &mut [u8]) -> Result<Option<usize>, StorageError> {
+        let Some(v) = self.storage.get(&key) else { return Ok(None) };
+        let out = buf.get_mut(..v.len()).ok_or(StorageError::BufferTooSmall { len: v.len() })?;
+        out.copy_from_slice(v);
+        Ok(Some(v.len()))
+    }
+    fn set(&mut self, key: Key, value: &[u8]) -> Result<(), StorageError> {
+        self.storage.insert(key, value.to_vec());
+        Ok(())
+    }
+    fn delete(&mut self, key: Key) -> Result<(), StorageError> {
+        self.storage.remove(&key);
+        Ok(())
+    }
+}
+
+fn ident(s: &str) -> IdentityString {
+    IdentityString::try_from(s).unwrap()
+}
+
+impl Modem for TestPort {
+    fn identity(&mut self, item: Identity) -> Result<IdentityString, ModemError> {
+        match item {
+            Identity::Imei => Ok(ident(IMEI)),
+            Identity::Imsi => Ok(ident(&self.imsi)),
+            Identity::Iccid => Ok(ident("8901260000000000001")),
+            Identity::Msisdn => self.msisdn.as_deref().map(ident).ok_or(ModemError::NotAvailable),
+            Identity::Manufacturer => Ok(ident("Nordic Semiconductor ASA")),
+            Identity::Model => Ok(ident("nRF9161")),
+            Identity::HardwareVersion => Ok(ident("nRF9161 LACA ADA")),
+            _ => Err(ModemError::NotSupported),
+        }
+    }
+    fn request_link(&mut self, req: LinkRequest) -> Result<(), ModemError> {
+        self.link = match req {
+            LinkRequest::Up => Some(false),
+            LinkRequest::Down | LinkRequest::PowerOff => None,
+        };
+        Ok(())
+    }
+    fn link_state(&mut self) -> LinkState {
+        match self.link {
+            Some(roaming) => LinkState::Up { roaming },
+            None => LinkState::Down,
+        }
+    }
+    fn pdn_activate(&mut self, config: &PdnConfig<'_>) -> Result<PdnId, ModemError> {
+        self.pdn_requests.push(config.apn.map(str::to_owned));
+        Ok(PdnId(1))
+    }
+    fn pdn_state(&mut self, _: PdnId) -> PdnState {
+        if self.pdn_rejects > 0 {
+            self.pdn_rejects -= 1;
+            PdnState::Rejected { esm_cause: 33 }
+        } else {
+            PdnState::Active(PdnType::Ipv4v6)
+        }
+    }
+    fn pdn_deactivate(&mut self, _: PdnId) -> Result<(), ModemError> {
+        Ok(())
+    }
+    fn network_info(&mut self) -> Result<NetworkInfo, ModemError> {
+        Ok(NetworkInfo::default())
+    }
+    fn counters(&mut self) -> Result<Counters, ModemError> {
+        Ok(Counters::default())
+    }
+    fn reset_counters(&mut self) -> Result<(), ModemError> {
+        Ok(())
+    }
+    fn network_time(&mut self) -> Result<NetworkTime, ModemError> {
+        Err(ModemError::NotAvailable)
+    }
+    fn psk_store(&mut self, tag: SecTag, _: Option<&[u8]>, psk: &Psk) -> Result<(), ModemError> {
+        // The modem refuses key writes while the link is up (%CMNG needs CFUN=4).
+        if self.link.is_some() || self.refuse_keys {
+            return Err(ModemError::LinkUp);
+        }
+        self.psks.insert(tag.0, psk.secret_bytes().to_vec());
+        Ok(())
+    }
+    fn psk_exists(&mut self, tag: SecTag) -> Result<bool, ModemError> {
+        Ok(self.psks.contains_key(&tag.0))
+    }
+    fn psk_delete(&mut self, tag: SecTag) -> Result<(), ModemError> {
+        self.psks.remove(&tag.0);
+        Ok(())
+    }
+    fn restart(&mut self) -> Result<(), ModemError> {
+        Ok(())
+    }
+}
+
+impl Transport for TestPort {
+    fn open(&mut self, endpoint: &Endpoint) -> Result<SocketId, TransportError> {
+        self.opened.push((endpoint.host.as_str().to_owned(), self.now()));
+        let fault = self.open_faults.get_mut(endpoint.host.as_str()).and_then(VecDeque::pop_front);
+        if let Some(TransportError::NoRoute | TransportError::DnsFailed) = fault {
+            return Err(fault.unwrap());
+        }
+        self.next_socket += 1;
+        self.sockets.insert(self.next_socket, fault);
+        Ok(SocketId(self.next_socket))
+    }
+    fn poll_open(&mut self, socket: SocketId) -> Poll<Result<(), TransportError>> {
+        match self.sockets.get(&socket.0) {
+            Some(Some(e)) => Poll::Ready(Err(*e)),
+            Some(None) => Poll::Ready(Ok(())),
+            None => Poll::Ready(Err(TransportError::InvalidSocket)),
+        }
+    }
+    fn send(&mut self, _: SocketId, _: &[u8]) -> Poll<Result<(), TransportError>> {
+        Poll::Ready(Ok(()))
+    }
+    fn recv(&mut self, _: SocketId, _: &mut [u8]) -> Poll<Result<usize, TransportError>> {
+        Poll::Pending
+    }
+    fn close(&mut self, socket: SocketId) {
+        self.closed.push(socket);
+        self.sockets.remove(&socket.0);
+    }
+    fn connection_id_in_use(&mut self, _: SocketId) -> bool {
+        self.connection_id
+    }
+}
+
+impl Download for TestPort {
+    fn start_download(&mut self, _: &DownloadRequest<'_>) -> Result<(), DownloadError> {
+        Err(DownloadError::InvalidUri)
+    }
+    fn poll_download(&mut self, _: &mut [u8]) -> Poll<Result<DownloadProgress, DownloadError>> {
+        Poll::Pending
+    }
+    fn download_size(&mut self) -> Option<u64> {
+        None
+    }
+    fn abort_download(&mut self) {}
+}
+
+impl Dfu for TestPort {
+    const DETECT_LEN: usize = 8;
+    fn dfu_detect(&self, _: &[u8]) -> Option<ImageType> {
+        None
+    }
+    fn dfu_start(&mut self, _: ImageType, _: Option<u64>) -> Result<u64, DfuError> {
+        Err(DfuError::UnknownImage)
+    }
+    fn dfu_write(&mut self, _: &[u8]) -> Result<(), DfuError> {
+        Err(DfuError::UnknownImage)
+    }
+    fn dfu_offset(&mut self) -> u64 {
+        0
+    }
+    fn dfu_finish(&mut self, _: Option<u32>) -> Result<(), DfuError> {
+        Err(DfuError::UnknownImage)
+    }
+    fn dfu_schedule(&mut self) -> Result<(), DfuError> {
+        Err(DfuError::UnknownImage)
+    }
+    fn dfu_reset(&mut self) -> Result<(), DfuError> {
+        Ok(())
+    }
+    fn dfu_take_outcome(&mut self) -> Result<Option<UpdateOutcome>, DfuError> {
+        Ok(None)
+    }
+}
+
+/// The protocol engine, scripted: each start answers with the next scripted
+/// outcome of its kind (default: success).
+#[derive(Debug, Default)]
+pub struct ScriptedSession {
+    pub bootstrap: VecDeque<SessionOutcome>,
+    pub register: VecDeque<SessionOutcome>,
+    pub calls: Vec<&'static str>,
+    pub sent: Vec<Path>,
+    pub sending: bool,
+    pending: VecDeque<SessionOutcome>,
+}
+
+pub fn dm_account() -> DmAccount {
+    DmAccount {
+        uri: "coaps://dm.example:5684".try_into().unwrap(),
+        ssid: 101,
+        lifetime_s: 600,
+        psk_identity: heapless::Vec::from_slice(IMEI.as_bytes()).unwrap(),
+        psk: Psk::new(b"dm-secret"),
+    }
+}
+
+impl Session for ScriptedSession {
+    fn start_bootstrap(&mut self, _: Instant, _: &str) {
+        self.calls.push("bootstrap");
+        let o = self.bootstrap.pop_front().unwrap_or(SessionOutcome::Bootstrapped(dm_account()));
+        self.pending.push_back(o);
+    }
+    fn start_register(&mut self, _: Instant, _: &str, _: u32, _: bool) {
+        self.calls.push("register");
+        let o = self.register.pop_front().unwrap_or(SessionOutcome::Registered);
+        self.pending.push_back(o);
+    }
+    fn start_update(&mut self, _: Instant) {
+        self.calls.push("update");
+        self.pending.push_back(SessionOutcome::Updated);
+    }
+    fn start_deregister(&mut self, _: Instant) {
+        self.calls.push("deregister");
+        self.pending.push_back(SessionOutcome::Deregistered);
+    }
+    fn start_send(&mut self, _: Instant, path: &Path) -> Result<(), Errno> {
+        if self.sending {
+            return Err(Errno::InProgress);
+        }
+        self.sending = true;
+        self.sent.push(*path);
+        Ok(())
+    }
+    fn handle_datagram(&mut self, _: Instant, _: &[u8], _: &mut ObjectStore) {}
+    fn poll_transmit(&mut self, _: Instant, _: &mut [u8]) -> Option<usize> {
+        None
+    }
+    fn poll_outcome(&mut self, _: Instant) -> Option<SessionOutcome> {
+        self.pending.pop_front()
+    }
+    fn deadline(&self) -> Option<Instant> {
+        None
+    }
+}
+
+/// The application: follows the link events unless told to ignore them.
+#[derive(Debug, Default)]
+pub struct App {
+    pub events: Vec<(u64, Event<'static>)>,
+    pub ignore_link_down: bool,
+}
+
+impl App {
+    pub fn list(&self) -> Vec<Event<'static>> {
+        self.events.iter().map(|(_, e)| *e).collect()
+    }
+}
+
+/// The outer loop until virtual time `until_ms`: poll, hand the events to
+/// the application, jump the clock to the next deadline.
+pub fn run(
+    rt: &mut Runtime<'_, ScriptedSession>,
+    port: &mut TestPort,
+    app: &mut App,
+    until_ms: u64,
+) {
+    loop {
+        let next = rt.poll(port);
+        let mut any = false;
+        while let Some(e) = rt.poll_event() {
+            any = true;
+            app.events.push((port.now_ms.get(), e));
+            match e {
+                Event::LteLinkDown if !app.ignore_link_down => {
+                    port.request_link(LinkRequest::Down).unwrap();
+                }
+                Event::LteLinkUp => port.request_link(LinkRequest::Up).unwrap(),
+                _ => {}
+            }
+        }
+        if any {
+            continue;
+        }
+        match next {
+            Some(t) if t.as_millis() <= until_ms => {
+                port.now_ms.set(port.now_ms.get().max(t.as_millis()));
+            }
+            _ => {
+                port.now_ms.set(until_ms);
+                rt.poll(port);
+                while let Some(e) = rt.poll_event() {
+                    app.events.push((port.now_ms.get(), e));
+                }
+                return;
+            }
+        }
+    }
+}
