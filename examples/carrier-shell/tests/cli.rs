@@ -474,6 +474,25 @@ fn api_app_data_set() {
     );
 }
 
+/// LG U+ operation: `set <data>` goes to the App Data Container (10250/0/0).
+#[test]
+fn api_app_data_set_container_in_lg_uplus_operation() {
+    let big = "d".repeat(300);
+    let out = run(&format!(
+        "carrier_config carriers 2\ncarrier_config auto_startup y\n\
+         carrier_api app_data set hello\ncarrier_api app_data set {big}\ncarrier_api app_data set 0 0 x\n"
+    ));
+    assert_lines(
+        &out,
+        &[
+            "LwM2M carrier library started (LG U+ operation)",
+            "Wrote app data successfully",
+            "Not enough memory",
+            "Object not initialized or invalid instance",
+        ],
+    );
+}
+
 #[test]
 fn api_event_log_set() {
     let out = run_started("carrier_api event_log set boot\ncarrier_api event_log set\n");
