@@ -402,7 +402,11 @@ impl<'c, S: Session> Runtime<'c, S> {
                     return Err(Errno::Perm);
                 }
                 match self.phase {
-                    Phase::Registered => self.session.start_update(now),
+                    Phase::Registered => {
+                        if let Some(o) = self.api.objects_mut() {
+                            self.session.start_update(now, o);
+                        }
+                    }
                     Phase::WaitRegisterRequest => {
                         self.register_requested = true;
                         self.registered_once = false;
@@ -532,7 +536,9 @@ impl<'c, S: Session> Runtime<'c, S> {
                 if self.next_update.is_some_and(|t| now >= t) {
                     self.next_update = None;
                     if let Conn::Open(_) = self.conn {
-                        self.session.start_update(now);
+                        if let Some(o) = self.api.objects_mut() {
+                            self.session.start_update(now, o);
+                        }
                     } else {
                         self.reopen_for_update(port, now);
                     }
@@ -767,7 +773,9 @@ impl<'c, S: Session> Runtime<'c, S> {
                             queue_mode: plan.queue_mode,
                             con_interval: plan.con_interval,
                         };
-                        self.session.start_register(now, &plan.endpoint, &params);
+                        if let Some(o) = self.api.objects_mut() {
+                            self.session.start_register(now, &plan.endpoint, &params, o);
+                        }
                     }
                 }
             },
@@ -832,7 +840,9 @@ impl<'c, S: Session> Runtime<'c, S> {
             if matches!(port.poll_open(sock), Poll::Ready(Ok(()))) {
                 self.conn = Conn::Open(sock);
                 self.last_activity = now;
-                self.session.start_update(now);
+                if let Some(o) = self.api.objects_mut() {
+                    self.session.start_update(now, o);
+                }
                 return;
             }
             port.close(sock);
@@ -907,7 +917,9 @@ impl<'c, S: Session> Runtime<'c, S> {
     }
 
     fn drain_outcomes<P: Port>(&mut self, port: &mut P, now: Instant) {
-        while let Some(outcome) = self.session.poll_outcome(now) {
+        while let Some(outcome) =
+            self.api.objects_mut().and_then(|o| self.session.poll_outcome(now, o))
+        {
             self.on_outcome(port, now, outcome);
         }
         while let Some(e) = self.api.objects_mut().and_then(ObjectStore::poll_event) {
@@ -978,7 +990,8 @@ impl<'c, S: Session> Runtime<'c, S> {
         if def.data_type != DataType::Opaque {
             return Err(Errno::Inval);
         }
-        self.session.start_send(now, &p)
+        let objects = self.api.objects_mut().ok_or(Errno::NoEnt)?;
+        self.session.start_send(now, &p, objects)
     }
 
     fn on_outcome<P: Port>(&mut self, port: &mut P, now: Instant, outcome: SessionOutcome) {
@@ -1184,17 +1197,18 @@ mod tests {
     struct Null;
     impl Session for Null {
         fn start_bootstrap(&mut self, _: Instant, _: &str) {}
-        fn start_register(&mut self, _: Instant, _: &str, _: &RegisterParams) {}
-        fn start_update(&mut self, _: Instant) {}
+        fn start_register(&mut self, _: Instant, _: &str, _: &RegisterParams, _: &mut ObjectStore) {
+        }
+        fn start_update(&mut self, _: Instant, _: &mut ObjectStore) {}
         fn start_deregister(&mut self, _: Instant) {}
-        fn start_send(&mut self, _: Instant, _: &Path) -> Result<(), Errno> {
+        fn start_send(&mut self, _: Instant, _: &Path, _: &mut ObjectStore) -> Result<(), Errno> {
             Ok(())
         }
         fn handle_datagram(&mut self, _: Instant, _: &[u8], _: &mut ObjectStore) {}
         fn poll_transmit(&mut self, _: Instant, _: &mut [u8]) -> Option<usize> {
             None
         }
-        fn poll_outcome(&mut self, _: Instant) -> Option<SessionOutcome> {
+        fn poll_outcome(&mut self, _: Instant, _: &mut ObjectStore) -> Option<SessionOutcome> {
             None
         }
         fn deadline(&self) -> Option<Instant> {

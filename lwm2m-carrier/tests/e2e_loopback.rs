@@ -1,0 +1,162 @@
+//! End to end over real loopback UDP: the runtime with the LwM2M session
+//! (`Lwm2mSession` over `lwm2m_core::client::Client` and the object model)
+//! on the desktop port (`carrier_os_std::real::RealPort`, simulated modem
+//! and SIM, real sockets) against `lwm2m_server` acting as Bootstrap-Server
+//! and DM server (OMA-TS-LightweightM2M_Core 1.1 §6.1–§6.3; event order of
+//! `carrier-api.md` §2 and app-integration "Bootstrap").
+//!
+//! Time is the port's clock; every wait is bounded by a deadline on it and
+//! nothing asserts on elapsed time. NoSec (`coap://`): the DTLS variant is
+//! not covered here.
+
+#![allow(clippy::std_instead_of_core)]
+use carrier_os::modem::{LinkRequest, Modem};
+use carrier_os::time::{Clock, Duration, Instant};
+use carrier_os::wait::Wait;
+use carrier_os_std::profile::DeviceProfile;
+use carrier_os_std::real::RealPort;
+use carrier_os_std::testdir::TestDir;
+use lwm2m_carrier::api::ModemInitResult;
+use lwm2m_carrier::config::{CarrierSet, ConfigBuilder};
+use lwm2m_carrier::session::lwm2m::Lwm2mSession;
+use lwm2m_carrier::{Event, Runtime};
+use lwm2m_core::coap::numbers::{Code, ContentFormat};
+use lwm2m_core::formats::Decoder;
+use lwm2m_core::path::Path;
+use lwm2m_core::rng::XorShiftRng;
+use lwm2m_objects::ObjectStore;
+use lwm2m_server::transport::{Transport, UdpTransport};
+use lwm2m_server::{BootstrapPlan, Request, ServerConfig};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+type Rt<'c> = Runtime<'c, Lwm2mSession<XorShiftRng>>;
+
+/// The application's side of the loop: follow the link requests, record events.
+fn poll_once(rt: &mut Rt<'_>, port: &mut RealPort, events: &mut Vec<Event<'static>>) {
+    let next = rt.poll(port);
+    while let Some(e) = rt.poll_event() {
+        let owned = match e {
+            Event::LteLinkDown => {
+                port.request_link(LinkRequest::Down).unwrap();
+                Event::LteLinkDown
+            }
+            Event::LteLinkUp => {
+                port.request_link(LinkRequest::Up).unwrap();
+                Event::LteLinkUp
+            }
+            Event::Bootstrapped => Event::Bootstrapped,
+            Event::Registered => Event::Registered,
+            Event::Deferred { reason, timeout } => Event::Deferred { reason, timeout },
+            Event::Error { kind, value } => Event::Error { kind, value },
+            Event::ModemInit => Event::ModemInit,
+            other => panic!("unexpected event {other:?}"),
+        };
+        events.push(owned);
+    }
+    // Never sleep past 50 ms: the server answers on its own thread.
+    let cap = port.now().checked_add(Duration::from_millis(50));
+    let until = match (next, cap) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    port.wait_until(until);
+}
+
+fn deadline(port: &RealPort, s: u64) -> Instant {
+    port.now().checked_add(Duration::from_secs(s)).unwrap()
+}
+
+#[test]
+fn first_boot_bootstraps_registers_and_answers_a_read_of_device() {
+    let transport = UdpTransport::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = transport.local_addr().unwrap();
+    let uri = format!("coap://{addr}");
+    let server = lwm2m_server::spawn(
+        transport,
+        ServerConfig { default_plan: Some(BootstrapPlan::single(&uri, 600)), ..Default::default() },
+    )
+    .unwrap();
+
+    let dir = TestDir::new("e2e-loopback-first-boot");
+    let mut port = RealPort::open(dir.path(), DeviceProfile::generic(1)).unwrap();
+    let config = ConfigBuilder::new()
+        .carriers(CarrierSet::GENERIC)
+        .server_uri(&uri)
+        .bootstrap_server(true)
+        .build();
+    let mut rt: Rt<'_> = Runtime::new(config, Lwm2mSession::new(XorShiftRng::new(0x1234)));
+    rt.on_modem_init(Ok(ModemInitResult::Success));
+    port.request_link(LinkRequest::Up).unwrap();
+
+    let mut events = Vec::new();
+    let end = deadline(&port, 20);
+    while !events.contains(&Event::Registered) {
+        assert!(port.now() < end, "not registered in time; events so far: {events:?}");
+        poll_once(&mut rt, &mut port, &mut events);
+    }
+    // Bootstrap, DM keys written with the link down, then registration
+    // (carrier-api.md §2: LTE_LINK_DOWN, BOOTSTRAPPED, LTE_LINK_UP, REGISTERED).
+    assert_eq!(
+        events,
+        [Event::LteLinkDown, Event::Bootstrapped, Event::LteLinkUp, Event::Registered],
+        "event order"
+    );
+    let regs = server.registrations();
+    assert_eq!(regs.len(), 1, "{regs:?}");
+    let endpoint = regs[0].endpoint.clone();
+    assert_eq!(regs[0].lifetime_s, 600, "the lifetime bootstrap provisioned");
+    assert!(!regs[0].objects.contains("</0"), "Security is never announced: {}", regs[0].objects);
+
+    // The application sets the battery; the server reads /3/0 in TLV.
+    rt.api().set_power_sources(&[0, 1]).unwrap();
+    rt.api().set_battery_level(42).unwrap();
+    // The device runs on its own thread while this one waits for the answer
+    // (the server handle is not shareable).
+    let done = AtomicBool::new(false);
+    let response = std::thread::scope(|s| {
+        let device = s.spawn(|| {
+            let end = deadline(&port, 10);
+            while !done.load(Ordering::Acquire) {
+                assert!(port.now() < end, "the device loop ran out of time");
+                poll_once(&mut rt, &mut port, &mut events);
+            }
+        });
+        let read = server.request(
+            &endpoint,
+            Request::Read {
+                path: Path::instance(3, 0).unwrap(),
+                format: Some(ContentFormat::Lwm2mTlv),
+            },
+            std::time::Duration::from_secs(10),
+        );
+        done.store(true, Ordering::Release);
+        device.join().unwrap();
+        read
+    })
+    .unwrap();
+    assert_eq!(response.code, Code::Content);
+    assert_eq!(response.content_format, Some(ContentFormat::Lwm2mTlv));
+    let types = ObjectStore::new();
+    let mut scratch = [0u8; 64];
+    let values: Vec<(Path, String)> = Decoder::new(
+        ContentFormat::Lwm2mTlv,
+        &Path::instance(3, 0).unwrap(),
+        &response.payload,
+        &mut scratch,
+        &types,
+    )
+    .unwrap()
+    .map(|r| r.map(|(p, v)| (p, v.to_string())))
+    .collect::<Result<_, _>>()
+    .unwrap();
+    let get = |r: u16| {
+        values.iter().find(|(p, _)| *p == Path::resource(3, 0, r).unwrap()).map(|(_, v)| v.as_str())
+    };
+    assert_eq!(get(9), Some("42"), "battery level as the application set it: {values:?}");
+    assert_eq!(get(17), Some("Module"), "generic device type");
+    assert!(
+        values.iter().any(|(p, v)| *p == Path::resource_instance(3, 0, 6, 1).unwrap() && v == "1"),
+        "power sources DC and internal battery: {values:?}"
+    );
+    server.stop();
+}
