@@ -662,7 +662,7 @@ impl<'c, S: Session> Runtime<'c, S> {
         // The objects live as long as the carrier: a new detection after a
         // lost link keeps what the application and the servers set.
         if self.api.carrier() != Some(eff.carrier) {
-            self.api.attach(eff.carrier, ObjectStore::new());
+            self.api.attach(eff.carrier, restored_objects(self.stored.dm.as_ref()));
             self.fota_boot(port);
         }
         self.plan = Some(plan);
@@ -1109,6 +1109,29 @@ impl<'c, S: Session> Runtime<'c, S> {
 }
 
 // ----------------------------------------------------------------------
+/// The objects at start-up: factory state, plus — after a reboot with a
+/// stored DM account — that account as Security instance 1 and Server
+/// instance 0, so the protocol engine registers from stored state without
+/// bootstrapping again (app-integration "Bootstrap": only the first boot
+/// bootstraps). The PSK itself stays in [`DM_SEC_TAG`].
+fn restored_objects(dm: Option<&(String<DM_URI_LEN>, u16, u32)>) -> ObjectStore {
+    use lwm2m_objects::objects::{SecurityInstance, SecurityMode, ServerInstance};
+    let mut objects = ObjectStore::new();
+    let Some((uri, ssid, lifetime_s)) = dm else { return objects };
+    let mut sec = SecurityInstance::new(1);
+    let Ok(u) = uri.as_str().try_into() else { return objects };
+    sec.uri = u;
+    sec.ssid = Some(*ssid);
+    sec.mode = if uri.starts_with("coaps") { SecurityMode::Psk } else { SecurityMode::NoSec };
+    let mut server = ServerInstance::new(0, *ssid);
+    server.lifetime_s = i64::from(*lifetime_s);
+    // Both or neither: an account without its Server instance is unusable.
+    if objects.security_mut().put(sec).is_ok() && objects.server_mut().put(server).is_err() {
+        return ObjectStore::new();
+    }
+    objects
+}
+
 // The stored record: version, carrier bit (u32 LE), fingerprint (u64 LE),
 // MSISDN (len + bytes), DM account flag, then ssid (u16), lifetime (u32),
 // URI (len + bytes).

@@ -160,3 +160,59 @@ fn first_boot_bootstraps_registers_and_answers_a_read_of_device() {
     );
     server.stop();
 }
+
+/// Boots the device in `dir` and runs it until REGISTERED (bounded); the events seen.
+fn boot_until_registered(dir: &std::path::Path, uri: &str) -> Vec<Event<'static>> {
+    let mut port = RealPort::open(dir, DeviceProfile::generic(2)).unwrap();
+    let config = ConfigBuilder::new()
+        .carriers(CarrierSet::GENERIC)
+        .server_uri(uri)
+        .bootstrap_server(true)
+        .build();
+    let mut rt: Rt<'_> = Runtime::new(config, Lwm2mSession::new(XorShiftRng::new(0x77)));
+    rt.on_modem_init(Ok(ModemInitResult::Success));
+    port.request_link(LinkRequest::Up).unwrap();
+    let mut events = Vec::new();
+    let end = deadline(&port, 20);
+    while !events.contains(&Event::Registered) {
+        assert!(port.now() < end, "not registered in time; events so far: {events:?}");
+        poll_once(&mut rt, &mut port, &mut events);
+    }
+    events
+}
+
+#[test]
+fn reboot_registers_from_stored_state_without_bootstrap() {
+    let transport = UdpTransport::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let uri = format!("coap://{}", transport.local_addr().unwrap());
+    let server = lwm2m_server::spawn(
+        transport,
+        ServerConfig { default_plan: Some(BootstrapPlan::single(&uri, 600)), ..Default::default() },
+    )
+    .unwrap();
+    let dir = TestDir::new("e2e-loopback-reboot");
+
+    let first = boot_until_registered(dir.path(), &uri);
+    assert_eq!(
+        first,
+        [Event::LteLinkDown, Event::Bootstrapped, Event::LteLinkUp, Event::Registered]
+    );
+    // Power cycle: a new port and runtime on the same storage.
+    let second = boot_until_registered(dir.path(), &uri);
+    assert_eq!(second, [Event::Registered], "no bootstrap after a reboot");
+
+    let mut bootstrap_requests = 0;
+    let mut registers = 0;
+    while let Some(ev) = server.next_event(std::time::Duration::from_millis(200)) {
+        match ev {
+            lwm2m_server::ServerEvent::BootstrapRequested { .. } => bootstrap_requests += 1,
+            lwm2m_server::ServerEvent::Registered { registration, .. } => {
+                registers += 1;
+                assert_eq!(registration.lifetime_s, 600, "the stored lifetime");
+            }
+            _ => {}
+        }
+    }
+    assert_eq!((bootstrap_requests, registers), (1, 2));
+    server.stop();
+}
