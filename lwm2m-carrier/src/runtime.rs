@@ -925,6 +925,16 @@ impl<'c, S: Session> Runtime<'c, S> {
         while let Some(e) = self.api.objects_mut().and_then(ObjectStore::poll_event) {
             self.on_object_event(port, now, e);
         }
+        // Pushed firmware bytes, after FirmwarePackage started the download.
+        let mut block = [0u8; PUSH_BLOCK];
+        while let Some((n, last)) = self.session.poll_firmware(&mut block) {
+            let data = block.get(..n).unwrap_or_default();
+            // A refusal is already FOTA_FAIL (and Update Result) inside.
+            let _ = self.firmware_block(port, data, last);
+            if n == 0 {
+                break;
+            }
+        }
     }
 
     /// Effects of server operations on the objects (`carrier-api.md` §2).
@@ -1109,6 +1119,9 @@ impl<'c, S: Session> Runtime<'c, S> {
 }
 
 // ----------------------------------------------------------------------
+/// The largest Block1 block (RFC 7959 §2.2, SZX 6).
+const PUSH_BLOCK: usize = 1024;
+
 /// The objects at start-up: factory state, plus — after a reboot with a
 /// stored DM account — that account as Security instance 1 and Server
 /// instance 0, so the protocol engine registers from stored state without

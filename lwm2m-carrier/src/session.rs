@@ -125,6 +125,13 @@ pub trait Session {
     /// The next outcome; also where the engine acts on its due timers and on
     /// the values the application changed (`objects.poll_changed()`).
     fn poll_outcome(&mut self, now: Instant, objects: &mut ObjectStore) -> Option<SessionOutcome>;
+    /// Bytes of a firmware package pushed block-wise to `/5/0/0` (RFC 7959
+    /// Block1) since the last call, copied into `buf`, and whether they end
+    /// the package; the runtime hands them to the DFU target. Default: none.
+    fn poll_firmware(&mut self, buf: &mut [u8]) -> Option<(usize, bool)> {
+        let _ = buf;
+        None
+    }
     /// When the engine next needs [`Session::poll_outcome`] / transmit (retransmissions).
     fn deadline(&self) -> Option<Instant>;
 }

@@ -49,6 +49,10 @@ fn poll_once(rt: &mut Rt<'_>, port: &mut RealPort, events: &mut Vec<Event<'stati
             Event::Deferred { reason, timeout } => Event::Deferred { reason, timeout },
             Event::Error { kind, value } => Event::Error { kind, value },
             Event::ModemInit => Event::ModemInit,
+            Event::FotaStart { uri } => {
+                assert_eq!(uri, None, "a push has no URI");
+                Event::FotaStart { uri: None }
+            }
             other => panic!("unexpected event {other:?}"),
         };
         events.push(owned);
@@ -60,6 +64,30 @@ fn poll_once(rt: &mut Rt<'_>, port: &mut RealPort, events: &mut Vec<Event<'stati
         (a, b) => a.or(b),
     };
     port.wait_until(until);
+}
+
+/// Runs the device on its own thread while `f` (the server's side) runs on
+/// this one (the server handle is not shareable); `f`'s result.
+fn while_device_runs<T>(
+    rt: &mut Rt<'_>,
+    port: &mut RealPort,
+    events: &mut Vec<Event<'static>>,
+    f: impl FnOnce() -> T,
+) -> T {
+    let done = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let device = s.spawn(|| {
+            let end = deadline(port, 15);
+            while !done.load(Ordering::Acquire) {
+                assert!(port.now() < end, "the device loop ran out of time");
+                poll_once(rt, port, events);
+            }
+        });
+        let r = f();
+        done.store(true, Ordering::Release);
+        device.join().unwrap();
+        r
+    })
 }
 
 fn deadline(port: &RealPort, s: u64) -> Instant {
@@ -110,28 +138,15 @@ fn first_boot_bootstraps_registers_and_answers_a_read_of_device() {
     // The application sets the battery; the server reads /3/0 in TLV.
     rt.api().set_power_sources(&[0, 1]).unwrap();
     rt.api().set_battery_level(42).unwrap();
-    // The device runs on its own thread while this one waits for the answer
-    // (the server handle is not shareable).
-    let done = AtomicBool::new(false);
-    let response = std::thread::scope(|s| {
-        let device = s.spawn(|| {
-            let end = deadline(&port, 10);
-            while !done.load(Ordering::Acquire) {
-                assert!(port.now() < end, "the device loop ran out of time");
-                poll_once(&mut rt, &mut port, &mut events);
-            }
-        });
-        let read = server.request(
+    let response = while_device_runs(&mut rt, &mut port, &mut events, || {
+        server.request(
             &endpoint,
             Request::Read {
                 path: Path::instance(3, 0).unwrap(),
                 format: Some(ContentFormat::Lwm2mTlv),
             },
             std::time::Duration::from_secs(10),
-        );
-        done.store(true, Ordering::Release);
-        device.join().unwrap();
-        read
+        )
     })
     .unwrap();
     assert_eq!(response.code, Code::Content);
@@ -158,6 +173,36 @@ fn first_boot_bootstraps_registers_and_answers_a_read_of_device() {
         values.iter().any(|(p, v)| *p == Path::resource_instance(3, 0, 6, 1).unwrap() && v == "1"),
         "power sources DC and internal battery: {values:?}"
     );
+
+    // Firmware push (TS §E.6, RFC 7959 Block1): an application image in
+    // 512-byte blocks to /5/0/0; the package reaches the DFU target and
+    // the object says Downloaded (State 5/0/3 = 2).
+    let image = carrier_os_std::dfu::test_app_image(3000);
+    let (written, state) = while_device_runs(&mut rt, &mut port, &mut events, || {
+        let written = server.request(
+            &endpoint,
+            Request::WriteBlockwise {
+                path: Path::resource(5, 0, 0).unwrap(),
+                format: ContentFormat::OctetStream,
+                payload: image.clone(),
+                block_size: 512,
+            },
+            std::time::Duration::from_secs(10),
+        );
+        let state = server.request(
+            &endpoint,
+            Request::Read {
+                path: Path::resource(5, 0, 3).unwrap(),
+                format: Some(ContentFormat::TextPlain),
+            },
+            std::time::Duration::from_secs(10),
+        );
+        (written, state)
+    });
+    assert_eq!(written.unwrap().code, Code::Changed, "the last block is answered 2.04");
+    let state = state.unwrap();
+    assert_eq!((state.code, state.payload.as_slice()), (Code::Content, &b"2"[..]), "Downloaded");
+    assert!(events.contains(&Event::FotaStart { uri: None }), "{events:?}");
     server.stop();
 }
 

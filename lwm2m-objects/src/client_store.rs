@@ -30,6 +30,10 @@ use lwm2m_core::formats::Encoder;
 use lwm2m_core::path::Path;
 use lwm2m_core::value::{DataType, Value};
 
+/// Bytes of a block-wise pushed firmware package (`/5/0/0`) the store holds
+/// until the runtime takes them (two 1024-byte blocks).
+pub const PUSH_BUFFER: usize = 2048;
+
 /// Values one Write or Create may carry (an instance of the largest object
 /// written whole, with room for multiple-resource instances).
 pub const MAX_WRITE_ITEMS: usize = 64;
@@ -42,19 +46,42 @@ pub struct ClientStore<I: DeviceInfo = StaticDeviceInfo> {
     pub objects: ObjectStore,
     /// What the modem provides (manufacturer, IMEI, time, …).
     pub info: I,
+    /// Pushed firmware bytes not taken yet, and whether the package ended.
+    pushed: Vec<u8, PUSH_BUFFER>,
+    pushed_last: bool,
 }
 
 impl ClientStore<StaticDeviceInfo> {
     /// `objects` with [`StaticDeviceInfo::default`] as the platform.
     pub fn new(objects: ObjectStore) -> Self {
-        ClientStore { objects, info: StaticDeviceInfo::default() }
+        Self::with_info(objects, StaticDeviceInfo::default())
     }
 }
 
 impl<I: DeviceInfo> ClientStore<I> {
     /// `objects` read with `info` as the platform.
     pub fn with_info(objects: ObjectStore, info: I) -> Self {
-        ClientStore { objects, info }
+        ClientStore { objects, info, pushed: Vec::new(), pushed_last: false }
+    }
+
+    /// The firmware bytes pushed block-wise to `/5/0/0` since the last call,
+    /// copied to the start of `out` (as many as fit), and whether they end
+    /// the package. The store only moves the Firmware Update state machine;
+    /// the bytes are the DFU target's (the runtime's) to write.
+    pub fn take_pushed(&mut self, out: &mut [u8]) -> Option<(usize, bool)> {
+        if self.pushed.is_empty() && !self.pushed_last {
+            return None;
+        }
+        let n = self.pushed.len().min(out.len());
+        let (head, _) = self.pushed.split_at_checked(n)?;
+        out.get_mut(..n)?.copy_from_slice(head);
+        let rest: Vec<u8, PUSH_BUFFER> = Vec::from_slice(self.pushed.get(n..)?).ok()?;
+        self.pushed = rest;
+        let last = self.pushed.is_empty() && self.pushed_last;
+        if last {
+            self.pushed_last = false;
+        }
+        Some((n, last))
     }
 }
 
@@ -201,6 +228,17 @@ impl<I: DeviceInfo> CoreStore for ClientStore<I> {
         self.objects.delete(&access).map_err(store_error)
     }
 
+    fn write_block(
+        &mut self,
+        who: CoreCaller,
+        path: &Path,
+        offset: usize,
+        bytes: &[u8],
+        last: bool,
+    ) -> Result<(), StoreError> {
+        self.push_block(who, path, offset, bytes, last)
+    }
+
     fn discover(
         &self,
         who: CoreCaller,
@@ -219,6 +257,37 @@ impl<I: DeviceInfo> CoreStore for ClientStore<I> {
 }
 
 impl<I: DeviceInfo> ClientStore<I> {
+    /// Block-wise Write of the Firmware Update Package: the first block
+    /// writes `/5/0/0` (authorized, moving the object to Downloading and
+    /// raising `FirmwarePackage`), every block's bytes wait for
+    /// [`ClientStore::take_pushed`].
+    fn push_block(
+        &mut self,
+        who: CoreCaller,
+        path: &Path,
+        offset: usize,
+        bytes: &[u8],
+        last: bool,
+    ) -> Result<(), StoreError> {
+        let package = Path::resource(5, 0, 0).map_err(|_| StoreError::Internal)?;
+        if *path != package {
+            return Err(StoreError::MethodNotAllowed);
+        }
+        let access = self
+            .objects
+            .authorize(caller(who), Operation::Write(WriteMode::Replace), *path)
+            .map_err(store_error)?;
+        if offset == 0 {
+            self.pushed.clear();
+            self.pushed_last = false;
+            let item = [(package, Value::Opaque(bytes))];
+            self.objects.write(&access, &mut self.info, &item).map_err(store_error)?;
+        }
+        self.pushed.extend_from_slice(bytes).map_err(|_| StoreError::Full)?;
+        self.pushed_last = last;
+        Ok(())
+    }
+
     fn lowest_free(&self, object: u16) -> Result<u16, StoreError> {
         let obj = self.objects.obj(object).ok_or(StoreError::NotFound)?;
         (0..lwm2m_core::path::MAX_ID).find(|i| !obj.has_instance(*i)).ok_or(StoreError::Full)

@@ -26,9 +26,10 @@
 //!   [`Session::poll_outcome`].
 //! - Nothing here panics on any datagram.
 //!
-//! Not done yet: block-wise (push) firmware writes reach the store's
-//! default refusal (4.05); a registration after a reboot needs the
-//! server account in the lent objects (it is there after bootstrap).
+//! Firmware push: the blocks of `/5/0/0` wait in the store and reach the
+//! runtime through [`Session::poll_firmware`]; each block is acknowledged
+//! when buffered, so a DFU refusal shows in `/5/0/5` (Update Result) and
+//! the FOTA_FAIL event, not in that block's response code.
 
 use carrier_os::modem::Psk;
 use carrier_os::time::Instant;
@@ -303,6 +304,10 @@ impl<R: Rng, I: DeviceInfo> Session for Lwm2mSession<R, I> {
             self.kick = true;
         }
         self.outcomes.pop_front()
+    }
+
+    fn poll_firmware(&mut self, buf: &mut [u8]) -> Option<(usize, bool)> {
+        self.client.as_mut()?.store_mut().take_pushed(buf)
     }
 
     fn deadline(&self) -> Option<Instant> {
