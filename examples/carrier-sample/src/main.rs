@@ -11,13 +11,15 @@
 //! 2. the server reading `/3/0` (Device);
 //! 3. the server observing `/3/0/9` (battery level) while the application
 //!    changes it three times;
-//! 4. de-registration.
+//! 4. a firmware image pushed block-wise to `/5/0/0`, the State read back
+//!    as Downloaded, and the Update executed;
+//! 5. de-registration.
 //!
 //! It exits 0 when all of that happened, within about 30 s at most.
 //! `--coap-demo` runs the older CoAP-layer demo instead (`coap_demo.rs`).
 //!
-//! Plain CoAP (NoSec) for now: DTLS-PSK, firmware push and the other
-//! options of issue 11 are not wired yet.
+//! Plain CoAP (NoSec) for now: DTLS-PSK, the reboot into the new image,
+//! and the other options of issue 11 are not wired yet.
 #![forbid(unsafe_code)]
 #![allow(clippy::std_instead_of_core)]
 
@@ -209,7 +211,50 @@ fn script(
         println!("{}  device   {line}", stamp(start));
     }
 
-    // 4. De-register.
+    // 4. Firmware update pushed block-wise, then executed.
+    let image = carrier_os_std::dfu::test_app_image(8 * 1024);
+    println!(
+        "{}  server   WRITE /5/0/0: pushing a {} B application image in 512 B blocks",
+        stamp(start),
+        image.len()
+    );
+    let package = Path::resource(5, 0, 0).map_err(|e| format!("{e:?}"))?;
+    let r = server
+        .request(
+            &ep,
+            Request::WriteBlockwise {
+                path: package,
+                format: ContentFormat::OctetStream,
+                payload: image.clone(),
+                block_size: 512,
+            },
+            left(),
+        )
+        .map_err(|e| format!("firmware push: {e}"))?;
+    println!(
+        "{}  server   WRITE /5/0/0 -> {r} ({} blocks)",
+        stamp(start),
+        image.len().div_ceil(512)
+    );
+    let state = Path::resource(5, 0, 3).map_err(|e| format!("{e:?}"))?;
+    let r = server
+        .request(&ep, Request::Read { path: state, format: Some(ContentFormat::TextPlain) }, left())
+        .map_err(|e| format!("read /5/0/3: {e}"))?;
+    let value = String::from_utf8_lossy(&r.payload).into_owned();
+    println!("{}  server   READ /5/0/3 (State) -> {r}: {value} (2 = Downloaded)", stamp(start));
+    if value != "2" {
+        return Err(format!("firmware state {value}, expected 2 (Downloaded)"));
+    }
+    let update = Path::resource(5, 0, 2).map_err(|e| format!("{e:?}"))?;
+    let r = server
+        .request(&ep, Request::Execute { path: update, args: vec![] }, left())
+        .map_err(|e| format!("execute /5/0/2: {e}"))?;
+    println!("{}  server   EXECUTE /5/0/2 (Update) -> {r}", stamp(start));
+    while let Ok(Report::Event(line)) = rep.recv_timeout(StdDuration::from_millis(300)) {
+        println!("{}  device   {line}", stamp(start));
+    }
+
+    // 5. De-register.
     println!("{}  app      de-register", stamp(start));
     cmd.send(Command::Deregister).map_err(|_| "device gone")?;
     loop {
@@ -278,6 +323,11 @@ fn device_main(
                     let _ = port.request_link(LinkRequest::Up);
                 }
                 Event::Bootstrapped => say("BOOTSTRAPPED".into()),
+                Event::FotaStart { .. } => say("FOTA_START (firmware push begins)".into()),
+                Event::LtePowerOff => say("LTE_POWER_OFF".into()),
+                Event::Reboot => {
+                    say("REBOOT requested to apply the image (the sample does not reboot)".into())
+                }
                 Event::Registered => {
                     let _ = rep.send(Report::Registered);
                 }

@@ -23,7 +23,7 @@ fn line_of(text: &str, needle: &str, from: usize) -> usize {
 }
 
 #[test]
-fn no_arguments_shows_bootstrap_registration_read_observe_and_deregistration() {
+fn no_arguments_shows_bootstrap_registration_read_observe_push_and_deregistration() {
     let (ok, text) = run(&[]);
     assert!(ok, "exit status not 0:\n{text}");
     // The device's events in the spec's order, then the server's operations.
@@ -37,6 +37,11 @@ fn no_arguments_shows_bootstrap_registration_read_observe_and_deregistration() {
     for level in [80, 65, 50] {
         at = line_of(&text, &format!("NOTIFY /3/0/9 battery {level} %"), at);
     }
+    let push = line_of(&text, "FOTA_START", at);
+    at = line_of(&text, "WRITE /5/0/0 -> 2.04", at);
+    at = line_of(&text, "READ /5/0/3 (State) -> 2.05 [text/plain; charset=utf-8] 1 B: 2", at);
+    at = line_of(&text, "EXECUTE /5/0/2 (Update) -> 2.04", at);
+    at = line_of(&text, "REBOOT", at.max(push));
     line_of(&text, "DEREGISTERED", at);
 }
 
