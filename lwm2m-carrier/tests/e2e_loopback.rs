@@ -106,22 +106,7 @@ fn first_boot_bootstraps_registers_and_answers_a_read_of_device() {
     .unwrap();
 
     let dir = TestDir::new("e2e-loopback-first-boot");
-    let mut port = RealPort::open(dir.path(), DeviceProfile::generic(1)).unwrap();
-    let config = ConfigBuilder::new()
-        .carriers(CarrierSet::GENERIC)
-        .server_uri(&uri)
-        .bootstrap_server(true)
-        .build();
-    let mut rt: Rt<'_> = Runtime::new(config, Lwm2mSession::new(XorShiftRng::new(0x1234)));
-    rt.on_modem_init(Ok(ModemInitResult::Success));
-    port.request_link(LinkRequest::Up).unwrap();
-
-    let mut events = Vec::new();
-    let end = deadline(&port, 20);
-    while !events.contains(&Event::Registered) {
-        assert!(port.now() < end, "not registered in time; events so far: {events:?}");
-        poll_once(&mut rt, &mut port, &mut events);
-    }
+    let (mut rt, mut port, mut events) = boot_until_registered(dir.path(), &uri);
     // Bootstrap, DM keys written with the link down, then registration
     // (carrier-api.md §2: LTE_LINK_DOWN, BOOTSTRAPPED, LTE_LINK_UP, REGISTERED).
     assert_eq!(
@@ -206,15 +191,19 @@ fn first_boot_bootstraps_registers_and_answers_a_read_of_device() {
     server.stop();
 }
 
-/// Boots the device in `dir` and runs it until REGISTERED (bounded); the events seen.
-fn boot_until_registered(dir: &std::path::Path, uri: &str) -> Vec<Event<'static>> {
-    let mut port = RealPort::open(dir, DeviceProfile::generic(2)).unwrap();
+/// Boots the device in `dir` and runs it until REGISTERED (bounded): the
+/// runtime, its port and the events seen.
+fn boot_until_registered<'c>(
+    dir: &std::path::Path,
+    uri: &'c str,
+) -> (Rt<'c>, RealPort, Vec<Event<'static>>) {
+    let mut port = RealPort::open(dir, DeviceProfile::generic(1)).unwrap();
     let config = ConfigBuilder::new()
         .carriers(CarrierSet::GENERIC)
         .server_uri(uri)
         .bootstrap_server(true)
         .build();
-    let mut rt: Rt<'_> = Runtime::new(config, Lwm2mSession::new(XorShiftRng::new(0x77)));
+    let mut rt: Rt<'_> = Runtime::new(config, Lwm2mSession::new(XorShiftRng::new(0x1234)));
     rt.on_modem_init(Ok(ModemInitResult::Success));
     port.request_link(LinkRequest::Up).unwrap();
     let mut events = Vec::new();
@@ -223,7 +212,7 @@ fn boot_until_registered(dir: &std::path::Path, uri: &str) -> Vec<Event<'static>
         assert!(port.now() < end, "not registered in time; events so far: {events:?}");
         poll_once(&mut rt, &mut port, &mut events);
     }
-    events
+    (rt, port, events)
 }
 
 #[test]
@@ -237,13 +226,13 @@ fn reboot_registers_from_stored_state_without_bootstrap() {
     .unwrap();
     let dir = TestDir::new("e2e-loopback-reboot");
 
-    let first = boot_until_registered(dir.path(), &uri);
+    let (_, _, first) = boot_until_registered(dir.path(), &uri);
     assert_eq!(
         first,
         [Event::LteLinkDown, Event::Bootstrapped, Event::LteLinkUp, Event::Registered]
     );
     // Power cycle: a new port and runtime on the same storage.
-    let second = boot_until_registered(dir.path(), &uri);
+    let (_, _, second) = boot_until_registered(dir.path(), &uri);
     assert_eq!(second, [Event::Registered], "no bootstrap after a reboot");
 
     let mut bootstrap_requests = 0;

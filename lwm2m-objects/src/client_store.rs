@@ -236,7 +236,27 @@ impl<I: DeviceInfo> CoreStore for ClientStore<I> {
         bytes: &[u8],
         last: bool,
     ) -> Result<(), StoreError> {
-        self.push_block(who, path, offset, bytes, last)
+        // Only the Firmware Update Package is written block-wise: the first
+        // block writes `/5/0/0` (authorized, moving the object to
+        // Downloading and raising `FirmwarePackage`); every block's bytes
+        // wait for [`ClientStore::take_pushed`].
+        let package = Path::resource(5, 0, 0).map_err(|_| StoreError::Internal)?;
+        if *path != package {
+            return Err(StoreError::MethodNotAllowed);
+        }
+        let access = self
+            .objects
+            .authorize(caller(who), Operation::Write(WriteMode::Replace), *path)
+            .map_err(store_error)?;
+        if offset == 0 {
+            self.pushed.clear();
+            self.pushed_last = false;
+            let item = [(package, Value::Opaque(bytes))];
+            self.objects.write(&access, &mut self.info, &item).map_err(store_error)?;
+        }
+        self.pushed.extend_from_slice(bytes).map_err(|_| StoreError::Full)?;
+        self.pushed_last = last;
+        Ok(())
     }
 
     fn discover(
@@ -257,37 +277,6 @@ impl<I: DeviceInfo> CoreStore for ClientStore<I> {
 }
 
 impl<I: DeviceInfo> ClientStore<I> {
-    /// Block-wise Write of the Firmware Update Package: the first block
-    /// writes `/5/0/0` (authorized, moving the object to Downloading and
-    /// raising `FirmwarePackage`), every block's bytes wait for
-    /// [`ClientStore::take_pushed`].
-    fn push_block(
-        &mut self,
-        who: CoreCaller,
-        path: &Path,
-        offset: usize,
-        bytes: &[u8],
-        last: bool,
-    ) -> Result<(), StoreError> {
-        let package = Path::resource(5, 0, 0).map_err(|_| StoreError::Internal)?;
-        if *path != package {
-            return Err(StoreError::MethodNotAllowed);
-        }
-        let access = self
-            .objects
-            .authorize(caller(who), Operation::Write(WriteMode::Replace), *path)
-            .map_err(store_error)?;
-        if offset == 0 {
-            self.pushed.clear();
-            self.pushed_last = false;
-            let item = [(package, Value::Opaque(bytes))];
-            self.objects.write(&access, &mut self.info, &item).map_err(store_error)?;
-        }
-        self.pushed.extend_from_slice(bytes).map_err(|_| StoreError::Full)?;
-        self.pushed_last = last;
-        Ok(())
-    }
-
     fn lowest_free(&self, object: u16) -> Result<u16, StoreError> {
         let obj = self.objects.obj(object).ok_or(StoreError::NotFound)?;
         (0..lwm2m_core::path::MAX_ID).find(|i| !obj.has_instance(*i)).ok_or(StoreError::Full)

@@ -223,3 +223,30 @@ fn an_unknown_object_is_404() {
     let mut pair = Pair::registered();
     assert_eq!(pair.ask(Code::Get, "3303/0", |_| Ok(())).0, Code::NotFound);
 }
+
+#[test]
+fn block1_push_of_the_package_starts_the_update_and_hands_the_bytes_over_in_order() {
+    use lwm2m_core::client::{Caller as CoreCaller, ObjectStore as _, StoreError};
+    let mut store = ClientStore::new(objects());
+    let dm = CoreCaller::Server(SSID);
+    let package = p(&[5, 0, 0]);
+    store.write_block(dm, &package, 0, &[1, 2, 3, 4], false).unwrap();
+    // The first block moves the Firmware Update object and tells the runtime.
+    assert_eq!(store.objects.poll_event(), Some(ObjectEvent::FirmwarePackage));
+    store.write_block(dm, &package, 4, &[5, 6], true).unwrap();
+    let mut out = [0u8; 4];
+    assert_eq!(store.take_pushed(&mut out), Some((4, false)), "as much as fits, not the end yet");
+    assert_eq!(out, [1, 2, 3, 4]);
+    assert_eq!(store.take_pushed(&mut out), Some((2, true)), "the rest ends the package");
+    assert_eq!(out[..2], [5, 6]);
+    assert_eq!(store.take_pushed(&mut out), None);
+    // Only the package is written block-wise; anything else is 4.05.
+    assert_eq!(
+        store.write_block(dm, &p(&[3, 0, 14]), 0, b"+01", true),
+        Err(StoreError::MethodNotAllowed)
+    );
+    assert_eq!(
+        store.write_block(dm, &p(&[0, 1, 0]), 0, b"x", true),
+        Err(StoreError::MethodNotAllowed)
+    );
+}
