@@ -19,7 +19,7 @@ use carrier_os_std::testdir::TestDir;
 use lwm2m_carrier::api::ModemInitResult;
 use lwm2m_carrier::config::{CarrierSet, ConfigBuilder};
 use lwm2m_carrier::session::lwm2m::Lwm2mSession;
-use lwm2m_carrier::{Event, Runtime};
+use lwm2m_carrier::{Config, Event, Runtime};
 use lwm2m_core::coap::numbers::{Code, ContentFormat};
 use lwm2m_core::formats::Decoder;
 use lwm2m_core::path::Path;
@@ -96,17 +96,10 @@ fn deadline(port: &RealPort, s: u64) -> Instant {
 
 #[test]
 fn first_boot_bootstraps_registers_and_answers_a_read_of_device() {
-    let transport = UdpTransport::bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let addr = transport.local_addr().unwrap();
-    let uri = format!("coap://{addr}");
-    let server = lwm2m_server::spawn(
-        transport,
-        ServerConfig { default_plan: Some(BootstrapPlan::single(&uri, 600)), ..Default::default() },
-    )
-    .unwrap();
+    let (server, uri) = server();
 
     let dir = TestDir::new("e2e-loopback-first-boot");
-    let (mut rt, mut port, mut events) = boot_until_registered(dir.path(), &uri);
+    let (mut rt, mut port, mut events) = boot_until_registered(dir.path(), generic(&uri).build());
     // Bootstrap, DM keys written with the link down, then registration
     // (carrier-api.md §2: LTE_LINK_DOWN, BOOTSTRAPPED, LTE_LINK_UP, REGISTERED).
     assert_eq!(
@@ -191,18 +184,40 @@ fn first_boot_bootstraps_registers_and_answers_a_read_of_device() {
     server.stop();
 }
 
+/// Generic mode with the Bootstrap-Server at `uri`.
+fn generic(uri: &str) -> ConfigBuilder<'_> {
+    ConfigBuilder::new().carriers(CarrierSet::GENERIC).server_uri(uri).bootstrap_server(true)
+}
+
+/// A server on loopback UDP bootstrapping every endpoint to itself (lifetime 600 s).
+fn server() -> (lwm2m_server::ServerHandle, String) {
+    let transport = UdpTransport::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let uri = format!("coap://{}", transport.local_addr().unwrap());
+    let plan = BootstrapPlan::single(&uri, 600);
+    let config = ServerConfig { default_plan: Some(plan), ..Default::default() };
+    (lwm2m_server::spawn(transport, config).unwrap(), uri)
+}
+
+/// Server events until quiet: (Bootstrap-Requests, Registers).
+fn count_bootstraps_and_registers(server: &lwm2m_server::ServerHandle) -> (usize, usize) {
+    let (mut bootstraps, mut registers) = (0, 0);
+    while let Some(ev) = server.next_event(std::time::Duration::from_millis(200)) {
+        match ev {
+            lwm2m_server::ServerEvent::BootstrapRequested { .. } => bootstraps += 1,
+            lwm2m_server::ServerEvent::Registered { .. } => registers += 1,
+            _ => {}
+        }
+    }
+    (bootstraps, registers)
+}
+
 /// Boots the device in `dir` and runs it until REGISTERED (bounded): the
 /// runtime, its port and the events seen.
 fn boot_until_registered<'c>(
     dir: &std::path::Path,
-    uri: &'c str,
+    config: Config<'c>,
 ) -> (Rt<'c>, RealPort, Vec<Event<'static>>) {
     let mut port = RealPort::open(dir, DeviceProfile::generic(1)).unwrap();
-    let config = ConfigBuilder::new()
-        .carriers(CarrierSet::GENERIC)
-        .server_uri(uri)
-        .bootstrap_server(true)
-        .build();
     let mut rt: Rt<'_> = Runtime::new(config, Lwm2mSession::new(XorShiftRng::new(0x1234)));
     rt.on_modem_init(Ok(ModemInitResult::Success));
     port.request_link(LinkRequest::Up).unwrap();
@@ -217,36 +232,42 @@ fn boot_until_registered<'c>(
 
 #[test]
 fn reboot_registers_from_stored_state_without_bootstrap() {
-    let transport = UdpTransport::bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let uri = format!("coap://{}", transport.local_addr().unwrap());
-    let server = lwm2m_server::spawn(
-        transport,
-        ServerConfig { default_plan: Some(BootstrapPlan::single(&uri, 600)), ..Default::default() },
-    )
-    .unwrap();
+    let (server, uri) = server();
     let dir = TestDir::new("e2e-loopback-reboot");
 
-    let (_, _, first) = boot_until_registered(dir.path(), &uri);
+    let (_, _, first) = boot_until_registered(dir.path(), generic(&uri).build());
     assert_eq!(
         first,
         [Event::LteLinkDown, Event::Bootstrapped, Event::LteLinkUp, Event::Registered]
     );
     // Power cycle: a new port and runtime on the same storage.
-    let (_, _, second) = boot_until_registered(dir.path(), &uri);
+    let (_, _, second) = boot_until_registered(dir.path(), generic(&uri).build());
     assert_eq!(second, [Event::Registered], "no bootstrap after a reboot");
 
-    let mut bootstrap_requests = 0;
-    let mut registers = 0;
-    while let Some(ev) = server.next_event(std::time::Duration::from_millis(200)) {
-        match ev {
-            lwm2m_server::ServerEvent::BootstrapRequested { .. } => bootstrap_requests += 1,
-            lwm2m_server::ServerEvent::Registered { registration, .. } => {
-                registers += 1;
-                assert_eq!(registration.lifetime_s, 600, "the stored lifetime");
-            }
-            _ => {}
-        }
-    }
-    assert_eq!((bootstrap_requests, registers), (1, 2));
+    // One Bootstrap-Request in all, two Registers (the second with the
+    // stored lifetime, checked by the registration table).
+    assert_eq!(count_bootstraps_and_registers(&server), (1, 2));
+    assert_eq!(server.registrations().first().map(|r| r.lifetime_s), Some(600));
+    server.stop();
+}
+
+#[test]
+fn changed_server_options_factory_reset_and_bootstrap_again() {
+    let (server, uri) = server();
+    let dir = TestDir::new("e2e-loopback-factory-reset");
+    let (_, _, first) = boot_until_registered(dir.path(), generic(&uri).build());
+    assert_eq!(
+        first,
+        [Event::LteLinkDown, Event::Bootstrapped, Event::LteLinkUp, Event::Registered]
+    );
+    // Another security tag: a server option changed since the last boot
+    // (carriers.md §11), so the stored account is gone and bootstrap runs again.
+    let (_, _, second) = boot_until_registered(dir.path(), generic(&uri).server_sec_tag(8).build());
+    assert_eq!(
+        second,
+        [Event::LteLinkDown, Event::Bootstrapped, Event::LteLinkUp, Event::Registered],
+        "factory reset, then bootstrap"
+    );
+    assert_eq!(count_bootstraps_and_registers(&server), (2, 2));
     server.stop();
 }
