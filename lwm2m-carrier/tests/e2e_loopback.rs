@@ -6,8 +6,10 @@
 //! `carrier-api.md` §2 and app-integration "Bootstrap").
 //!
 //! Time is the port's clock; every wait is bounded by a deadline on it and
-//! nothing asserts on elapsed time. NoSec (`coap://`): the DTLS variant is
-//! not covered here.
+//! nothing asserts on elapsed time. NoSec (`coap://`), except the first-boot
+//! variant with the Bootstrap-Server behind DTLS 1.2 PSK (`dtls-psk`, the
+//! port's `dtls` feature); the server's bootstrap plan provisions NoSec DM
+//! accounts, so registration is plain CoAP there.
 
 #![allow(clippy::std_instead_of_core)]
 use carrier_os::modem::{LinkRequest, Modem};
@@ -25,7 +27,7 @@ use lwm2m_core::formats::Decoder;
 use lwm2m_core::path::Path;
 use lwm2m_core::rng::XorShiftRng;
 use lwm2m_objects::ObjectStore;
-use lwm2m_server::transport::{Transport, UdpTransport};
+use lwm2m_server::transport::{DtlsTransport, Transport, UdpTransport};
 use lwm2m_server::{BootstrapPlan, Request, ServerConfig};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -270,4 +272,48 @@ fn changed_server_options_factory_reset_and_bootstrap_again() {
     );
     assert_eq!(count_bootstraps_and_registers(&server), (2, 2));
     server.stop();
+}
+
+#[test]
+fn first_boot_bootstraps_over_dtls_psk_and_registers() {
+    const IDENTITY: &[u8] = b"urn:imei:350000000000001";
+    const KEY: &[u8] = b"bootstrap-secret";
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    // The DM server (plain CoAP) and the Bootstrap-Server (DTLS-PSK) that
+    // provisions it.
+    let dm_transport = UdpTransport::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let dm_uri = format!("coap://{}", dm_transport.local_addr().unwrap());
+    let dm = lwm2m_server::spawn(dm_transport, ServerConfig::default()).unwrap();
+    let keys = |identity: &[u8]| (identity == IDENTITY).then(|| dtls_psk::Psk::new(KEY).unwrap());
+    let bs_transport = DtlsTransport::bind("127.0.0.1:0".parse().unwrap(), keys).unwrap();
+    let bs_uri = format!("coaps://{}", bs_transport.local_addr().unwrap());
+    let plan = BootstrapPlan::single(&dm_uri, 600);
+    let bs = lwm2m_server::spawn(
+        bs_transport,
+        ServerConfig { default_plan: Some(plan), ..Default::default() },
+    )
+    .unwrap();
+
+    // The bootstrap PSK in the modem's security tag 7.
+    let dir = TestDir::new("e2e-dtls-first-boot");
+    let keys_toml = format!(
+        "[[tag]]\nsec_tag = 7\nidentity_hex = \"{}\"\npsk_hex = \"{}\"\n",
+        hex(IDENTITY),
+        hex(KEY)
+    );
+    std::fs::write(dir.path().join("keys.toml"), keys_toml).unwrap();
+    let (_, _, events) =
+        boot_until_registered(dir.path(), generic(&bs_uri).server_sec_tag(7).build());
+    assert_eq!(
+        events,
+        [Event::LteLinkDown, Event::Bootstrapped, Event::LteLinkUp, Event::Registered]
+    );
+    assert_eq!(count_bootstraps_and_registers(&bs), (1, 0), "bootstrap over DTLS");
+    assert_eq!(
+        count_bootstraps_and_registers(&dm),
+        (0, 1),
+        "registration at the provisioned server"
+    );
+    bs.stop();
+    dm.stop();
 }
