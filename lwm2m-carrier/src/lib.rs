@@ -33,7 +33,9 @@
 //! - [`session`]: the [`Session`] seam to the LwM2M protocol engine
 //!   (bootstrap, register, update, de-register, Send over the runtime's
 //!   socket); the runtime maps its [`SessionOutcome`]s to the deferred
-//!   reasons. An adapter over `lwm2m_core::client::Client` plugs in here.
+//!   reasons. [`session::lwm2m::Lwm2mSession`] is the engine over
+//!   `lwm2m_core::client::Client` with the object model as its store (the
+//!   runtime's objects are lent to it per call).
 //!
 //! Layering: the only crate that ties core, objects, profiles and the port
 //! traits together. `#![no_std]`, no allocation; runs on any `carrier-os` port.

@@ -1,7 +1,8 @@
 //! `carrier-sample` — a device's life, end to end, on the desktop.
 //!
-//! With no arguments it starts an embedded `lwm2m-server` (Bootstrap-Server
-//! and DM server) on 127.0.0.1, and a device in generic mode on the std port
+//! With no arguments it starts two embedded `lwm2m-server`s on 127.0.0.1 —
+//! the Bootstrap-Server behind DTLS 1.2 PSK and the DM server it
+//! provisions (plain CoAP) — and a device in generic mode on the std port
 //! (`carrier_os_std::real::RealPort`: real UDP sockets, a simulated modem
 //! and SIM, storage in a directory) running the carrier runtime with the
 //! LwM2M session. It prints what happens, one line each:
@@ -18,8 +19,9 @@
 //! It exits 0 when all of that happened, within about 30 s at most.
 //! `--coap-demo` runs the older CoAP-layer demo instead (`coap_demo.rs`).
 //!
-//! Plain CoAP (NoSec) for now: DTLS-PSK, the reboot into the new image,
-//! and the other options of issue 11 are not wired yet.
+//! Not wired yet: DTLS to the DM server (the embedded server's bootstrap
+//! plan writes NoSec accounts), the reboot into the new image, and the
+//! other options of issue 11 (`--server`, `--carrier`, `--simulate`, …).
 #![forbid(unsafe_code)]
 #![allow(clippy::std_instead_of_core)]
 
@@ -39,7 +41,7 @@ use lwm2m_core::coap::numbers::ContentFormat;
 use lwm2m_core::path::Path;
 use lwm2m_core::rng::XorShiftRng;
 use lwm2m_objects::StaticDeviceInfo;
-use lwm2m_server::transport::{Transport, UdpTransport};
+use lwm2m_server::transport::{DtlsTransport, Transport, UdpTransport};
 use lwm2m_server::{BootstrapPlan, Request, ServerConfig, ServerEvent};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -72,6 +74,12 @@ enum Report {
 }
 
 const DEADLINE: StdDuration = StdDuration::from_secs(30);
+/// The security tag holding the bootstrap PSK.
+const BS_SEC_TAG: u32 = 7;
+/// The device's PSK identity towards the Bootstrap-Server.
+const BS_IDENTITY: &str = "urn:imei:350000000000001";
+/// The bootstrap PSK (a demo key, not a secret; tinydtls takes up to 16 bytes).
+const BS_PSK: &[u8] = b"sample-bs-key-16";
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -94,16 +102,28 @@ fn stamp(start: StdInstant) -> String {
 
 fn run(args: Args) -> Result<(), String> {
     let start = StdInstant::now();
-    let transport = UdpTransport::bind("127.0.0.1:0".parse().map_err(|e| format!("{e}"))?)
-        .map_err(|e| format!("server socket: {e}"))?;
+    // The DM server (plain CoAP) and the Bootstrap-Server (DTLS 1.2 PSK)
+    // that provisions the device's account on it.
+    let any: std::net::SocketAddr = "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?;
+    let transport = UdpTransport::bind(any).map_err(|e| format!("server socket: {e}"))?;
     let addr = transport.local_addr().map_err(|e| format!("server socket: {e}"))?;
     let uri = format!("coap://{addr}");
-    let server = lwm2m_server::spawn(
-        transport,
+    let server = lwm2m_server::spawn(transport, ServerConfig::default())
+        .map_err(|e| format!("server: {e}"))?;
+    println!("{}  server   device management on {uri}", stamp(start));
+    let keys = |identity: &[u8]| {
+        (identity == BS_IDENTITY.as_bytes()).then(|| dtls_psk::Psk::new(BS_PSK).ok()).flatten()
+    };
+    let bs_transport =
+        DtlsTransport::bind(any, keys).map_err(|e| format!("bootstrap socket: {e}"))?;
+    let bs_addr = bs_transport.local_addr().map_err(|e| format!("bootstrap socket: {e}"))?;
+    let bs_uri = format!("coaps://{bs_addr}");
+    let bs = lwm2m_server::spawn(
+        bs_transport,
         ServerConfig { default_plan: Some(BootstrapPlan::single(&uri, 600)), ..Default::default() },
     )
-    .map_err(|e| format!("server: {e}"))?;
-    println!("{}  server   listening on {uri} (bootstrap + device management)", stamp(start));
+    .map_err(|e| format!("bootstrap server: {e}"))?;
+    println!("{}  server   bootstrap on {bs_uri} (DTLS-PSK, identity {BS_IDENTITY})", stamp(start));
 
     let temporary = args.state_dir.is_none();
     let dir = match args.state_dir {
@@ -111,21 +131,30 @@ fn run(args: Args) -> Result<(), String> {
         None => std::env::temp_dir().join(format!("carrier-sample-{}", std::process::id())),
     };
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    // The bootstrap PSK, provisioned in the modem's security tag (key store).
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let keys_toml = format!(
+        "[[tag]]\nsec_tag = {BS_SEC_TAG}\nidentity_hex = \"{}\"\npsk_hex = \"{}\"\n",
+        hex(BS_IDENTITY.as_bytes()),
+        hex(BS_PSK)
+    );
+    std::fs::write(dir.join("keys.toml"), keys_toml).map_err(|e| format!("keys: {e}"))?;
     println!("{}  device   state in {}", stamp(start), dir.display());
 
     let (cmd_tx, cmd_rx) = mpsc::channel::<Command>();
     let (rep_tx, rep_rx) = mpsc::channel::<Report>();
-    let device_uri = uri.clone();
+    let device_uri = bs_uri.clone();
     let device_dir = dir.clone();
     let device = std::thread::Builder::new()
         .name("device".into())
         .spawn(move || device_main(&device_uri, &device_dir, &cmd_rx, &rep_tx, start))
         .map_err(|e| format!("device thread: {e}"))?;
 
-    let result = script(&server, &cmd_tx, &rep_rx, start);
+    let result = script(&server, &bs, &cmd_tx, &rep_rx, start);
     drop(cmd_tx);
     let device_result = device.join().map_err(|_| "the device thread panicked".to_string())?;
     server.stop();
+    bs.stop();
     if temporary {
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -135,6 +164,7 @@ fn run(args: Args) -> Result<(), String> {
 /// The server's and the application's side: wait, read, observe, change, leave.
 fn script(
     server: &lwm2m_server::ServerHandle,
+    bs: &lwm2m_server::ServerHandle,
     cmd: &mpsc::Sender<Command>,
     rep: &mpsc::Receiver<Report>,
     start: StdInstant,
@@ -142,6 +172,9 @@ fn script(
     let left = || DEADLINE.saturating_sub(start.elapsed());
     // 1. Until the device says REGISTERED, print both sides.
     loop {
+        while let Some(ev) = bs.next_event(StdDuration::from_millis(0)) {
+            println!("{}  server   {ev}", stamp(start));
+        }
         while let Some(ev) = server.next_event(StdDuration::from_millis(0)) {
             println!("{}  server   {ev}", stamp(start));
         }
@@ -210,6 +243,14 @@ fn script(
     while let Ok(Report::Event(line)) = rep.recv_timeout(StdDuration::from_millis(100)) {
         println!("{}  device   {line}", stamp(start));
     }
+
+    server
+        .request(&ep, Request::CancelObserve { path: battery }, left())
+        .map_err(|e| format!("cancel observe /3/0/9: {e}"))?;
+    println!(
+        "{}  server   forgets the observation of /3/0/9 (a later notification gets RST)",
+        stamp(start)
+    );
 
     // 4. Firmware update pushed block-wise, then executed.
     let image = carrier_os_std::dfu::test_app_image(8 * 1024);
@@ -301,6 +342,7 @@ fn device_main(
         .carriers(CarrierSet::GENERIC)
         .server_uri(uri)
         .bootstrap_server(true)
+        .server_sec_tag(BS_SEC_TAG)
         .build();
     let seed = std::process::id() | 1;
     let mut rt = Runtime::new(config, Lwm2mSession::with_info(XorShiftRng::new(seed), info));

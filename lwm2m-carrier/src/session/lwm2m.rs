@@ -17,9 +17,11 @@
 //! The price is two moves of the store per call (a few kB, no allocation).
 //!
 //! ## Guarantees
-//! - The socket is the runtime's and connected to one peer, so the client's
-//!   remote address type is `()`: the Bootstrap-Server while bootstrapping,
-//!   the DM server afterwards.
+//! - The socket is the runtime's and connected to one peer at a time; the
+//!   client tells the two apart as [`Peer::Bootstrap`] and [`Peer::Server`],
+//!   so message-ID deduplication and exchanges never mix the
+//!   Bootstrap-Server's traffic with the DM server's. A datagram the client
+//!   addresses to the peer whose socket is closed is dropped.
 //! - Every client event that ends an exchange becomes exactly one
 //!   [`SessionOutcome`]; values the application changed
 //!   (`ObjectStore::poll_changed`) reach the client's observations in
@@ -45,6 +47,15 @@ use lwm2m_objects::{DeviceInfo, ObjectStore, StaticDeviceInfo};
 use crate::errno::Errno;
 use crate::session::{DmAccount, RegisterParams, Session, SessionOutcome};
 
+/// The peer behind the runtime's socket, as the client endpoint's remote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peer {
+    /// The LwM2M Bootstrap-Server (while bootstrapping).
+    Bootstrap,
+    /// The device-management server.
+    Server,
+}
+
 /// Outcomes waiting for [`Session::poll_outcome`].
 const OUTCOMES: usize = 8;
 
@@ -55,9 +66,11 @@ fn core_now(now: Instant) -> CoreInstant {
 /// The LwM2M protocol engine of the runtime; see the module doc.
 pub struct Lwm2mSession<R: Rng, I: DeviceInfo = StaticDeviceInfo> {
     /// Created at the first start, when the endpoint name is known.
-    client: Option<Client<(), R, ClientStore<I>>>,
+    client: Option<Client<Peer, R, ClientStore<I>>>,
     /// Until then, what the client is made of.
     parts: Option<(R, I)>,
+    /// Who the runtime's socket is connected to now.
+    peer: Peer,
     /// Builds the client's settings from the endpoint name.
     config: fn(&str) -> Config,
     /// The server the session is registered with.
@@ -93,6 +106,7 @@ impl<R: Rng, I: DeviceInfo> Lwm2mSession<R, I> {
             client: None,
             parts: Some((rng, info)),
             config: Config::new,
+            peer: Peer::Bootstrap,
             ssid: None,
             outcomes: Deque::new(),
             kick: false,
@@ -107,7 +121,7 @@ impl<R: Rng, I: DeviceInfo> Lwm2mSession<R, I> {
     }
 
     /// The client endpoint, once started (tests, diagnostics).
-    pub fn client(&self) -> Option<&Client<(), R, ClientStore<I>>> {
+    pub fn client(&self) -> Option<&Client<Peer, R, ClientStore<I>>> {
         self.client.as_ref()
     }
 
@@ -129,7 +143,7 @@ impl<R: Rng, I: DeviceInfo> Lwm2mSession<R, I> {
     fn lend<T>(
         &mut self,
         objects: &mut ObjectStore,
-        f: impl FnOnce(&mut Client<(), R, ClientStore<I>>) -> T,
+        f: impl FnOnce(&mut Client<Peer, R, ClientStore<I>>) -> T,
     ) -> Option<T> {
         let client = self.client.as_mut()?;
         core::mem::swap(&mut client.store_mut().objects, objects);
@@ -166,7 +180,7 @@ fn dm_account(objects: &ObjectStore) -> Option<DmAccount> {
 }
 
 fn drain_events<R: Rng, I: DeviceInfo>(
-    client: &mut Client<(), R, ClientStore<I>>,
+    client: &mut Client<Peer, R, ClientStore<I>>,
     outcomes: &mut Deque<SessionOutcome, OUTCOMES>,
     registered: &mut Option<u16>,
 ) {
@@ -204,7 +218,8 @@ fn drain_events<R: Rng, I: DeviceInfo>(
 impl<R: Rng, I: DeviceInfo> Session for Lwm2mSession<R, I> {
     fn start_bootstrap(&mut self, now: Instant, endpoint: &str) {
         self.ensure_client(endpoint);
-        let started = self.client.as_mut().map(|c| c.bootstrap(core_now(now), ()));
+        self.peer = Peer::Bootstrap;
+        let started = self.client.as_mut().map(|c| c.bootstrap(core_now(now), Peer::Bootstrap));
         if !matches!(started, Some(Ok(()))) {
             self.push(SessionOutcome::BootstrapIncomplete);
         }
@@ -218,8 +233,9 @@ impl<R: Rng, I: DeviceInfo> Session for Lwm2mSession<R, I> {
         objects: &mut ObjectStore,
     ) {
         self.ensure_client(endpoint);
+        self.peer = Peer::Server;
         let now = core_now(now);
-        let sent = self.lend(objects, |c| c.register(now, |_| Some(())));
+        let sent = self.lend(objects, |c| c.register(now, |_| Some(Peer::Server)));
         match sent {
             Some(Ok(n)) if n > 0 => {}
             // Already registered with every account: nothing to wait for.
@@ -274,15 +290,22 @@ impl<R: Rng, I: DeviceInfo> Session for Lwm2mSession<R, I> {
 
     fn handle_datagram(&mut self, now: Instant, datagram: &[u8], objects: &mut ObjectStore) {
         let now = core_now(now);
-        self.lend(objects, |c| c.handle_datagram(now, (), datagram));
+        let peer = self.peer;
+        self.lend(objects, |c| c.handle_datagram(now, peer, datagram));
     }
 
     fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<usize> {
-        let t = self.client.as_mut()?.poll_transmit(core_now(now), buf);
-        if t.is_none() {
-            self.kick = false;
+        let client = self.client.as_mut()?;
+        // Bounded: every call takes one datagram out of the client's queue.
+        loop {
+            let Some(t) = client.poll_transmit(core_now(now), buf) else {
+                self.kick = false;
+                return None;
+            };
+            if t.remote == self.peer {
+                return Some(t.len);
+            }
         }
-        t.map(|t| t.len)
     }
 
     fn poll_outcome(&mut self, now: Instant, objects: &mut ObjectStore) -> Option<SessionOutcome> {
