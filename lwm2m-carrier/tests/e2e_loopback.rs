@@ -302,7 +302,7 @@ fn first_boot_bootstraps_over_dtls_psk_and_registers() {
         hex(KEY)
     );
     std::fs::write(dir.path().join("keys.toml"), keys_toml).unwrap();
-    let (_, _, events) =
+    let (mut rt, mut port, mut events) =
         boot_until_registered(dir.path(), generic(&bs_uri).server_sec_tag(7).build());
     assert_eq!(
         events,
@@ -314,6 +314,23 @@ fn first_boot_bootstraps_over_dtls_psk_and_registers() {
         (0, 1),
         "registration at the provisioned server"
     );
+    // Both servers run the same seed, so the DM server's message IDs repeat
+    // the ones the Bootstrap-Server used: the device must answer them afresh,
+    // not replay its bootstrap responses (RFC 7252 §4.5: dedup is per peer).
+    let endpoint = dm.registrations()[0].endpoint.clone();
+    let path = Path::resource(3, 0, 17).unwrap();
+    let reads = while_device_runs(&mut rt, &mut port, &mut events, || {
+        (0..12)
+            .map(|_| {
+                let format = Some(ContentFormat::TextPlain);
+                let timeout = std::time::Duration::from_secs(10);
+                dm.request(&endpoint, Request::Read { path, format }, timeout).unwrap()
+            })
+            .collect::<Vec<_>>()
+    });
+    for read in reads {
+        assert_eq!((read.code, read.payload.as_slice()), (Code::Content, &b"Module"[..]));
+    }
     bs.stop();
     dm.stop();
 }
