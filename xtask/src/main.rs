@@ -20,6 +20,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+mod report;
+
 /// The crates that must build without `std` (DESIGN.md, "no_std first").
 const NO_STD_CRATES: &[&str] = &[
     "lwm2m-core",
@@ -60,11 +62,15 @@ fn main() -> ExitCode {
         Some("test") => run_all(&root),
         Some("nostd") => step("no_std builds", || nostd(&root)),
         Some("deps") => step("system packages", ensure_system_packages),
+        Some("report") => step("report", || report::run(&root, args.get(1..).unwrap_or(&[]))),
         _ => {
             eprintln!("usage: cargo xtask <test|nostd|deps>");
             eprintln!("  test   everything CI checks (fmt, clippy, tests, interop, no_std, fuzz)");
             eprintln!("  nostd  the no_std builds only (host and {DEVICE_TARGET})");
             eprintln!("  deps   install the Debian packages the tests need (as root)");
+            eprintln!(
+                "  report measure and write docs/REPORT.md (+ docs/report/*.svg) [--no-bench]"
+            );
             return ExitCode::from(2);
         }
     };
