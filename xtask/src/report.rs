@@ -17,9 +17,9 @@
 //! says it was skipped) for a quick run.
 
 use core::fmt::Write as _;
+use core::net::SocketAddr;
 use std::collections::BTreeMap;
 use std::fs;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
