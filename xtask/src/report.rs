@@ -278,7 +278,7 @@ impl Sections {
 
 /// Sums `llvm-size -A` (SysV format: one line per section) over every
 /// object in `file` (an ELF or an archive of ELF objects). Sections are
-/// classed by name: `.vector_table`/`.text*` code, `.rodata*` constants,
+/// classed by name: `.vector_table`/`.text*` code, `.rodata*` and `.data.rel.ro*` constants,
 /// `.data*` initialised RAM, `.bss*`/`.uninit*` zeroed RAM; debug info,
 /// symbols, unwind tables and the like stay out.
 fn sections_of(llvm_size: &Path, file: &Path) -> Res<Sections> {
@@ -299,7 +299,9 @@ fn sections_of(llvm_size: &Path, file: &Path) -> Res<Sections> {
         any = true;
         let slot = if name == ".vector_table" || name.starts_with(".text") {
             &mut s.text
-        } else if name.starts_with(".rodata") {
+        } else if name.starts_with(".rodata") || name.starts_with(".data.rel.ro") {
+            // `.data.rel.ro`: constants with relocations (host PIC code);
+            // read-only after loading, so flash on a device.
             &mut s.rodata
         } else if name.starts_with(".data") {
             &mut s.data
@@ -500,6 +502,7 @@ fn plot_footprint(file: &Path, libs: &[LibFootprint]) -> Res<()> {
                 String::new()
             }
         })
+        .y_label_formatter(&|y| format!("{y:.0}"))
         .y_desc("bytes")
         .draw()
         .map_err(|x| e(&x))?;
