@@ -44,20 +44,10 @@ use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 #[global_allocator]
 static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
 
-/// The device target (nRF91, Cortex-M33).
-const DEVICE_TARGET: &str = "thumbv8m.main-none-eabihf";
+use super::{DEVICE_TARGET, NO_STD_CRATES, cargo_bin, describe};
+
 /// The host target the x86_64 column is built for.
 const HOST_TARGET: &str = "x86_64-unknown-linux-gnu";
-
-/// The library crates whose footprint is measured one by one.
-const LIB_CRATES: &[&str] = &[
-    "lwm2m-core",
-    "lwm2m-objects",
-    "carrier-profiles",
-    "carrier-os",
-    "lwm2m-carrier",
-    "carrier-os-nrf",
-];
 
 /// The four content formats a Read can answer in (Core TS §7.4).
 const READ_FORMATS: [ContentFormat; 4] = [
@@ -227,19 +217,6 @@ fn output(cmd: &mut Command) -> Res<String> {
     }
 }
 
-fn describe(cmd: &Command) -> String {
-    let mut s = cmd.get_program().to_string_lossy().into_owned();
-    for a in cmd.get_args() {
-        s.push(' ');
-        s.push_str(&a.to_string_lossy());
-    }
-    s
-}
-
-fn cargo_bin() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
-}
-
 // --------------------------------------------------------------------------
 // Footprint
 // --------------------------------------------------------------------------
@@ -360,7 +337,7 @@ fn lib_cmd(krate: &str, target: &str) -> String {
 /// unit, `panic = "abort"`) with LTO off, and sizes the objects of its rlib.
 fn library_footprints(root: &Path) -> Vec<LibFootprint> {
     let size = llvm_size();
-    LIB_CRATES
+    NO_STD_CRATES
         .iter()
         .map(|krate| {
             let one = |target: &str| -> Res<Sections> {
