@@ -2,7 +2,9 @@
 //! with SVG plots in `docs/report/`.
 //!
 //! Every figure in the report is produced by this module while it runs —
-//! a build it starts and sizes with `llvm-size`, a `size_of` it evaluates, a
+//! a build it starts and sizes with `llvm-size`, a `size_of` it evaluates
+//! (on the host directly, on the device through the size probe in
+//! `xtask/measure/size-probe`), a
 //! message it encodes with the workspace's own codecs, a benchmark it runs and
 //! parses, a fuzzing log it reads. Nothing is typed in by hand. Each section
 //! names the command that produced it; the header names the machine.
@@ -115,7 +117,7 @@ pub fn run(root: &Path, args: &[String]) -> Res<()> {
     plot_footprint(&svg_dir.join("footprint.svg"), &libs)?;
 
     println!("==> memory");
-    md.push_str(&memory_markdown());
+    md.push_str(&memory_markdown(root));
 
     println!("==> wire");
     md.push_str(&wire_markdown()?);
@@ -572,29 +574,85 @@ fn coap_exchange() -> Res<()> {
     }
 }
 
-fn memory_markdown() -> String {
+/// The size probe: a crate built for the device target whose statics are
+/// byte arrays `size_of::<T>()` long (see its `src/lib.rs`).
+const PROBE_DIR: &str = "xtask/measure/size-probe";
+
+fn probe_cmd() -> String {
+    format!(
+        "cd {PROBE_DIR} && cargo build --release --target {DEVICE_TARGET} && \
+         llvm-nm -S -C target/{DEVICE_TARGET}/release/libsize_probe.rlib"
+    )
+}
+
+/// Builds the size probe for the device target and reads each `SIZEOF_*`
+/// symbol's size with `llvm-nm -S`: symbol name → bytes.
+fn device_sizes(root: &Path) -> Res<BTreeMap<String, u64>> {
+    let dir = root.join(PROBE_DIR);
+    println!("$ {}", probe_cmd());
+    let status = Command::new(cargo_bin())
+        .args(["build", "--release", "--target", DEVICE_TARGET])
+        .current_dir(&dir)
+        .status()
+        .map_err(|e| format!("cargo build: {e}"))?;
+    if !status.success() {
+        return Err(format!("the size probe does not build ({status})"));
+    }
+    let nm = llvm_size()?.with_file_name("llvm-nm");
+    let rlib = dir.join("target").join(DEVICE_TARGET).join("release/libsize_probe.rlib");
+    let text = output(Command::new(nm).args(["-S", "-C"]).arg(&rlib))?;
+    let mut sizes = BTreeMap::new();
+    for line in text.lines() {
+        // `<address> <size> <type> size_probe::SIZEOF_X::h<hash>`, hex.
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        let (Some(size), Some(name)) = (cols.get(1), cols.get(3)) else { continue };
+        let Some(sym) = name.split("::").find(|p| p.starts_with("SIZEOF_")) else { continue };
+        if let Ok(n) = u64::from_str_radix(size, 16) {
+            sizes.insert(sym.to_string(), n);
+        }
+    }
+    Ok(sizes)
+}
+
+fn memory_markdown(root: &Path) -> String {
     let mut md = String::from("## 2. Memory\n\n### Static sizes\n\n");
-    md.push_str(
-        "`size_of` evaluated by `cargo xtask report` itself (it links the workspace crates, \
-         default features off), on the host (x86_64: 8-byte pointers and `usize`; the \
-         Cortex-M33 sizes are smaller where a type holds pointers or `usize`).\n\n\
-         | type | bytes (x86_64) |\n|---|---:|\n",
+    let device = device_sizes(root);
+    let _ = writeln!(
+        md,
+        "x86_64: `size_of` evaluated by `cargo xtask report` itself (it links the workspace \
+         crates, default features off). {DEVICE_TARGET}: the same `size_of`, compiled into the \
+         size probe `{PROBE_DIR}` for the device and read back as symbol sizes.\n\n\
+         Command (device column): `{}`.\n\n\
+         | type | bytes (x86_64) | bytes ({DEVICE_TARGET}) |\n|---|---:|---:|",
+        probe_cmd()
     );
-    let rows: [(&str, usize); 5] = [
+    let rows: [(&str, usize, &str); 5] = [
         (
             "`lwm2m_core::coap::endpoint::Endpoint<SocketAddr, XorShiftRng>`",
             size_of::<Endpoint<SocketAddr, XorShiftRng>>(),
+            "SIZEOF_ENDPOINT_SOCKETADDR",
         ),
         (
             "`lwm2m_core::coap::endpoint::Endpoint<u32, XorShiftRng>` (a session handle as address)",
             size_of::<Endpoint<u32, XorShiftRng>>(),
+            "SIZEOF_ENDPOINT_U32",
         ),
-        ("`lwm2m_core::coap::endpoint::Config`", size_of::<Config>()),
-        ("`lwm2m_objects::ObjectStore`", size_of::<ObjectStore>()),
-        ("`lwm2m_objects::StaticDeviceInfo`", size_of::<StaticDeviceInfo>()),
+        ("`lwm2m_core::coap::endpoint::Config`", size_of::<Config>(), "SIZEOF_CONFIG"),
+        ("`lwm2m_objects::ObjectStore`", size_of::<ObjectStore>(), "SIZEOF_OBJECTSTORE"),
+        (
+            "`lwm2m_objects::StaticDeviceInfo`",
+            size_of::<StaticDeviceInfo>(),
+            "SIZEOF_STATICDEVICEINFO",
+        ),
     ];
-    for (name, n) in rows {
-        let _ = writeln!(md, "| {name} | {n} |");
+    for (name, n, sym) in rows {
+        let dev = match &device {
+            Ok(m) => {
+                m.get(sym).map_or_else(|| "not measured: symbol missing".into(), u64::to_string)
+            }
+            Err(e) => format!("not measured: {e}"),
+        };
+        let _ = writeln!(md, "| {name} | {n} | {dev} |");
     }
     md.push_str(
         "\nThe client endpoint (`lwm2m_core::client`) and the runtime's client do not exist \
