@@ -68,9 +68,7 @@ fn main() -> ExitCode {
             eprintln!("  test   everything CI checks (fmt, clippy, tests, interop, no_std, fuzz)");
             eprintln!("  nostd  the no_std builds only (host and {DEVICE_TARGET})");
             eprintln!("  deps   install the Debian packages the tests need (as root)");
-            eprintln!(
-                "  report measure and write docs/REPORT.md (+ docs/report/*.svg) [--no-bench]"
-            );
+            eprintln!("  report measure, write docs/REPORT.md [--no-bench] [--fuzz SECS]");
             return ExitCode::from(2);
         }
     };
