@@ -1132,6 +1132,10 @@ fn fuzz_stat(stderr: &str, name: &str) -> Option<u64> {
     stderr.lines().find_map(|l| l.trim().strip_prefix(key.as_str())?.trim().parse().ok())
 }
 
+/// `cargo` through the rustup proxy on PATH: `$CARGO` names the toolchain's
+/// own cargo, which does not understand `+nightly`.
+const RUSTUP_CARGO: &str = "cargo";
+
 /// Runs every fuzz target for `secs` seconds (nightly, cargo-fuzz) and
 /// tabulates libFuzzer's final stats.
 fn short_fuzz_markdown(root: &Path, secs: u32) -> String {
@@ -1146,7 +1150,7 @@ fn short_fuzz_markdown(root: &Path, secs: u32) -> String {
     );
     for dir in super::FUZZ_DIRS {
         let list = output(
-            Command::new(cargo_bin())
+            Command::new(RUSTUP_CARGO)
                 .args(["+nightly", "fuzz", "list", "--fuzz-dir", dir])
                 .current_dir(root),
         );
@@ -1159,7 +1163,7 @@ fn short_fuzz_markdown(root: &Path, secs: u32) -> String {
         };
         for t in targets.lines().map(str::trim).filter(|t| !t.is_empty()) {
             let max_time = format!("-max_total_time={secs}");
-            let mut cmd = Command::new(cargo_bin());
+            let mut cmd = Command::new(RUSTUP_CARGO);
             cmd.args(["+nightly", "fuzz", "run", "--fuzz-dir", dir, t, "--"])
                 .args([max_time.as_str(), "-print_final_stats=1", "-rss_limit_mb=2048"])
                 .current_dir(root);
