@@ -11,18 +11,16 @@ use std::process::{Child, Command, Stdio};
 use std::task::Poll;
 
 use carrier_os::download::{Download, DownloadError, DownloadProgress, DownloadRequest};
-use carrier_os::modem::{LinkRequest, Modem, PdnId, Psk, SecTag};
+use carrier_os::modem::{LinkRequest, Modem, PdnId, SecTag};
 use carrier_os::time::{Clock, Duration};
 use carrier_os::wait::Wait;
 use carrier_os_std::profile::DeviceProfile;
 use carrier_os_std::real::RealPort;
 use carrier_os_std::testdir::TestDir;
-use lwm2m_server::transport::{DtlsTransport, UdpTransport};
+use lwm2m_server::transport::UdpTransport;
 use lwm2m_server::{ServerConfig, ServerHandle};
 
 const FILE: &str = "fw/app.bin";
-const KEY: &[u8] = b"coap-dl-key-0123";
-const IDENTITY: &[u8] = b"device-7";
 const TAG: SecTag = SecTag(9);
 
 /// 5000 bytes that differ from block to block and within blocks.
@@ -36,12 +34,6 @@ fn config(file: &[u8]) -> ServerConfig {
 
 fn coap_server(file: &[u8]) -> ServerHandle {
     let t = UdpTransport::bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    lwm2m_server::spawn(t, config(file)).unwrap()
-}
-
-fn coaps_server(file: &[u8]) -> ServerHandle {
-    let store = |id: &[u8]| (id == IDENTITY).then(|| dtls_psk::Psk::new(KEY).unwrap());
-    let t = DtlsTransport::bind("127.0.0.1:0".parse().unwrap(), store).unwrap();
     lwm2m_server::spawn(t, config(file)).unwrap()
 }
 
@@ -246,47 +238,83 @@ fn malformed_coap_uris_are_refused_at_start() {
     assert_eq!(p.start_download(&req("coap://h:x/a", 0, None)), Err(DownloadError::InvalidUri));
 }
 
-fn dtls_port(dir: &Path, identity: &[u8], key: &[u8]) -> RealPort {
-    // Keys are provisioned while the link is down (as on the modem).
-    let mut p = port_down(dir);
-    p.psk_store(TAG, Some(identity), &Psk::new(key).unwrap()).unwrap();
-    link_up(&mut p);
-    p
+/// `coaps://` needs the `dtls` feature (on by default).
+#[cfg(feature = "dtls")]
+mod coaps {
+    use super::*;
+    use carrier_os::modem::Psk;
+    use lwm2m_server::transport::DtlsTransport;
+
+    const KEY: &[u8] = b"coap-dl-key-0123";
+    const IDENTITY: &[u8] = b"device-7";
+
+    fn coaps_server(file: &[u8]) -> ServerHandle {
+        let store = |id: &[u8]| (id == IDENTITY).then(|| dtls_psk::Psk::new(KEY).unwrap());
+        let t = DtlsTransport::bind("127.0.0.1:0".parse().unwrap(), store).unwrap();
+        lwm2m_server::spawn(t, config(file)).unwrap()
+    }
+
+    fn dtls_port(dir: &Path, identity: &[u8], key: &[u8]) -> RealPort {
+        // Keys are provisioned while the link is down (as on the modem).
+        let mut p = port_down(dir);
+        p.psk_store(TAG, Some(identity), &Psk::new(key).unwrap()).unwrap();
+        link_up(&mut p);
+        p
+    }
+
+    fn coaps_uri(server: &ServerHandle) -> String {
+        format!("coaps://{}/{FILE}", server.addr())
+    }
+
+    #[test]
+    fn a_coaps_download_with_the_tags_psk_delivers_the_whole_file() {
+        let file = image(5000);
+        let server = coaps_server(&file);
+        let dir = TestDir::new("coapdl-coaps");
+        let mut p = dtls_port(dir.path(), IDENTITY, KEY);
+        let got = download(&mut p, &coaps_uri(&server), 0, Some(TAG)).unwrap();
+        assert!(got == file, "coaps download differs from the file");
+        let got = download(&mut p, &coaps_uri(&server), 3001, Some(TAG)).unwrap();
+        assert!(got == file[3001..], "resumed coaps download differs from the file");
+    }
+
+    #[test]
+    fn a_coaps_download_with_an_unknown_identity_or_no_tag_is_refused_as_no_credentials() {
+        let server = coaps_server(&image(100));
+        let dir = TestDir::new("coapdl-coaps-bad");
+        let mut p = dtls_port(dir.path(), b"stranger", KEY);
+        assert_eq!(
+            p.start_download(&req(&coaps_uri(&server), 0, None)),
+            Err(DownloadError::NoCredentials)
+        );
+        assert_eq!(
+            p.start_download(&req(&coaps_uri(&server), 0, Some(SecTag(77)))),
+            Err(DownloadError::NoCredentials)
+        );
+        assert_eq!(
+            download(&mut p, &coaps_uri(&server), 0, Some(TAG)),
+            Err(DownloadError::NoCredentials)
+        );
+    }
+
+    #[test]
+    fn a_silent_coaps_server_ends_as_timed_out() {
+        let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let dir = TestDir::new("coapdl-coaps-silent");
+        let mut p = dtls_port(dir.path(), IDENTITY, KEY);
+        p.set_dtls_handshake_timeout(Duration::from_secs(3));
+        let uri = format!("coaps://{}/{FILE}", silent.local_addr().unwrap());
+        assert_eq!(download(&mut p, &uri, 0, Some(TAG)), Err(DownloadError::TimedOut));
+    }
 }
 
-fn coaps_uri(server: &ServerHandle) -> String {
-    format!("coaps://{}/{FILE}", server.addr())
-}
-
+#[cfg(not(feature = "dtls"))]
 #[test]
-fn a_coaps_download_with_the_tags_psk_delivers_the_whole_file() {
-    let file = image(5000);
-    let server = coaps_server(&file);
-    let dir = TestDir::new("coapdl-coaps");
-    let mut p = dtls_port(dir.path(), IDENTITY, KEY);
-    let got = download(&mut p, &coaps_uri(&server), 0, Some(TAG)).unwrap();
-    assert!(got == file, "coaps download differs from the file");
-    let got = download(&mut p, &coaps_uri(&server), 3001, Some(TAG)).unwrap();
-    assert!(got == file[3001..], "resumed coaps download differs from the file");
-}
-
-#[test]
-fn a_coaps_download_with_an_unknown_identity_or_no_tag_is_refused_as_no_credentials() {
-    let server = coaps_server(&image(100));
-    let dir = TestDir::new("coapdl-coaps-bad");
-    let mut p = dtls_port(dir.path(), b"stranger", KEY);
-    assert_eq!(
-        p.start_download(&req(&coaps_uri(&server), 0, None)),
-        Err(DownloadError::NoCredentials)
-    );
-    assert_eq!(
-        p.start_download(&req(&coaps_uri(&server), 0, Some(SecTag(77)))),
-        Err(DownloadError::NoCredentials)
-    );
-    assert_eq!(
-        download(&mut p, &coaps_uri(&server), 0, Some(TAG)),
-        Err(DownloadError::NoCredentials)
-    );
+fn coaps_without_the_dtls_feature_is_an_unsupported_scheme() {
+    let dir = TestDir::new("coapdl-coaps-off");
+    let mut p = port(dir.path());
+    let r = p.start_download(&req("coaps://127.0.0.1:1/a", 0, Some(TAG)));
+    assert_eq!(r, Err(DownloadError::UnsupportedScheme));
 }
 
 // ----- libcoap -------------------------------------------------------------
@@ -350,16 +378,6 @@ fn a_coap_download_from_libcoap_server_equals_the_file_put_there() {
     assert!(got == file, "download from libcoap differs from the file");
     let got = download(&mut p, &uri, 2500, None).unwrap();
     assert!(got == file[2500..], "resumed download from libcoap differs from the file");
-}
-
-#[test]
-fn a_silent_coaps_server_ends_as_timed_out() {
-    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let dir = TestDir::new("coapdl-coaps-silent");
-    let mut p = dtls_port(dir.path(), IDENTITY, KEY);
-    p.set_dtls_handshake_timeout(Duration::from_secs(3));
-    let uri = format!("coaps://{}/{FILE}", silent.local_addr().unwrap());
-    assert_eq!(download(&mut p, &uri, 0, Some(TAG)), Err(DownloadError::TimedOut));
 }
 
 #[test]
