@@ -58,7 +58,7 @@ use lwm2m_core::rng::XorShiftRng;
 use lwm2m_core::time::Instant;
 
 use super::tls::{Phase, Session};
-use super::{DlShared, Signal, lock};
+use super::{DlShared, Signal, lock, map_dl_io};
 use crate::profile::Credential;
 
 /// Default port of `coap://` (RFC 7252 §6.1).
@@ -329,7 +329,7 @@ fn transfer(job: &Job) -> Result<(), DownloadError> {
         while let Some(out) = ep.poll_transmit(n, &mut tx) {
             let bytes = tx.get(..out.len).unwrap_or_default();
             let sent = match &mut link {
-                Link::Plain => sock.send(bytes).map(drop).map_err(|e| map_io(&e)),
+                Link::Plain => sock.send(bytes).map(drop).map_err(|e| map_dl_io(&e)),
                 Link::Dtls { session, .. } => {
                     session.send(os_now(n), &sock, bytes).map_err(|_| DownloadError::Disconnected)
                 }
@@ -348,7 +348,7 @@ fn transfer(job: &Job) -> Result<(), DownloadError> {
             }
             Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(lost(got_any, map_io(&e))),
+            Err(e) => return Err(lost(got_any, map_dl_io(&e))),
         }
         let n = now();
         for d in plain.drain(..) {
@@ -398,16 +398,6 @@ fn transfer(job: &Job) -> Result<(), DownloadError> {
                 Event::Request { .. } | Event::Acknowledged { .. } => {}
             }
         }
-    }
-}
-
-fn map_io(e: &io::Error) -> DownloadError {
-    match e.kind() {
-        io::ErrorKind::TimedOut => DownloadError::TimedOut,
-        io::ErrorKind::ConnectionRefused
-        | io::ErrorKind::NetworkUnreachable
-        | io::ErrorKind::HostUnreachable => DownloadError::NoRoute,
-        _ => DownloadError::Io,
     }
 }
 
