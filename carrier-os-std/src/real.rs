@@ -21,9 +21,12 @@
 //! [`TransportError::Unsupported`]. DTLS Connection ID is not available
 //! (tinydtls lacks it): the request is ignored.
 //!
-//! Not wired yet: CoAP(S) block-wise download (the CoAP layer is written in
-//! parallel) and HTTPS (no TLS backend is compiled in, to keep the build
-//! small): both are refused with [`DownloadError::UnsupportedScheme`].
+//! Firmware download over `coap://` and `coaps://` runs Block2 GETs on a
+//! helper thread through `lwm2m-core`'s CoAP endpoint (see
+//! `coap_download.rs`), resumed at the block holding the stored offset.
+//!
+//! Not wired: HTTPS (no TLS backend is compiled in, to keep the build
+//! small): refused with [`DownloadError::UnsupportedScheme`].
 
 use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
@@ -48,6 +51,9 @@ use carrier_os::wait::{AsyncWait, Wait, Wake};
 
 #[path = "real_dtls.rs"]
 mod tls;
+
+#[path = "coap_download.rs"]
+mod coap;
 
 use self::tls::Phase;
 use crate::dfu::{DfuTarget, DirArea};
@@ -837,9 +843,22 @@ impl Download for RealPort {
             return Err(DownloadError::UriTooLong);
         }
         let (scheme, _) = req.uri.split_once("://").ok_or(DownloadError::InvalidUri)?;
-        if !scheme.eq_ignore_ascii_case("http") {
-            return Err(DownloadError::UnsupportedScheme);
-        }
+        let coap = if scheme.eq_ignore_ascii_case("http") {
+            None
+        } else {
+            Some(coap::Target::parse(req.uri)?)
+        };
+        let credential = match &coap {
+            Some(t) if t.secure => {
+                if !cfg!(feature = "dtls") {
+                    return Err(DownloadError::UnsupportedScheme);
+                }
+                let tag = req.sec_tag.ok_or(DownloadError::NoCredentials)?;
+                let cred = self.modem.credential(tag).filter(|c| c.identity.is_some());
+                Some(cred.ok_or(DownloadError::NoCredentials)?.clone())
+            }
+            _ => None,
+        };
         if self.link_ok().is_err() {
             return Err(DownloadError::NoRoute);
         }
@@ -849,10 +868,28 @@ impl Download for RealPort {
         let (uri, offset) = (req.uri.to_owned(), req.offset);
         let drop_after = self.modem.faults.download_drop_after.take();
         let (sh, st, sig) = (shared.clone(), stop.clone(), self.signal.clone());
-        std::thread::Builder::new()
-            .name("http-download".into())
-            .spawn(move || http_thread(uri, offset, sh, st, drop_after, sig))
-            .map_err(|_| DownloadError::Io)?;
+        let spawned = match coap {
+            None => std::thread::Builder::new()
+                .name("http-download".into())
+                .spawn(move || http_thread(uri, offset, sh, st, drop_after, sig)),
+            Some(target) => {
+                let job = coap::Job {
+                    target,
+                    offset,
+                    credential,
+                    handshake_timeout: self.dtls_handshake_timeout,
+                    drop_after,
+                    seed: self.random_u32(),
+                    shared: sh,
+                    stop: st,
+                    signal: sig,
+                };
+                std::thread::Builder::new()
+                    .name("coap-download".into())
+                    .spawn(move || coap::run(&job))
+            }
+        };
+        spawned.map_err(|_| DownloadError::Io)?;
         self.download = Some(HttpDownload { shared, stop, finished: false });
         Ok(())
     }
