@@ -8,14 +8,14 @@
 
 #![allow(clippy::std_instead_of_core)]
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Write};
 use std::net::TcpListener;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 use std::task::Poll;
 
-use carrier_os::download::{Download, DownloadError, DownloadProgress, DownloadRequest};
+use carrier_os::download::{Download, DownloadError, DownloadRequest};
 use carrier_os::modem::{LinkRequest, Modem, PdnId, Psk, SecTag};
 use carrier_os::time::{Clock, Duration};
 use carrier_os::wait::Wait;
@@ -24,6 +24,8 @@ use carrier_os_std::real::RealPort;
 use carrier_os_std::testdir::TestDir;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+mod support;
 
 const CA: &str = include_str!("fixtures/https/ca.pem");
 const SERVER_CERT: &str = include_str!("fixtures/https/server.pem");
@@ -94,27 +96,12 @@ fn https_server(cert_pem: &str, key_pem: &str, file: Vec<u8>) -> (String, Receiv
             let Ok(tcp) = tcp else { break };
             let conn = rustls::ServerConnection::new(config.clone()).unwrap();
             let mut tls = rustls::StreamOwned::new(conn, tcp);
-            let Some(range) = read_head(&mut tls) else {
+            let Some(range) = support::read_request_range(&mut BufReader::new(&mut tls)) else {
                 let _ = tx.send(Seen::Failed);
                 continue;
             };
             let _ = tx.send(Seen::Request(range));
-            let start = range.unwrap_or(0).min(file.len());
-            let body = &file[start..];
-            let head = match range {
-                Some(s) => format!(
-                    "HTTP/1.1 206 Partial Content\r\nContent-Length: {}\r\nContent-Range: bytes {s}-{}/{}\r\nConnection: close\r\n\r\n",
-                    body.len(),
-                    file.len() - 1,
-                    file.len()
-                ),
-                None => format!(
-                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    body.len()
-                ),
-            };
-            let _ = tls.write_all(head.as_bytes());
-            let _ = tls.write_all(body);
+            support::respond_with_file(&mut tls, &file, range, None);
             tls.conn.send_close_notify();
             let _ = tls.flush();
         }
@@ -122,48 +109,8 @@ fn https_server(cert_pem: &str, key_pem: &str, file: Vec<u8>) -> (String, Receiv
     (url, rx)
 }
 
-/// Reads a request head (the handshake happens on the first read); returns
-/// its range start, or `None` if the connection failed first.
-fn read_head(
-    tls: &mut rustls::StreamOwned<rustls::ServerConnection, std::net::TcpStream>,
-) -> Option<Option<usize>> {
-    let mut reader = BufReader::new(tls);
-    let mut range = None;
-    loop {
-        let mut line = String::new();
-        match reader.read_line(&mut line) {
-            Ok(0) | Err(_) => return None,
-            Ok(_) if line == "\r\n" => return Some(range),
-            Ok(_) => {
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("range: bytes=") {
-                    range = v.trim().trim_end_matches('-').parse::<usize>().ok();
-                }
-            }
-        }
-    }
-}
-
 fn request(uri: &str, sec_tag: Option<SecTag>, offset: u64) -> DownloadRequest<'_> {
     DownloadRequest { uri, sec_tag, pdn: PdnId::DEFAULT, offset }
-}
-
-/// Runs a started download to its end, appending fragments to `out`.
-fn finish(p: &mut RealPort, out: &mut Vec<u8>) -> Result<(), DownloadError> {
-    let mut buf = [0u8; 700];
-    let deadline = p.now() + Duration::from_secs(10);
-    loop {
-        match p.poll_download(&mut buf) {
-            Poll::Pending => {
-                assert!(p.now() < deadline, "download stalled");
-                p.wait_until(Some(deadline));
-            }
-            Poll::Ready(Ok(DownloadProgress::Fragment { len })) => {
-                out.extend_from_slice(&buf[..len]);
-            }
-            Poll::Ready(Ok(DownloadProgress::Done)) => return Ok(()),
-            Poll::Ready(Err(e)) => return Err(e),
-        }
-    }
 }
 
 #[test]
@@ -174,7 +121,7 @@ fn an_https_download_trusting_the_tags_ca_delivers_the_whole_file() {
     let (url, seen) = https_server(SERVER_CERT, SERVER_KEY, file.clone());
     p.start_download(&request(&url, Some(CA_TAG), 0)).unwrap();
     let mut got = Vec::new();
-    finish(&mut p, &mut got).unwrap();
+    support::finish_download(&mut p, &mut got).unwrap();
     assert_eq!(got, file);
     assert_eq!(p.download_size(), Some(5000));
     assert_eq!(seen.try_iter().collect::<Vec<_>>(), [Seen::Request(None)]);
@@ -188,7 +135,7 @@ fn an_https_download_resumed_at_2048_gets_exactly_the_rest_by_a_range_request() 
     let (url, seen) = https_server(SERVER_CERT, SERVER_KEY, file.clone());
     p.start_download(&request(&url, Some(CA_TAG), 2048)).unwrap();
     let mut got = Vec::new();
-    finish(&mut p, &mut got).unwrap();
+    support::finish_download(&mut p, &mut got).unwrap();
     assert_eq!(got, file[2048..]);
     assert_eq!(p.download_size(), Some(5000), "the total from Content-Range");
     assert_eq!(seen.try_iter().collect::<Vec<_>>(), [Seen::Request(Some(2048))]);
@@ -201,7 +148,7 @@ fn a_server_whose_cert_the_tags_ca_did_not_sign_is_refused_as_no_credentials() {
     let (url, seen) = https_server(ROGUE_CERT, ROGUE_KEY, firmware());
     p.start_download(&request(&url, Some(CA_TAG), 0)).unwrap();
     let mut got = Vec::new();
-    assert_eq!(finish(&mut p, &mut got), Err(DownloadError::NoCredentials));
+    assert_eq!(support::finish_download(&mut p, &mut got), Err(DownloadError::NoCredentials));
     assert!(got.is_empty(), "no byte from an untrusted server is delivered");
     // The server thread reports the handshake the client aborted.
     let seen = seen.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
@@ -229,7 +176,7 @@ fn https_without_a_ca_certificate_for_the_tag_is_refused_before_connecting() {
     // The same server is fine with the CA's tag, and it served only that.
     p.start_download(&request(&url, Some(CA_TAG), 0)).unwrap();
     let mut got = Vec::new();
-    finish(&mut p, &mut got).unwrap();
+    support::finish_download(&mut p, &mut got).unwrap();
     assert_eq!(got, firmware());
     assert_eq!(seen.try_iter().collect::<Vec<_>>(), [Seen::Request(None)]);
 }
