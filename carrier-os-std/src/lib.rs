@@ -26,8 +26,10 @@
 //! [`carrier_os::Wait`] and [`carrier_os::AsyncWait`], and both pass
 //! `carrier_os::conformance` (see `tests/`).
 //!
-//! **Not supported yet:** HTTPS (no TLS backend compiled in); DTLS
-//! Connection ID (tinydtls lacks it).
+//! HTTPS firmware download (rustls) trusts only the CA certificates stored
+//! for the request's security tag ([`profile::KeyStore::ca_pem`]).
+//!
+//! **Not supported yet:** DTLS Connection ID (tinydtls lacks it).
 //!
 //! Layering: depends on `carrier-os`, `dtls-psk` and the CoAP message layer
 //! of `lwm2m-core` (CoAP sits below LwM2M: used for block-wise firmware
