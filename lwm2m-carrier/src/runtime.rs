@@ -402,7 +402,11 @@ impl<'c, S: Session> Runtime<'c, S> {
                     return Err(Errno::Perm);
                 }
                 match self.phase {
-                    Phase::Registered => self.session.start_update(now),
+                    Phase::Registered => {
+                        if let Some(o) = self.api.objects_mut() {
+                            self.session.start_update(now, o);
+                        }
+                    }
                     Phase::WaitRegisterRequest => {
                         self.register_requested = true;
                         self.registered_once = false;
@@ -532,7 +536,9 @@ impl<'c, S: Session> Runtime<'c, S> {
                 if self.next_update.is_some_and(|t| now >= t) {
                     self.next_update = None;
                     if let Conn::Open(_) = self.conn {
-                        self.session.start_update(now);
+                        if let Some(o) = self.api.objects_mut() {
+                            self.session.start_update(now, o);
+                        }
                     } else {
                         self.reopen_for_update(port, now);
                     }
@@ -656,7 +662,7 @@ impl<'c, S: Session> Runtime<'c, S> {
         // The objects live as long as the carrier: a new detection after a
         // lost link keeps what the application and the servers set.
         if self.api.carrier() != Some(eff.carrier) {
-            self.api.attach(eff.carrier, ObjectStore::new());
+            self.api.attach(eff.carrier, restored_objects(self.stored.dm.as_ref()));
             self.fota_boot(port);
         }
         self.plan = Some(plan);
@@ -767,7 +773,9 @@ impl<'c, S: Session> Runtime<'c, S> {
                             queue_mode: plan.queue_mode,
                             con_interval: plan.con_interval,
                         };
-                        self.session.start_register(now, &plan.endpoint, &params);
+                        if let Some(o) = self.api.objects_mut() {
+                            self.session.start_register(now, &plan.endpoint, &params, o);
+                        }
                     }
                 }
             },
@@ -832,7 +840,9 @@ impl<'c, S: Session> Runtime<'c, S> {
             if matches!(port.poll_open(sock), Poll::Ready(Ok(()))) {
                 self.conn = Conn::Open(sock);
                 self.last_activity = now;
-                self.session.start_update(now);
+                if let Some(o) = self.api.objects_mut() {
+                    self.session.start_update(now, o);
+                }
                 return;
             }
             port.close(sock);
@@ -907,11 +917,23 @@ impl<'c, S: Session> Runtime<'c, S> {
     }
 
     fn drain_outcomes<P: Port>(&mut self, port: &mut P, now: Instant) {
-        while let Some(outcome) = self.session.poll_outcome(now) {
+        while let Some(outcome) =
+            self.api.objects_mut().and_then(|o| self.session.poll_outcome(now, o))
+        {
             self.on_outcome(port, now, outcome);
         }
         while let Some(e) = self.api.objects_mut().and_then(ObjectStore::poll_event) {
             self.on_object_event(port, now, e);
+        }
+        // Pushed firmware bytes, after FirmwarePackage started the download.
+        let mut block = [0u8; PUSH_BLOCK];
+        while let Some((n, last)) = self.session.poll_firmware(&mut block) {
+            let data = block.get(..n).unwrap_or_default();
+            // A refusal is already FOTA_FAIL (and Update Result) inside.
+            let _ = self.firmware_block(port, data, last);
+            if n == 0 {
+                break;
+            }
         }
     }
 
@@ -978,7 +1000,8 @@ impl<'c, S: Session> Runtime<'c, S> {
         if def.data_type != DataType::Opaque {
             return Err(Errno::Inval);
         }
-        self.session.start_send(now, &p)
+        let objects = self.api.objects_mut().ok_or(Errno::NoEnt)?;
+        self.session.start_send(now, &p, objects)
     }
 
     fn on_outcome<P: Port>(&mut self, port: &mut P, now: Instant, outcome: SessionOutcome) {
@@ -1096,6 +1119,32 @@ impl<'c, S: Session> Runtime<'c, S> {
 }
 
 // ----------------------------------------------------------------------
+/// The largest Block1 block (RFC 7959 §2.2, SZX 6).
+const PUSH_BLOCK: usize = 1024;
+
+/// The objects at start-up: factory state, plus — after a reboot with a
+/// stored DM account — that account as Security instance 1 and Server
+/// instance 0, so the protocol engine registers from stored state without
+/// bootstrapping again (app-integration "Bootstrap": only the first boot
+/// bootstraps). The PSK itself stays in [`DM_SEC_TAG`].
+fn restored_objects(dm: Option<&(String<DM_URI_LEN>, u16, u32)>) -> ObjectStore {
+    use lwm2m_objects::objects::{SecurityInstance, SecurityMode, ServerInstance};
+    let mut objects = ObjectStore::new();
+    let Some((uri, ssid, lifetime_s)) = dm else { return objects };
+    let mut sec = SecurityInstance::new(1);
+    let Ok(u) = uri.as_str().try_into() else { return objects };
+    sec.uri = u;
+    sec.ssid = Some(*ssid);
+    sec.mode = if uri.starts_with("coaps") { SecurityMode::Psk } else { SecurityMode::NoSec };
+    let mut server = ServerInstance::new(0, *ssid);
+    server.lifetime_s = i64::from(*lifetime_s);
+    // Both or neither: an account without its Server instance is unusable.
+    if objects.security_mut().put(sec).is_ok() && objects.server_mut().put(server).is_err() {
+        return ObjectStore::new();
+    }
+    objects
+}
+
 // The stored record: version, carrier bit (u32 LE), fingerprint (u64 LE),
 // MSISDN (len + bytes), DM account flag, then ssid (u16), lifetime (u32),
 // URI (len + bytes).
@@ -1184,17 +1233,18 @@ mod tests {
     struct Null;
     impl Session for Null {
         fn start_bootstrap(&mut self, _: Instant, _: &str) {}
-        fn start_register(&mut self, _: Instant, _: &str, _: &RegisterParams) {}
-        fn start_update(&mut self, _: Instant) {}
+        fn start_register(&mut self, _: Instant, _: &str, _: &RegisterParams, _: &mut ObjectStore) {
+        }
+        fn start_update(&mut self, _: Instant, _: &mut ObjectStore) {}
         fn start_deregister(&mut self, _: Instant) {}
-        fn start_send(&mut self, _: Instant, _: &Path) -> Result<(), Errno> {
+        fn start_send(&mut self, _: Instant, _: &Path, _: &mut ObjectStore) -> Result<(), Errno> {
             Ok(())
         }
         fn handle_datagram(&mut self, _: Instant, _: &[u8], _: &mut ObjectStore) {}
         fn poll_transmit(&mut self, _: Instant, _: &mut [u8]) -> Option<usize> {
             None
         }
-        fn poll_outcome(&mut self, _: Instant) -> Option<SessionOutcome> {
+        fn poll_outcome(&mut self, _: Instant, _: &mut ObjectStore) -> Option<SessionOutcome> {
             None
         }
         fn deadline(&self) -> Option<Instant> {

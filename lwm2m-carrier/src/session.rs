@@ -8,6 +8,8 @@
 //! The runtime hands it datagrams and `now`, takes datagrams to send, and
 //! acts on its [`SessionOutcome`]s; it maps each outcome to the deferred
 //! reason of `carrier-api.md` §2.1.
+//!
+//! [`lwm2m::Lwm2mSession`] is the engine over `lwm2m_core::client::Client`.
 
 use carrier_os::modem::Psk;
 use carrier_os::time::Instant;
@@ -16,6 +18,8 @@ use lwm2m_core::path::Path;
 use lwm2m_objects::ObjectStore;
 
 use crate::errno::Errno;
+
+pub mod lwm2m;
 
 /// Longest DM server URI the runtime keeps.
 pub const DM_URI_LEN: usize = 96;
@@ -80,13 +84,25 @@ pub struct RegisterParams {
 pub const CODE_SERVICE_UNAVAILABLE: u8 = (5 << 5) | 3;
 
 /// The protocol engine the runtime drives.
+///
+/// The runtime owns the objects (its [`AppApi`](crate::api::AppApi) keeps
+/// them, the application writes them between calls); every call that may
+/// read or change them lends them to the engine as `objects`. That keeps
+/// the application API and the runtime unchanged whatever the engine is,
+/// and an engine keeps no reference between calls.
 pub trait Session {
     /// Starts client-initiated bootstrap as `endpoint` on the freshly opened socket.
     fn start_bootstrap(&mut self, now: Instant, endpoint: &str);
     /// Starts registration as `endpoint`.
-    fn start_register(&mut self, now: Instant, endpoint: &str, params: &RegisterParams);
+    fn start_register(
+        &mut self,
+        now: Instant,
+        endpoint: &str,
+        params: &RegisterParams,
+        objects: &mut ObjectStore,
+    );
     /// Starts a registration Update.
-    fn start_update(&mut self, now: Instant);
+    fn start_update(&mut self, now: Instant, objects: &mut ObjectStore);
     /// Starts De-register.
     fn start_deregister(&mut self, now: Instant);
     /// Starts an LwM2M Send of the resource (instance) at `path` to the
@@ -96,13 +112,26 @@ pub trait Session {
     /// # Errors
     /// `-EINPROGRESS` a Send is still running; `-ECANCELED` the server has
     /// Mute Send set (`carrier-api.md` §4.1 `data_send`).
-    fn start_send(&mut self, now: Instant, path: &Path) -> Result<(), Errno>;
+    fn start_send(
+        &mut self,
+        now: Instant,
+        path: &Path,
+        objects: &mut ObjectStore,
+    ) -> Result<(), Errno>;
     /// A datagram arrived from the peer.
     fn handle_datagram(&mut self, now: Instant, datagram: &[u8], objects: &mut ObjectStore);
     /// A datagram to send, written into `buf`; its length.
     fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<usize>;
-    /// The next outcome.
-    fn poll_outcome(&mut self, now: Instant) -> Option<SessionOutcome>;
+    /// The next outcome; also where the engine acts on its due timers and on
+    /// the values the application changed (`objects.poll_changed()`).
+    fn poll_outcome(&mut self, now: Instant, objects: &mut ObjectStore) -> Option<SessionOutcome>;
+    /// Bytes of a firmware package pushed block-wise to `/5/0/0` (RFC 7959
+    /// Block1) since the last call, copied into `buf`, and whether they end
+    /// the package; the runtime hands them to the DFU target. Default: none.
+    fn poll_firmware(&mut self, buf: &mut [u8]) -> Option<(usize, bool)> {
+        let _ = buf;
+        None
+    }
     /// When the engine next needs [`Session::poll_outcome`] / transmit (retransmissions).
     fn deadline(&self) -> Option<Instant>;
 }

@@ -41,6 +41,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod client_store;
 pub mod config;
 pub mod error;
 pub mod model;

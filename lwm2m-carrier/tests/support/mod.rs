@@ -329,13 +329,19 @@ impl Session for ScriptedSession {
         let o = self.bootstrap.pop_front().unwrap_or(SessionOutcome::Bootstrapped(dm_account()));
         self.pending.push_back(o);
     }
-    fn start_register(&mut self, _: Instant, _: &str, params: &RegisterParams) {
+    fn start_register(
+        &mut self,
+        _: Instant,
+        _: &str,
+        params: &RegisterParams,
+        _: &mut ObjectStore,
+    ) {
         self.calls.push("register");
         self.params.push(*params);
         let o = self.register.pop_front().unwrap_or(SessionOutcome::Registered);
         self.pending.push_back(o);
     }
-    fn start_update(&mut self, _: Instant) {
+    fn start_update(&mut self, _: Instant, _: &mut ObjectStore) {
         self.calls.push("update");
         self.pending.push_back(SessionOutcome::Updated);
     }
@@ -343,7 +349,7 @@ impl Session for ScriptedSession {
         self.calls.push("deregister");
         self.pending.push_back(SessionOutcome::Deregistered);
     }
-    fn start_send(&mut self, _: Instant, path: &Path) -> Result<(), Errno> {
+    fn start_send(&mut self, _: Instant, path: &Path, _: &mut ObjectStore) -> Result<(), Errno> {
         if self.sending {
             return Err(Errno::InProgress);
         }
@@ -355,7 +361,7 @@ impl Session for ScriptedSession {
     fn poll_transmit(&mut self, _: Instant, _: &mut [u8]) -> Option<usize> {
         None
     }
-    fn poll_outcome(&mut self, _: Instant) -> Option<SessionOutcome> {
+    fn poll_outcome(&mut self, _: Instant, _: &mut ObjectStore) -> Option<SessionOutcome> {
         self.pending.pop_front()
     }
     fn deadline(&self) -> Option<Instant> {
