@@ -9,7 +9,8 @@
 //!   directory with crash-safe replace ([`storage::DirStorage`]), the modem
 //!   and SIM from a device-profile TOML file ([`profile::DeviceProfile`]) with
 //!   security tags in a key-store file ([`profile::KeyStore`]), firmware
-//!   download over HTTP with `Range` resume, DFU into files
+//!   download over HTTP with `Range` resume and over CoAP(S) with Block2
+//!   resume, DFU into files
 //!   ([`dfu::DirArea`]); a "reboot" is dropping the port and opening the same
 //!   directory again.
 //! - **Simulation mode** — [`sim::World`] and [`sim::SimPort`]: a virtual
@@ -25,12 +26,14 @@
 //! [`carrier_os::Wait`] and [`carrier_os::AsyncWait`], and both pass
 //! `carrier_os::conformance` (see `tests/`).
 //!
-//! **Not supported yet:** CoAP(S) block-wise firmware download (the CoAP
-//! layer is written in parallel; `coap://` URIs are refused in the real
-//! mode, served from [`sim::World::add_file`] in the simulation); HTTPS (no
-//! TLS backend compiled in); DTLS Connection ID (tinydtls lacks it).
+//! HTTPS firmware download (rustls) trusts only the CA certificates stored
+//! for the request's security tag ([`profile::KeyStore::ca_pem`]).
 //!
-//! Layering: depends on `carrier-os` and `dtls-psk`; knows nothing of LwM2M.
+//! **Not supported yet:** DTLS Connection ID (tinydtls lacks it).
+//!
+//! Layering: depends on `carrier-os`, `dtls-psk` and the CoAP message layer
+//! of `lwm2m-core` (CoAP sits below LwM2M: used for block-wise firmware
+//! download only); knows nothing of LwM2M.
 //!
 //! ```
 //! use carrier_os::modem::{LinkRequest, Modem};

@@ -106,6 +106,11 @@ impl ModemModel {
         self.keys.get(tag)
     }
 
+    /// The CA certificate chain (PEM) of `tag` (for the HTTPS download).
+    pub fn ca_pem(&self, tag: SecTag) -> Option<&str> {
+        self.keys.ca_pem(tag)
+    }
+
     /// Moves timed state forward to `now`; returns true if anything changed.
     pub fn advance(&mut self, now: Instant) -> bool {
         let mut changed = false;

@@ -10,6 +10,11 @@
 //!
 //! PSKs are never printed: [`KeyStore`] and its entries have a redacting
 //! `Debug`, and nothing in this crate logs a key.
+//!
+//! A security tag may also hold a CA certificate chain (PEM), as an nRF91
+//! sec tag does (`AT%CMNG` type 0): HTTPS firmware downloads with that tag
+//! trust exactly those certificates. Key files written before CA support
+//! (only `[[tag]]` entries) load unchanged; CA chains are `[[ca]]` entries.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -315,7 +320,20 @@ impl fmt::Debug for Credential {
 struct KeyFile {
     #[serde(default)]
     tag: Vec<KeyEntry>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    ca: Vec<CaEntry>,
 }
+
+/// A security tag's CA certificate chain.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaEntry {
+    sec_tag: u32,
+    pem: String,
+}
+
+/// The PEM label every CA entry must contain at least once.
+const PEM_CERT: &str = "-----BEGIN CERTIFICATE-----";
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -332,11 +350,17 @@ struct KeyEntry {
 pub struct KeyStore {
     path: Option<PathBuf>,
     tags: BTreeMap<u32, Credential>,
+    /// CA certificate chains (PEM) by security tag; public data.
+    cas: BTreeMap<u32, String>,
 }
 
 impl fmt::Debug for KeyStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KeyStore").field("path", &self.path).field("tags", &self.tags).finish()
+        f.debug_struct("KeyStore")
+            .field("path", &self.path)
+            .field("tags", &self.tags)
+            .field("ca_tags", &self.cas.keys())
+            .finish()
     }
 }
 
@@ -353,6 +377,7 @@ impl KeyStore {
     pub fn open(path: impl Into<PathBuf>) -> Result<Self, ProfileError> {
         let path = path.into();
         let mut tags = BTreeMap::new();
+        let mut cas = BTreeMap::new();
         match std::fs::read_to_string(&path) {
             Ok(text) => {
                 // The parser's message could quote the offending line (a key):
@@ -376,11 +401,15 @@ impl KeyStore {
                     };
                     tags.insert(e.sec_tag, Credential { identity, psk });
                 }
+                for c in file.ca {
+                    check_ca_pem(&c.pem)?;
+                    cas.insert(c.sec_tag, c.pem);
+                }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(source) => return Err(ProfileError::Io { path, source }),
         }
-        Ok(KeyStore { path: Some(path), tags })
+        Ok(KeyStore { path: Some(path), tags, cas })
     }
 
     /// The credentials of `tag`.
@@ -398,6 +427,33 @@ impl KeyStore {
             match old {
                 Some(o) => self.tags.insert(tag.0, o),
                 None => self.tags.remove(&tag.0),
+            };
+        })
+    }
+
+    /// The CA certificate chain (PEM) stored for `tag`, if any.
+    pub fn ca_pem(&self, tag: SecTag) -> Option<&str> {
+        self.cas.get(&tag.0).map(String::as_str)
+    }
+
+    /// Stores (`Some`) or deletes (`None`) the CA certificate chain of `tag`
+    /// (and saves the file). The PSK of the tag, if any, is left alone.
+    ///
+    /// # Errors
+    /// [`ProfileError::Invalid`] if `pem` holds no `CERTIFICATE` block;
+    /// saving failed. The in-memory store is then unchanged.
+    pub fn set_ca_pem(&mut self, tag: SecTag, pem: Option<&str>) -> Result<(), ProfileError> {
+        let old = match pem {
+            Some(p) => {
+                check_ca_pem(p)?;
+                self.cas.insert(tag.0, p.to_owned())
+            }
+            None => self.cas.remove(&tag.0),
+        };
+        self.save().inspect_err(|_| {
+            match old {
+                Some(o) => self.cas.insert(tag.0, o),
+                None => self.cas.remove(&tag.0),
             };
         })
     }
@@ -425,11 +481,22 @@ impl KeyStore {
                     psk_hex: encode_hex(c.psk.secret_bytes()),
                 })
                 .collect(),
+            ca: self.cas.iter().map(|(t, pem)| CaEntry { sec_tag: *t, pem: pem.clone() }).collect(),
         };
         let text = toml::to_string(&file)
             .map_err(|e| ProfileError::Parse { path: path.clone(), message: e.to_string() })?;
         crate::storage::write_file_atomically(path, text.as_bytes())
             .map_err(|source| ProfileError::Io { path: path.clone(), source })
+    }
+}
+
+/// A CA entry must hold at least one PEM certificate (its contents are
+/// checked when a TLS connection uses it).
+fn check_ca_pem(pem: &str) -> Result<(), ProfileError> {
+    if pem.contains(PEM_CERT) {
+        Ok(())
+    } else {
+        Err(ProfileError::Invalid { field: "pem", reason: "must hold a PEM CERTIFICATE block" })
     }
 }
 
@@ -523,5 +590,31 @@ records = ["a0a1a2", "b0b1"]
         .unwrap();
         let err = KeyStore::open(&path).unwrap_err().to_string();
         assert!(!err.contains("deadbeef"), "{err}");
+    }
+
+    #[test]
+    fn a_key_file_without_ca_entries_still_loads_and_ca_chains_survive_a_reload() {
+        let dir = TestDir::new("keys-ca");
+        let path = dir.path().join("keys.toml");
+        // A key file as written before CA support.
+        std::fs::write(&path, "[[tag]]\nsec_tag = 7\npsk_hex = \"0102\"\n").unwrap();
+        let mut ks = KeyStore::open(&path).unwrap();
+        assert_eq!(ks.get(SecTag(7)).unwrap().psk.secret_bytes(), [1, 2]);
+        assert_eq!(ks.ca_pem(SecTag(7)), None);
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        ks.set_ca_pem(SecTag(7), Some(pem)).unwrap();
+        ks.set_ca_pem(SecTag(9), Some(pem)).unwrap();
+        let again = KeyStore::open(&path).unwrap();
+        assert_eq!(again.ca_pem(SecTag(7)), Some(pem));
+        assert_eq!(again.ca_pem(SecTag(9)), Some(pem));
+        assert_eq!(again.get(SecTag(7)).unwrap().psk.secret_bytes(), [1, 2], "PSK kept");
+        assert_eq!(again.get(SecTag(9)), None, "a CA-only tag has no PSK");
+        ks.set_ca_pem(SecTag(9), None).unwrap();
+        assert_eq!(KeyStore::open(&path).unwrap().ca_pem(SecTag(9)), None);
+        assert!(matches!(
+            ks.set_ca_pem(SecTag(1), Some("not a certificate")),
+            Err(ProfileError::Invalid { field: "pem", .. })
+        ));
+        assert_eq!(ks.ca_pem(SecTag(1)), None);
     }
 }

@@ -4,7 +4,7 @@
 //! over std sockets (IPv4 and IPv6), non-IP as an in-process datagram pipe
 //! ([`NiddPeer`] is the network's end), storage in a directory
 //! ([`DirStorage`]), a DFU target in files ([`DirArea`]), firmware download
-//! over HTTP (`ureq`, on a background thread, resumed with a `Range`
+//! over HTTP(S) (`ureq`, on a background thread, resumed with a `Range`
 //! request), and the modem and SIM from a device-profile file through
 //! [`ModemModel`], with the security tags in `keys.toml`.
 //!
@@ -21,9 +21,14 @@
 //! [`TransportError::Unsupported`]. DTLS Connection ID is not available
 //! (tinydtls lacks it): the request is ignored.
 //!
-//! Not wired yet: CoAP(S) block-wise download (the CoAP layer is written in
-//! parallel) and HTTPS (no TLS backend is compiled in, to keep the build
-//! small): both are refused with [`DownloadError::UnsupportedScheme`].
+//! Firmware download over `coap://` and `coaps://` runs Block2 GETs on a
+//! helper thread through `lwm2m-core`'s CoAP endpoint (see
+//! `coap_download.rs`), resumed at the block holding the stored offset.
+//!
+//! Firmware download over `https://` is the HTTP path with rustls: it trusts
+//! only the CA certificates stored for the request's security tag, and is
+//! refused with [`DownloadError::NoCredentials`] without them or when the
+//! handshake fails (see `https.rs`).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
@@ -48,6 +53,12 @@ use carrier_os::wait::{AsyncWait, Wait, Wake};
 
 #[path = "real_dtls.rs"]
 mod tls;
+
+#[path = "coap_download.rs"]
+mod coap;
+
+#[path = "https.rs"]
+mod https;
 
 use self::tls::Phase;
 use crate::dfu::{DfuTarget, DirArea};
@@ -731,6 +742,7 @@ fn content_range(v: &str) -> Option<(u64, Option<u64>)> {
 
 fn http_thread(
     uri: String,
+    tls: Option<ureq::tls::TlsConfig>,
     offset: u64,
     shared: Arc<Mutex<DlShared>>,
     stop: Arc<AtomicBool>,
@@ -741,19 +753,22 @@ fn http_thread(
         lock(&shared).end = Some(r);
         signal.notify();
     };
-    let agent = ureq::Agent::config_builder()
+    let mut config = ureq::Agent::config_builder()
         .timeout_connect(Some(std::time::Duration::from_secs(10)))
         .timeout_recv_response(Some(std::time::Duration::from_secs(30)))
         .timeout_recv_body(Some(std::time::Duration::from_secs(30)))
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
+        .http_status_as_error(false);
+    if let Some(tls) = tls {
+        config = config.tls_config(tls);
+    }
+    let agent = config.build().new_agent();
     let mut req = agent.get(&uri);
     if offset > 0 {
         req = req.header("Range", &format!("bytes={offset}-"));
     }
     let resp = match req.call() {
         Ok(r) => r,
+        Err(e) if https::is_handshake_failure(&e) => return end(Err(DownloadError::NoCredentials)),
         Err(ureq::Error::HostNotFound | ureq::Error::ConnectionFailed) => {
             return end(Err(DownloadError::NoRoute));
         }
@@ -837,9 +852,29 @@ impl Download for RealPort {
             return Err(DownloadError::UriTooLong);
         }
         let (scheme, _) = req.uri.split_once("://").ok_or(DownloadError::InvalidUri)?;
-        if !scheme.eq_ignore_ascii_case("http") {
-            return Err(DownloadError::UnsupportedScheme);
-        }
+        let secure_http = scheme.eq_ignore_ascii_case("https");
+        let coap = if secure_http || scheme.eq_ignore_ascii_case("http") {
+            None
+        } else {
+            Some(coap::Target::parse(req.uri)?)
+        };
+        let tls = if secure_http {
+            let tag = req.sec_tag.ok_or(DownloadError::NoCredentials)?;
+            Some(https::tls_config(self.modem.ca_pem(tag).ok_or(DownloadError::NoCredentials)?)?)
+        } else {
+            None
+        };
+        let credential = match &coap {
+            Some(t) if t.secure => {
+                if !cfg!(feature = "dtls") {
+                    return Err(DownloadError::UnsupportedScheme);
+                }
+                let tag = req.sec_tag.ok_or(DownloadError::NoCredentials)?;
+                let cred = self.modem.credential(tag).filter(|c| c.identity.is_some());
+                Some(cred.ok_or(DownloadError::NoCredentials)?.clone())
+            }
+            _ => None,
+        };
         if self.link_ok().is_err() {
             return Err(DownloadError::NoRoute);
         }
@@ -849,10 +884,28 @@ impl Download for RealPort {
         let (uri, offset) = (req.uri.to_owned(), req.offset);
         let drop_after = self.modem.faults.download_drop_after.take();
         let (sh, st, sig) = (shared.clone(), stop.clone(), self.signal.clone());
-        std::thread::Builder::new()
-            .name("http-download".into())
-            .spawn(move || http_thread(uri, offset, sh, st, drop_after, sig))
-            .map_err(|_| DownloadError::Io)?;
+        let spawned = match coap {
+            None => std::thread::Builder::new()
+                .name("http-download".into())
+                .spawn(move || http_thread(uri, tls, offset, sh, st, drop_after, sig)),
+            Some(target) => {
+                let job = coap::Job {
+                    target,
+                    offset,
+                    credential,
+                    handshake_timeout: self.dtls_handshake_timeout,
+                    drop_after,
+                    seed: self.random_u32(),
+                    shared: sh,
+                    stop: st,
+                    signal: sig,
+                };
+                std::thread::Builder::new()
+                    .name("coap-download".into())
+                    .spawn(move || coap::run(&job))
+            }
+        };
+        spawned.map_err(|_| DownloadError::Io)?;
         self.download = Some(HttpDownload { shared, stop, finished: false });
         Ok(())
     }

@@ -3,14 +3,14 @@
 
 #![allow(clippy::std_instead_of_core)]
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::BufReader;
 use std::net::{TcpListener, UdpSocket};
 use std::path::Path;
 use std::task::Poll;
 
 use carrier_os::conformance;
 use carrier_os::dfu::{Dfu, ImageType, UpdateOutcome};
-use carrier_os::download::{Download, DownloadError, DownloadProgress, DownloadRequest};
+use carrier_os::download::{Download, DownloadError, DownloadRequest};
 use carrier_os::modem::{LinkRequest, Modem, PdnId, Psk, SecTag};
 use carrier_os::time::{Clock, Duration};
 use carrier_os::transport::{Endpoint, Family, Security, Transport, TransportError};
@@ -19,6 +19,8 @@ use carrier_os_std::dfu::test_app_image;
 use carrier_os_std::profile::DeviceProfile;
 use carrier_os_std::real::RealPort;
 use carrier_os_std::testdir::TestDir;
+
+mod support;
 
 fn profile() -> DeviceProfile {
     let mut p = DeviceProfile::generic(7);
@@ -71,35 +73,10 @@ fn http_server(
         let mut cut = cut_first_after;
         for conn in l.incoming() {
             let Ok(mut conn) = conn else { break };
-            let mut reader = BufReader::new(conn.try_clone().unwrap());
-            let mut range = None;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("range: bytes=") {
-                    range = v.trim().trim_end_matches('-').parse::<usize>().ok();
-                }
-            }
+            let range = support::read_request_range(&mut BufReader::new(conn.try_clone().unwrap()))
+                .unwrap_or(None);
             let _ = tx.send(format!("range={range:?}"));
-            let start = range.unwrap_or(0);
-            let body = &file[start.min(file.len())..];
-            let head = match range {
-                Some(s) => format!(
-                    "HTTP/1.1 206 Partial Content\r\nContent-Length: {}\r\nContent-Range: bytes {s}-{}/{}\r\nConnection: close\r\n\r\n",
-                    body.len(),
-                    file.len() - 1,
-                    file.len()
-                ),
-                None => format!(
-                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    body.len()
-                ),
-            };
-            let _ = conn.write_all(head.as_bytes());
-            let send = cut.take().map_or(body.len(), |c| c.min(body.len()));
-            let _ = conn.write_all(&body[..send]);
+            support::respond_with_file(&mut conn, &file, range, cut.take());
         }
     });
     (url, rx)
@@ -172,21 +149,7 @@ fn download(
 ) -> Result<(), DownloadError> {
     p.start_download(&DownloadRequest { uri: url, sec_tag: None, pdn: PdnId::DEFAULT, offset })
         .unwrap();
-    let mut buf = [0u8; 700];
-    let deadline = p.now() + Duration::from_secs(10);
-    loop {
-        match p.poll_download(&mut buf) {
-            Poll::Pending => {
-                assert!(p.now() < deadline, "download stalled");
-                p.wait_until(Some(deadline));
-            }
-            Poll::Ready(Ok(DownloadProgress::Fragment { len })) => {
-                out.extend_from_slice(&buf[..len])
-            }
-            Poll::Ready(Ok(DownloadProgress::Done)) => return Ok(()),
-            Poll::Ready(Err(e)) => return Err(e),
-        }
-    }
+    support::finish_download(p, out)
 }
 
 #[test]
@@ -207,14 +170,14 @@ fn an_http_download_cut_by_the_server_resumes_with_a_range_request() {
 }
 
 #[test]
-fn https_and_coap_downloads_are_refused_as_unsupported_here() {
+fn unknown_schemes_are_unsupported_and_https_without_a_sec_tag_has_no_credentials() {
     let dir = TestDir::new("real-schemes");
     let mut p = port(dir.path());
     link_up(&mut p);
-    for uri in ["https://fw.example/a", "coaps://fw.example/a", "coap://fw.example/a"] {
-        let req = DownloadRequest { uri, sec_tag: None, pdn: PdnId::DEFAULT, offset: 0 };
-        assert_eq!(p.start_download(&req), Err(DownloadError::UnsupportedScheme), "{uri}");
-    }
+    let req = |uri| DownloadRequest { uri, sec_tag: None, pdn: PdnId::DEFAULT, offset: 0 };
+    assert_eq!(p.start_download(&req("ftp://fw.example/a")), Err(DownloadError::UnsupportedScheme));
+    // HTTPS trusts only a security tag's CA (see tests/https_download.rs).
+    assert_eq!(p.start_download(&req("https://fw.example/a")), Err(DownloadError::NoCredentials));
     let req = DownloadRequest { uri: "no scheme", sec_tag: None, pdn: PdnId::DEFAULT, offset: 0 };
     assert_eq!(p.start_download(&req), Err(DownloadError::InvalidUri));
 }

@@ -20,6 +20,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+mod report;
+
 /// The crates that must build without `std` (DESIGN.md, "no_std first").
 const NO_STD_CRATES: &[&str] = &[
     "lwm2m-core",
@@ -71,12 +73,14 @@ fn main() -> ExitCode {
         Some("nostd") => step("no_std builds", || nostd(&root)),
         Some("deps") => step("system packages", ensure_system_packages),
         Some("fuzz") => step("fuzz (short)", || fuzz_short(&root)),
+        Some("report") => step("report", || report::run(&root, args.get(1..).unwrap_or(&[]))),
         _ => {
-            eprintln!("usage: cargo xtask <test|nostd|deps|fuzz>");
+            eprintln!("usage: cargo xtask <test|nostd|deps|fuzz|report>");
             eprintln!("  test   everything CI checks (fmt, clippy, tests, interop, no_std, fuzz)");
             eprintln!("  nostd  the no_std builds only (host and {DEVICE_TARGET})");
             eprintln!("  deps   install the Debian packages the tests need (as root)");
             eprintln!("  fuzz   the short fuzz run only (nightly)");
+            eprintln!("  report measure, write docs/REPORT.md [--no-bench] [--fuzz SECS]");
             return ExitCode::from(2);
         }
     };
