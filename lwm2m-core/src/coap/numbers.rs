@@ -34,7 +34,9 @@ macro_rules! enum_with_unknown {
         impl From<$raw> for $name {
             fn from(raw: $raw) -> Self {
                 match raw {
-                    $( x if x == $value => $name::$variant, )+
+                    // `const { .. }`: every value is computed at compile time, so a
+                    // registry lookup (and its failure) never happens at run time.
+                    $( x if x == const { $value } => $name::$variant, )+
                     other => $name::Unknown(other),
                 }
             }
@@ -43,7 +45,7 @@ macro_rules! enum_with_unknown {
         impl From<$name> for $raw {
             fn from(v: $name) -> $raw {
                 match v {
-                    $( $name::$variant => $value, )+
+                    $( $name::$variant => const { $value }, )+
                     $name::Unknown(other) => other,
                 }
             }
@@ -249,8 +251,9 @@ impl fmt::Display for OptionNumber {
     }
 }
 
-/// A content-format number looked up by its media type in `coap-numbers`,
-/// at compile time: a media type the registry lacks fails the build.
+/// A content-format number looked up by its media type in `coap-numbers`.
+/// Only ever evaluated in `const` context (see `enum_with_unknown!`), so a
+/// media type the registry lacks fails the build, never the device.
 const fn media(media_type: &str) -> u16 {
     match cf::from_str(media_type) {
         Some(n) => n,
