@@ -12,7 +12,7 @@
 //! Guarantees: nothing here panics on what the port, the storage or the
 //! server report; a corrupt stored record reads as "first boot".
 
-use carrier_os::modem::{Identity, PdnConfig, PdnId, PdnState, SecTag};
+use carrier_os::modem::{Identity, ModemError, PdnConfig, PdnId, PdnState, SecTag};
 use carrier_os::time::{Duration, Instant};
 use carrier_os::transport::{Endpoint, Family, Security, SocketId, TransportError};
 use carrier_os::{Key, Port};
@@ -34,7 +34,8 @@ use crate::config::{Config, config_error_event};
 use crate::errno::Errno;
 use crate::event::{AppDataKind, ErrorKind, Event};
 use crate::session::{
-    CODE_SERVICE_UNAVAILABLE, DM_URI_LEN, DmAccount, RegisterParams, Session, SessionOutcome,
+    CODE_SERVICE_UNAVAILABLE, DM_URI_LEN, DmAccount, ModemValues, RegisterParams, Session,
+    SessionOutcome,
 };
 
 /// Storage key of the start record (carrier, server-options fingerprint,
@@ -69,6 +70,10 @@ pub enum Phase {
     WaitModemInit,
     /// Waiting for the application to bring the LTE link up.
     WaitLink,
+    /// ICCID or MSISDN could not be read (ERROR BOOTSTRAP −EFAULT): waiting
+    /// for the next network connection (the link going down and up again)
+    /// to read them again (app-integration.txt "Errors", BOOTSTRAP).
+    WaitReconnect,
     /// Activating the PDN.
     ActivatingPdn,
     /// Connecting to and bootstrapping from the bootstrap server.
@@ -163,6 +168,8 @@ pub struct Runtime<'c, S: Session> {
     events: Deque<Queued, EVENT_QUEUE_LEN>,
     events_lost: u32,
     modem_ready: bool,
+    /// In [`Phase::WaitReconnect`]: the link has gone down since.
+    link_went_down: bool,
     plan: Option<Plan>,
     stored: Stored,
     pdn: Option<PdnId>,
@@ -232,6 +239,7 @@ impl<'c, S: Session> Runtime<'c, S> {
             events: Deque::new(),
             events_lost: 0,
             modem_ready: false,
+            link_went_down: false,
             plan: None,
             stored: Stored::default(),
             pdn: None,
@@ -465,7 +473,9 @@ impl<'c, S: Session> Runtime<'c, S> {
         match self.phase {
             Phase::WaitAutoStartup | Phase::WaitModemInit | Phase::Stopped => {}
             Phase::WaitRegisterRequest => {}
-            Phase::WaitLink | Phase::ActivatingPdn => d = earliest(d, link_poll),
+            Phase::WaitLink | Phase::WaitReconnect | Phase::ActivatingPdn => {
+                d = earliest(d, link_poll);
+            }
             Phase::ProvisioningKeys => d = earliest(earliest(d, link_poll), self.keys_deadline),
             Phase::Deferred => d = earliest(d, self.retry_at),
             Phase::Bootstrapping | Phase::Registering => {
@@ -501,6 +511,14 @@ impl<'c, S: Session> Runtime<'c, S> {
             }
             Phase::WaitLink => {
                 if port.link_state().is_up() {
+                    self.detect(port, now);
+                }
+            }
+            Phase::WaitReconnect => {
+                if !port.link_state().is_up() {
+                    self.link_went_down = true;
+                } else if self.link_went_down {
+                    self.link_went_down = false;
                     self.detect(port, now);
                 }
             }
@@ -563,18 +581,32 @@ impl<'c, S: Session> Runtime<'c, S> {
         };
         let imei = read(port, Identity::Imei).unwrap_or_default();
         let imsi = read(port, Identity::Imsi);
-        let iccid = read(port, Identity::Iccid);
-        let msisdn = match port.identity(Identity::Msisdn) {
-            Ok(s) => String::<IDENT_LEN>::try_from(s.as_str()).ok(),
-            Err(_) => None,
+        // The ICCID comes from the SIM; without it bootstrap cannot proceed:
+        // ERROR BOOTSTRAP -EFAULT, read again at the next network connection.
+        let Some(iccid) = read(port, Identity::Iccid) else {
+            return self.identity_unreadable();
+        };
+        let (msisdn, msisdn_error) = match port.identity(Identity::Msisdn) {
+            Ok(s) => (String::<IDENT_LEN>::try_from(s.as_str()).ok(), None),
+            Err(e) => (None, Some(e)),
         };
         let manufacturer = read(port, Identity::Manufacturer).unwrap_or_default();
         let model = read(port, Identity::Model).unwrap_or_default();
         let hw = read(port, Identity::HardwareVersion).unwrap_or_default();
+        let firmware = read(port, Identity::FirmwareVersion).unwrap_or_default();
+        self.session.set_modem_values(&ModemValues {
+            manufacturer: &manufacturer,
+            model: &model,
+            imei: &imei,
+            firmware_version: &firmware,
+            hardware_version: &hw,
+        });
+        // carriers.md §1.2: the modem's operator classification first
+        // (`%XOPERID`); 0 or a port without it falls back to the IMSI.
         let detected = Detected {
-            operator_id: None,
+            operator_id: port.operator_id().ok(),
             imsi: imsi.as_deref(),
-            iccid: iccid.as_deref(),
+            iccid: Some(iccid.as_str()),
             msisdn: msisdn.as_deref(),
             imei: &imei,
             smartcard_bootstrap: false,
@@ -589,8 +621,16 @@ impl<'c, S: Session> Runtime<'c, S> {
         };
         let endpoint = match eff.endpoint_name(&detected) {
             Ok(ep) => ep,
+            // The MSISDN read failed for another reason than "not issued
+            // yet": ERROR BOOTSTRAP -EFAULT, read again at the next connection.
+            Err(EndpointError::MsisdnUnavailable)
+                if !matches!(msisdn_error, None | Some(ModemError::NotAvailable)) =>
+            {
+                return self.identity_unreadable();
+            }
             Err(EndpointError::MsisdnUnavailable) => {
-                // Waiting for the SIM MSISDN: DEFERRED SIM_MSISDN on the carrier's schedule.
+                // Not issued yet (a fresh SIM): DEFERRED SIM_MSISDN on the
+                // carrier's schedule (library 0.22.0 and later).
                 return self.defer_with(
                     now,
                     eff.retry(),
@@ -668,6 +708,14 @@ impl<'c, S: Session> Runtime<'c, S> {
         self.plan = Some(plan);
         self.apn_index = 0;
         self.phase = Phase::ActivatingPdn;
+    }
+
+    /// ICCID or MSISDN unreadable: ERROR BOOTSTRAP −EFAULT; the runtime reads
+    /// them again when the link next comes up after going down.
+    fn identity_unreadable(&mut self) {
+        self.emit(Event::Error { kind: ErrorKind::Bootstrap, value: Errno::Fault });
+        self.link_went_down = false;
+        self.phase = Phase::WaitReconnect;
     }
 
     fn config_error(&mut self, e: &ConfigError) {
@@ -1044,6 +1092,11 @@ impl<'c, S: Session> Runtime<'c, S> {
             SessionOutcome::UpdateFailed => {
                 self.close(port);
                 self.phase = Phase::Registering;
+            }
+            SessionOutcome::AppDataObserved { path, started } => {
+                let kind =
+                    if started { AppDataKind::ObserveStart } else { AppDataKind::ObserveStop };
+                self.emit(Event::AppData { path, kind, data: &[] });
             }
             SessionOutcome::Deregistered => {
                 self.deregistering = false;

@@ -67,6 +67,33 @@ pub enum SessionOutcome {
     UpdateFailed,
     /// De-register finished.
     Deregistered,
+    /// The server started (`started`) or stopped observing application data
+    /// (`/19/x/0[/y]` or `/10250/0/1`): APP_DATA OBSERVE_START / OBSERVE_STOP
+    /// (`carrier-api.md` §2, event 12).
+    AppDataObserved {
+        /// The observed resource (instance).
+        path: Path,
+        /// Observe started (true) or ended (false).
+        started: bool,
+    },
+}
+
+/// The Device object values the modem owns (`/3/0/0`, `/3/0/1`, `/3/0/2`,
+/// `/3/0/3`, `/3/0/18`; app-integration.txt "Device object": read from the
+/// modem by default, overridable by the application), as the runtime read
+/// them from the port at start-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ModemValues<'a> {
+    /// `AT+CGMI`.
+    pub manufacturer: &'a str,
+    /// `AT+CGMM`.
+    pub model: &'a str,
+    /// `AT+CGSN`: the IMEI, the Device Serial Number.
+    pub imei: &'a str,
+    /// `AT+CGMR`.
+    pub firmware_version: &'a str,
+    /// `AT%HWVERSION`.
+    pub hardware_version: &'a str,
 }
 
 /// What a registration announces and how the engine behaves while registered.
@@ -131,6 +158,12 @@ pub trait Session {
     fn poll_firmware(&mut self, buf: &mut [u8]) -> Option<(usize, bool)> {
         let _ = buf;
         None
+    }
+    /// The modem's Device values, read by the runtime before the first
+    /// exchange; the engine answers `/3/0/0`… from them. Default: ignored
+    /// (an engine with fixed values).
+    fn set_modem_values(&mut self, values: &ModemValues<'_>) {
+        let _ = values;
     }
     /// When the engine next needs [`Session::poll_outcome`] / transmit (retransmissions).
     fn deadline(&self) -> Option<Instant>;

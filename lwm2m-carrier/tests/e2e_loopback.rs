@@ -149,6 +149,12 @@ fn first_boot_bootstraps_registers_and_answers_a_read_of_device() {
     };
     assert_eq!(get(9), Some("42"), "battery level as the application set it: {values:?}");
     assert_eq!(get(17), Some("Module"), "generic device type");
+    // The modem-owned resources come from the port's modem (the device profile).
+    let profile = DeviceProfile::generic(1);
+    assert_eq!(get(0), Some(profile.manufacturer.as_str()), "manufacturer: {values:?}");
+    assert_eq!(get(1), Some(profile.model.as_str()), "model");
+    assert_eq!(get(2), Some(profile.imei.as_str()), "serial number = IMEI");
+    assert_eq!(get(3), Some(profile.firmware_version.as_str()), "modem firmware version");
     assert!(
         values.iter().any(|(p, v)| *p == Path::resource_instance(3, 0, 6, 1).unwrap() && v == "1"),
         "power sources DC and internal battery: {values:?}"
@@ -193,9 +199,14 @@ fn generic(uri: &str) -> ConfigBuilder<'_> {
 
 /// A server on loopback UDP bootstrapping every endpoint to itself (lifetime 600 s).
 fn server() -> (lwm2m_server::ServerHandle, String) {
+    server_with_lifetime(600)
+}
+
+/// A server on loopback UDP bootstrapping every endpoint to itself.
+fn server_with_lifetime(lifetime_s: u32) -> (lwm2m_server::ServerHandle, String) {
     let transport = UdpTransport::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let uri = format!("coap://{}", transport.local_addr().unwrap());
-    let plan = BootstrapPlan::single(&uri, 600);
+    let plan = BootstrapPlan::single(&uri, lifetime_s);
     let config = ServerConfig { default_plan: Some(plan), ..Default::default() };
     (lwm2m_server::spawn(transport, config).unwrap(), uri)
 }
@@ -333,4 +344,30 @@ fn first_boot_bootstraps_over_dtls_psk_and_registers() {
     }
     bs.stop();
     dm.stop();
+}
+
+#[test]
+fn one_lifetime_gives_exactly_one_update() {
+    // Lifetime 10 s: the runtime sends the Update min(30 s, lifetime / 2)
+    // before the end, at 5 s; the next one is due at 10 s. In the 8 s after
+    // the registration the server must see exactly one Update (the client
+    // endpoint must not schedule its own as well).
+    let (server, uri) = server_with_lifetime(10);
+    let dir = TestDir::new("e2e-one-update-per-lifetime");
+    let (mut rt, mut port, mut events) = boot_until_registered(dir.path(), generic(&uri).build());
+    while server.next_event(std::time::Duration::from_millis(100)).is_some() {}
+    let updates = while_device_runs(&mut rt, &mut port, &mut events, || {
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(8);
+        let mut updates = 0;
+        while let Some(left) = end.checked_duration_since(std::time::Instant::now()) {
+            match server.next_event(left) {
+                Some(lwm2m_server::ServerEvent::Updated { .. }) => updates += 1,
+                Some(lwm2m_server::ServerEvent::Registered { .. }) => panic!("registered again"),
+                _ => {}
+            }
+        }
+        updates
+    });
+    assert_eq!(updates, 1, "Updates within one lifetime");
+    server.stop();
 }

@@ -582,3 +582,80 @@ fn softbank_waits_for_register_and_deregisters_on_link_down() {
     assert_eq!(app.list()[1..], [Event::LteLinkDown, Event::Deregistered]);
     assert_eq!(rt.session_mut().calls, ["register", "deregister"]);
 }
+
+#[test]
+fn an_unreadable_iccid_is_error_bootstrap_efault_retried_at_the_next_connection() {
+    let mut port = TestPort::new(GENERIC_IMSI);
+    port.iccid_unreadable = true;
+    let mut app = App::default();
+    let mut rt = boot(generic_config(), ScriptedSession::default());
+    run(&mut rt, &mut port, &mut app, 60_000);
+    // app-integration.txt, ERROR BOOTSTRAP: -EFAULT, no retry on a timer.
+    assert_eq!(app.list(), [Event::Error { kind: ErrorKind::Bootstrap, value: Errno::Fault }]);
+    assert_eq!(rt.phase(), Phase::WaitReconnect);
+    assert!(port.opened.is_empty(), "nothing connects without the ICCID");
+    // The SIM answers again, but the runtime waits for the next connection.
+    port.iccid_unreadable = false;
+    run(&mut rt, &mut port, &mut app, 120_000);
+    assert_eq!(app.list().len(), 1, "{:?}", app.list());
+    port.link = None;
+    run(&mut rt, &mut port, &mut app, 121_000);
+    port.link = Some(false);
+    run(&mut rt, &mut port, &mut app, 180_000);
+    assert_eq!(
+        app.list()[1..],
+        [Event::LteLinkDown, Event::Bootstrapped, Event::LteLinkUp, Event::Registered]
+    );
+}
+
+#[test]
+fn an_msisdn_read_error_on_verizon_is_error_bootstrap_efault_not_a_deferral() {
+    let mut port = TestPort::new(VERIZON_IMSI);
+    port.msisdn_error = Some(carrier_os::modem::ModemError::Failure);
+    let config = ConfigBuilder::new().carriers(CarrierSet::VERIZON).build();
+    let mut app = App::default();
+    let mut rt = boot(config, ScriptedSession::default());
+    run(&mut rt, &mut port, &mut app, 60_000);
+    assert_eq!(app.list(), [Event::Error { kind: ErrorKind::Bootstrap, value: Errno::Fault }]);
+    assert_eq!(rt.phase(), Phase::WaitReconnect);
+}
+
+#[test]
+fn the_operator_id_decides_the_carrier_before_the_imsi() {
+    // A test-network IMSI that no carrier claims, but %XOPERID says Verizon (1).
+    let mut port = TestPort::new(GENERIC_IMSI);
+    port.operator_id = Some(1);
+    port.msisdn = Some("15551234567".into());
+    let config = ConfigBuilder::new().carriers(CarrierSet::DEFAULT).build();
+    let mut rt = boot(config, ScriptedSession::default());
+    run(&mut rt, &mut port, &mut App::default(), 60_000);
+    assert_eq!(rt.api().carrier(), Some(Carrier::Verizon));
+    assert_eq!(port.opens_of("boot.lwm2m.vzwdm.com").len(), 1, "Verizon's bootstrap server");
+    // %XOPERID 0 (not identified): the IMSI decides (Verizon 311-480).
+    let mut port = TestPort::new(VERIZON_IMSI);
+    port.operator_id = Some(0);
+    port.msisdn = Some("15551234567".into());
+    let config = ConfigBuilder::new().carriers(CarrierSet::DEFAULT).build();
+    let mut rt = boot(config, ScriptedSession::default());
+    run(&mut rt, &mut port, &mut App::default(), 60_000);
+    assert_eq!(rt.api().carrier(), Some(Carrier::Verizon));
+}
+
+#[test]
+fn a_server_observing_app_data_is_app_data_observe_start_then_stop() {
+    use lwm2m_carrier::AppDataKind;
+    use lwm2m_core::path::Path;
+    let (mut port, mut rt, mut app) = generic_run(10_000);
+    let path = Path::resource(19, 0, 0).unwrap();
+    rt.session_mut().pending.push_back(SessionOutcome::AppDataObserved { path, started: true });
+    rt.session_mut().pending.push_back(SessionOutcome::AppDataObserved { path, started: false });
+    run(&mut rt, &mut port, &mut app, 11_000);
+    let n = app.list().len();
+    assert_eq!(
+        app.list()[n - 2..],
+        [
+            Event::AppData { path, kind: AppDataKind::ObserveStart, data: &[] },
+            Event::AppData { path, kind: AppDataKind::ObserveStop, data: &[] },
+        ]
+    );
+}

@@ -42,10 +42,93 @@ use lwm2m_core::rng::Rng;
 use lwm2m_core::time::Instant as CoreInstant;
 use lwm2m_objects::client_store::ClientStore;
 use lwm2m_objects::objects::SecurityMode;
-use lwm2m_objects::{DeviceInfo, ObjectStore, StaticDeviceInfo};
+use lwm2m_objects::{DeviceInfo, ObjectError, ObjectStore, StaticDeviceInfo};
 
 use crate::errno::Errno;
-use crate::session::{DmAccount, RegisterParams, Session, SessionOutcome};
+use crate::session::{DmAccount, ModemValues, RegisterParams, Session, SessionOutcome};
+
+/// Longest modem identity string kept (the port's `IDENTITY_LEN`).
+const INFO_LEN: usize = carrier_os::modem::IDENTITY_LEN;
+
+/// The platform information the client reads the Device object's
+/// modem-owned resources from, filled from the port's modem by the runtime
+/// ([`Session::set_modem_values`]); empty until then.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModemInfo {
+    manufacturer: String<INFO_LEN>,
+    model: String<INFO_LEN>,
+    imei: String<INFO_LEN>,
+    firmware_version: String<INFO_LEN>,
+    hardware_version: String<INFO_LEN>,
+    time: i64,
+    utc_offset: String<8>,
+    timezone: String<32>,
+}
+
+/// A [`DeviceInfo`] the runtime can fill from the modem.
+pub trait ModemDeviceInfo: DeviceInfo {
+    /// Takes the values the runtime read from the modem.
+    fn set_modem_values(&mut self, values: &ModemValues<'_>);
+}
+
+impl ModemDeviceInfo for ModemInfo {
+    fn set_modem_values(&mut self, v: &ModemValues<'_>) {
+        // Identity strings are at most INFO_LEN long (the port's bound); a
+        // longer one is not a valid answer and stays unset.
+        let set = |dst: &mut String<INFO_LEN>, src: &str| {
+            *dst = String::try_from(src).unwrap_or_default();
+        };
+        set(&mut self.manufacturer, v.manufacturer);
+        set(&mut self.model, v.model);
+        set(&mut self.imei, v.imei);
+        set(&mut self.firmware_version, v.firmware_version);
+        set(&mut self.hardware_version, v.hardware_version);
+    }
+}
+
+/// Fixed answers: the modem's values are not taken.
+impl ModemDeviceInfo for StaticDeviceInfo {
+    fn set_modem_values(&mut self, _: &ModemValues<'_>) {}
+}
+
+impl DeviceInfo for ModemInfo {
+    fn manufacturer(&self) -> &str {
+        &self.manufacturer
+    }
+    fn model_number(&self) -> &str {
+        &self.model
+    }
+    fn serial_number(&self) -> &str {
+        &self.imei
+    }
+    fn firmware_version(&self) -> &str {
+        &self.firmware_version
+    }
+    fn hardware_version(&self) -> &str {
+        &self.hardware_version
+    }
+    fn current_time(&self) -> i64 {
+        self.time
+    }
+    fn utc_offset(&self) -> &str {
+        &self.utc_offset
+    }
+    fn timezone(&self) -> &str {
+        &self.timezone
+    }
+    fn set_current_time(&mut self, unix_s: i64) -> Result<(), ObjectError> {
+        self.time = unix_s;
+        Ok(())
+    }
+    fn set_utc_offset(&mut self, offset: &str) -> Result<(), ObjectError> {
+        self.utc_offset = String::try_from(offset).map_err(|_| ObjectError::BadValue)?;
+        Ok(())
+    }
+    fn set_timezone(&mut self, tz: &str) -> Result<(), ObjectError> {
+        self.timezone = String::try_from(tz).map_err(|_| ObjectError::BadValue)?;
+        Ok(())
+    }
+}
 
 /// The peer behind the runtime's socket, as the client endpoint's remote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +147,7 @@ fn core_now(now: Instant) -> CoreInstant {
 }
 
 /// The LwM2M protocol engine of the runtime; see the module doc.
-pub struct Lwm2mSession<R: Rng, I: DeviceInfo = StaticDeviceInfo> {
+pub struct Lwm2mSession<R: Rng, I: DeviceInfo = ModemInfo> {
     /// Created at the first start, when the endpoint name is known.
     client: Option<Client<Peer, R, ClientStore<I>>>,
     /// Until then, what the client is made of.
@@ -91,11 +174,11 @@ impl<R: Rng, I: DeviceInfo> core::fmt::Debug for Lwm2mSession<R, I> {
     }
 }
 
-impl<R: Rng> Lwm2mSession<R, StaticDeviceInfo> {
-    /// A session with `rng` for tokens and message IDs and fixed platform
-    /// information.
+impl<R: Rng> Lwm2mSession<R, ModemInfo> {
+    /// A session with `rng` for tokens and message IDs; the Device object's
+    /// modem-owned resources come from the port's modem.
     pub fn new(rng: R) -> Self {
-        Self::with_info(rng, StaticDeviceInfo::default())
+        Self::with_info(rng, ModemInfo::default())
     }
 }
 
@@ -135,7 +218,15 @@ impl<R: Rng, I: DeviceInfo> Lwm2mSession<R, I> {
             && let Some((rng, info)) = self.parts.take()
         {
             let store = ClientStore::with_info(ObjectStore::new(), info);
-            self.client = Some(Client::new((self.config)(endpoint), rng, store));
+            let mut config = (self.config)(endpoint);
+            // One owner of the registration Updates: the runtime sends them
+            // `UPDATE_MARGIN_S` before the lifetime ends (reopening an
+            // idle-closed DTLS session first). The client's own Update timer
+            // is pushed to the very end of the lifetime, so it never fires
+            // while the runtime's Updates go out and re-arm it; it only backs
+            // up a runtime that could not send one.
+            config.update_margin = lwm2m_core::time::Duration::ZERO;
+            self.client = Some(Client::new(config, rng, store));
         }
     }
 
@@ -179,6 +270,13 @@ fn dm_account(objects: &ObjectStore) -> Option<DmAccount> {
     })
 }
 
+/// Application data the APP_DATA event reports: `/19/x/0[/y]` (Binary App
+/// Data Container, Data) and `/10250/0/1` (App Data Container, Data).
+fn is_app_data(path: &Path) -> bool {
+    let ids = (path.object_id(), path.instance_id(), path.resource_id());
+    matches!(ids, (Some(19), Some(_), Some(0)) | (Some(10250), Some(0), Some(1)))
+}
+
 fn drain_events<R: Rng, I: DeviceInfo>(
     client: &mut Client<Peer, R, ClientStore<I>>,
     outcomes: &mut Deque<SessionOutcome, OUTCOMES>,
@@ -209,13 +307,19 @@ fn drain_events<R: Rng, I: DeviceInfo>(
                 *registered = None;
                 SessionOutcome::Deregistered
             }
+            Event::ObservationStarted { path, .. } if is_app_data(&path) => {
+                SessionOutcome::AppDataObserved { path, started: true }
+            }
+            Event::ObservationEnded { path, .. } if is_app_data(&path) => {
+                SessionOutcome::AppDataObserved { path, started: false }
+            }
             _ => continue,
         };
         let _ = outcomes.push_back(outcome);
     }
 }
 
-impl<R: Rng, I: DeviceInfo> Session for Lwm2mSession<R, I> {
+impl<R: Rng, I: ModemDeviceInfo> Session for Lwm2mSession<R, I> {
     fn start_bootstrap(&mut self, now: Instant, endpoint: &str) {
         self.ensure_client(endpoint);
         self.peer = Peer::Bootstrap;
@@ -331,6 +435,14 @@ impl<R: Rng, I: DeviceInfo> Session for Lwm2mSession<R, I> {
 
     fn poll_firmware(&mut self, buf: &mut [u8]) -> Option<(usize, bool)> {
         self.client.as_mut()?.store_mut().take_pushed(buf)
+    }
+
+    fn set_modem_values(&mut self, values: &ModemValues<'_>) {
+        if let Some(client) = self.client.as_mut() {
+            client.store_mut().info.set_modem_values(values);
+        } else if let Some((_, info)) = self.parts.as_mut() {
+            info.set_modem_values(values);
+        }
     }
 
     fn deadline(&self) -> Option<Instant> {

@@ -64,6 +64,12 @@ pub struct TestPort {
     pub dfu_image: Option<ImageType>,
     pub dfu_scheduled: bool,
     pub dfu_outcome: Option<UpdateOutcome>,
+    /// What `%XOPERID` answers (`None`: the port cannot tell).
+    pub operator_id: Option<u8>,
+    /// The SIM refuses the ICCID read.
+    pub iccid_unreadable: bool,
+    /// The MSISDN read fails with this instead of "not available yet".
+    pub msisdn_error: Option<ModemError>,
 }
 
 impl TestPort {
@@ -121,8 +127,14 @@ impl Modem for TestPort {
         match item {
             Identity::Imei => Ok(ident(IMEI)),
             Identity::Imsi => Ok(ident(&self.imsi)),
+            Identity::Iccid if self.iccid_unreadable => Err(ModemError::Failure),
             Identity::Iccid => Ok(ident("8901260000000000001")),
-            Identity::Msisdn => self.msisdn.as_deref().map(ident).ok_or(ModemError::NotAvailable),
+            Identity::Msisdn => self
+                .msisdn
+                .as_deref()
+                .map(ident)
+                .ok_or(self.msisdn_error.unwrap_or(ModemError::NotAvailable)),
+            Identity::FirmwareVersion => Ok(ident("mfw_nrf9161_2.0.2")),
             Identity::Manufacturer => Ok(ident("Nordic Semiconductor ASA")),
             Identity::Model => Ok(ident("nRF9161")),
             Identity::HardwareVersion => Ok(ident("nRF9161 LACA ADA")),
@@ -135,6 +147,9 @@ impl Modem for TestPort {
             LinkRequest::Down | LinkRequest::PowerOff => None,
         };
         Ok(())
+    }
+    fn operator_id(&mut self) -> Result<u8, ModemError> {
+        self.operator_id.ok_or(ModemError::NotSupported)
     }
     fn link_state(&mut self) -> LinkState {
         match self.link {
@@ -310,7 +325,8 @@ pub struct ScriptedSession {
     pub sent: Vec<Path>,
     pub params: Vec<RegisterParams>,
     pub sending: bool,
-    pending: VecDeque<SessionOutcome>,
+    /// Outcomes handed out at the next poll, as if the server had acted.
+    pub pending: VecDeque<SessionOutcome>,
 }
 
 pub fn dm_account() -> DmAccount {
