@@ -978,50 +978,50 @@ fn without_server_defaults_or_attributes_an_observation_has_no_pmax() {
     assert!(p.exchange().1.is_empty());
 }
 
-#[test]
-fn register_too_large_for_one_datagram_goes_block1_and_the_blocks_rebuild_the_list() {
-    let mut p = Pair::new(true);
-    p.client.store_mut().many_instances = (0..200).collect();
-    let sent = p.client.register(p.now, |_| Some(SERVER)).unwrap();
-    assert_eq!(sent, 1);
-    let mut body = Vec::new();
-    let mut blocks = 0;
-    let mut size1 = None;
+/// What a block-wise request looked like at the server.
+struct Block1Run {
+    body: Vec<u8>,
+    blocks: u32,
+    size1: Option<u32>,
+    /// Uri-Path and Uri-Query of every block.
+    options: Vec<(Vec<String>, Vec<String>)>,
+}
+
+/// Play the server of a block-wise (Block1) request from the client:
+/// 2.31 Continue echoing each block, `last` (with `location`) to the last.
+fn answer_block1(p: &mut Pair, last: Code, location: &[&[u8]]) -> Block1Run {
+    let mut run = Block1Run { body: vec![], blocks: 0, size1: None, options: vec![] };
     let mut buf = [0u8; MAX_MESSAGE_LEN];
     loop {
-        let t = p.client.poll_transmit(p.now, &mut buf).expect("a Register block");
-        assert!(t.len <= MAX_MESSAGE_LEN);
+        let t = p.client.poll_transmit(p.now, &mut buf).expect("a block");
         let r = Repr::decode(&buf[..t.len]).unwrap();
         assert_eq!(r.code, Code::Post);
-        // RFC 7959 §2.5: every block carries the request's options.
-        let queries: Vec<&str> =
-            r.options.get_all(OptionNumber::UriQuery).map(|o| o.value_str().unwrap()).collect();
-        assert_eq!(queries, ["ep=urn:imei:1", "lt=300", "lwm2m=1.1", "b=U"]);
+        let strings = |n| r.options.get_all(n).map(|o| o.value_str().unwrap().to_owned()).collect();
+        run.options.push((strings(OptionNumber::UriPath), strings(OptionNumber::UriQuery)));
         let b = lwm2m_core::coap::block::BlockValue::parse(
-            r.options.get(OptionNumber::Block1).unwrap().value,
+            r.options.get(OptionNumber::Block1).expect("Block1").value,
         )
         .unwrap();
-        assert_eq!(b.num, blocks);
+        assert_eq!(b.num, run.blocks);
         if b.num == 0 {
-            size1 = r.options.get_uint(OptionNumber::Size1);
+            run.size1 = r.options.get_uint(OptionNumber::Size1);
         }
-        body.extend_from_slice(r.payload);
-        blocks += 1;
-        // The answer: 2.31 Continue echoing the block, 2.01 on the last.
-        let mid = r.message_id;
-        let token = r.token;
+        run.body.extend_from_slice(r.payload);
+        run.blocks += 1;
         let mut out = [0u8; 64];
+        let code = if b.more { Code::Continue } else { last };
         let mut w = lwm2m_core::coap::writer::MessageWriter::new(
             &mut out,
             MessageType::Ack,
-            if b.more { Code::Continue } else { Code::Created },
-            mid,
-            token,
+            code,
+            r.message_id,
+            r.token,
         )
         .unwrap();
         if !b.more {
-            w.add_option(OptionNumber::LocationPath, b"rd").unwrap();
-            w.add_option(OptionNumber::LocationPath, b"big").unwrap();
+            for seg in location {
+                w.add_option(OptionNumber::LocationPath, seg).unwrap();
+            }
         }
         w.add_uint(OptionNumber::Block1, b.to_uint()).unwrap();
         let len = w.len();
@@ -1030,16 +1030,48 @@ fn register_too_large_for_one_datagram_goes_block1_and_the_blocks_rebuild_the_li
             break;
         }
     }
-    assert!(blocks > 1);
-    assert_eq!(size1, Some(body.len() as u32));
-    let text = String::from_utf8(body).unwrap();
+    let events = drain_events(p);
+    p.events.extend(events);
+    run
+}
+
+#[test]
+fn register_too_large_for_one_datagram_goes_block1_and_the_blocks_rebuild_the_list() {
+    let mut p = Pair::new(true);
+    p.client.store_mut().many_instances = (0..200).collect();
+    let sent = p.client.register(p.now, |_| Some(SERVER)).unwrap();
+    assert_eq!(sent, 1);
+    let run = answer_block1(&mut p, Code::Created, &[b"rd", b"big"]);
+    assert!(run.blocks > 1);
+    // RFC 7959 §2.5: every block carries the request's options.
+    for (path, queries) in &run.options {
+        assert_eq!(path, &["rd"]);
+        assert_eq!(queries, &["ep=urn:imei:1", "lt=300", "lwm2m=1.1", "b=U"]);
+    }
+    assert_eq!(run.size1, Some(run.body.len() as u32));
+    let text = String::from_utf8(run.body).unwrap();
     assert!(text.starts_with("</1>;ver=1.1,</1/0>,</3>;ver=1.1,</3/0>,</5>,</3303/0>,"), "{text}");
     assert!(text.ends_with(",</3303/199>"));
-    while let Some(ev) = p.client.poll_event() {
-        p.events.push(ev);
-    }
     assert!(p.events.contains(&Event::Registered { ssid: 101 }));
     assert_eq!(p.client.location(101), Some("/rd/big"));
+}
+
+#[test]
+fn update_with_an_object_list_too_large_for_one_datagram_goes_block1() {
+    let mut p = Pair::new(true);
+    p.register();
+    p.client.store_mut().many_instances = (0..200).collect();
+    p.client.objects_changed(p.now);
+    let run = answer_block1(&mut p, Code::Changed, &[]);
+    assert!(run.blocks > 1);
+    for (path, queries) in &run.options {
+        assert_eq!(path, &["rd", "a1"]);
+        assert!(queries.is_empty());
+    }
+    let text = String::from_utf8(run.body).unwrap();
+    assert!(text.ends_with(",</3303/198>,</3303/199>"), "{text}");
+    assert!(p.events.contains(&Event::Updated { ssid: 101 }));
+    assert_eq!(p.client.registration(101), Some(RegistrationState::Registered));
 }
 
 #[test]

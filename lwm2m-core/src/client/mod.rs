@@ -473,8 +473,10 @@ struct ServerSlot<A> {
     send: Option<ExchangeId>,
     /// The server's default `pmin`/`pmax` (1/x/2, 1/x/3), nothing else set.
     defaults: Attributes,
-    /// A block-wise Register in flight: the last block sent.
-    register_block: Option<BlockValue>,
+    /// A block-wise Register or Update in flight: the last block sent.
+    block1_sent: Option<BlockValue>,
+    /// What the Update in flight carries (its later blocks repeat it).
+    update_content: UpdateContent,
 }
 
 /// The Bootstrap interface state (TS §6.1), named after what it waits for.
@@ -963,7 +965,8 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Client<A, R, S> {
                             sleeping: false,
                             send: None,
                             defaults: Attributes::default(),
-                            register_block: None,
+                            block1_sent: None,
+                            update_content: UpdateContent::default(),
                         });
                     }
                     index
@@ -1241,6 +1244,40 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
         w.truncate_payload(chunk.len)
     }
 
+    /// The object list as the payload of `w`: whole when it fits and no
+    /// `block` is asked for, else block `block` of it (block 0 sized to the
+    /// datagram when `None`) with Block1, and Size1 on block 0 (RFC 7959
+    /// §2.5, §4). Returns the Block1 sent. Options above Uri-Query (15)
+    /// must not be written yet.
+    fn write_object_links_blockwise(
+        store: &S,
+        w: &mut MessageWriter<'_>,
+        block: Option<(u32, Szx)>,
+    ) -> Result<Option<BlockValue>, CoapError> {
+        let total = Self::encode_object_links(store, Window::new(&mut [])).produced;
+        // Room for the payload marker, Block1 (≤ 1 + 3 bytes), Size1 (≤ 2 + 4).
+        let room = w.available_space().saturating_sub(1 + 4 + 6);
+        let (num, szx) = match block {
+            None if total <= room + 10 => return Self::write_object_links(store, w).map(|()| None),
+            None => (0, Szx::fitting(room).min(Szx::S1024)),
+            Some(b) => b,
+        };
+        let offset = usize::try_from(num).unwrap_or(usize::MAX).saturating_mul(szx.size());
+        let Some(rest) = total.checked_sub(offset).filter(|&r| r > 0) else {
+            return Err(CoapError::BufferTooSmall);
+        };
+        let value =
+            BlockValue::new(num, rest > szx.size(), szx).ok_or(CoapError::BufferTooSmall)?;
+        w.add_uint(OptionNumber::Block1, value.to_uint())?;
+        if num == 0 {
+            w.add_uint(OptionNumber::Size1, u32::try_from(total).unwrap_or(u32::MAX))?;
+        }
+        let buf = w.payload_mut(rest.min(szx.size()))?;
+        let chunk = Self::encode_object_links(store, Window::at(buf, offset));
+        w.truncate_payload(chunk.len)?;
+        Ok(Some(value))
+    }
+
     /// The object list in link format, through `out` (a window on any part).
     fn encode_object_links(store: &S, out: Window<'_>) -> formats::Chunk {
         let mut links = LinkWriter::new(out);
@@ -1295,30 +1332,10 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
             if queue_mode {
                 w.add_uri_query("Q")?;
             }
-            let total = Self::encode_object_links(store, Window::new(&mut [])).produced;
-            // Room for the payload marker, Block1 (≤ 1 + 3 bytes), Size1 (≤ 2 + 4).
-            let room = w.available_space().saturating_sub(1 + 4 + 6);
-            let (num, szx) = match block {
-                None if total <= room + 10 => return Self::write_object_links(store, w),
-                None => (0, Szx::fitting(room).min(Szx::S1024)),
-                Some(b) => b,
-            };
-            let offset = usize::try_from(num).unwrap_or(usize::MAX).saturating_mul(szx.size());
-            let Some(rest) = total.checked_sub(offset).filter(|&r| r > 0) else {
-                return Err(CoapError::BufferTooSmall);
-            };
-            let value =
-                BlockValue::new(num, rest > szx.size(), szx).ok_or(CoapError::BufferTooSmall)?;
-            w.add_uint(OptionNumber::Block1, value.to_uint())?;
-            if num == 0 {
-                w.add_uint(OptionNumber::Size1, u32::try_from(total).unwrap_or(u32::MAX))?;
-            }
-            let buf = w.payload_mut(rest.min(szx.size()))?;
-            let chunk = Self::encode_object_links(store, Window::at(buf, offset));
-            sent_block = Some(value);
-            w.truncate_payload(chunk.len)
+            sent_block = Self::write_object_links_blockwise(store, w, block)?;
+            Ok(())
         })?;
-        slot.register_block = sent_block;
+        slot.block1_sent = sent_block;
         slot.state = Registration::AwaitingRegisterResponse(exchange);
         slot.pending_update = None;
         slot.sleeping = false;
@@ -1350,10 +1367,45 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
             slot.state = state;
             return Err(ClientError::NotRegistered);
         };
+        let result = Self::update_request(
+            &mut self.endpoint,
+            &self.store,
+            now,
+            slot,
+            &session,
+            content,
+            None,
+        );
+        match result {
+            Ok((exchange, sent_block)) => {
+                slot.block1_sent = sent_block;
+                slot.update_content = content;
+                slot.state = Registration::AwaitingUpdateResponse(session, exchange);
+                slot.sleeping = false;
+                self.set_timer(Timer::QueueIdle(index), None);
+                Ok(())
+            }
+            Err(e) => {
+                slot.state = Registration::Registered(session);
+                Err(e)
+            }
+        }
+    }
+
+    /// Send the Update (or block `block` of a block-wise one) to `slot`.
+    fn update_request(
+        endpoint: &mut Endpoint<A, R>,
+        store: &S,
+        now: Instant,
+        slot: &ServerSlot<A>,
+        session: &Session,
+        content: UpdateContent,
+        block: Option<(u32, Szx)>,
+    ) -> Result<(ExchangeId, Option<BlockValue>), ClientError> {
         let lt: String<16> = query(format_args!("lt={}", slot.lifetime_s))?;
         let b: String<16> = query(format_args!("b={}", slot.binding))?;
-        let store = &self.store;
-        let result = self.endpoint.request(now, slot.remote, true, Code::Post, |w| {
+        let mut sent_block = None;
+        let exchange = endpoint.request(now, slot.remote, true, Code::Post, |w| {
             w.add_path(OptionNumber::UriPath, &session.location)?;
             if content.objects {
                 w.add_content_format(ContentFormat::LinkFormat)?;
@@ -1364,20 +1416,47 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
             if content.binding {
                 w.add_uri_query(&b)?;
             }
-            if content.objects { Self::write_object_links(store, w) } else { Ok(()) }
-        });
-        match result {
-            Ok(exchange) => {
-                slot.state = Registration::AwaitingUpdateResponse(session, exchange);
-                slot.sleeping = false;
-                self.set_timer(Timer::QueueIdle(index), None);
-                Ok(())
+            if content.objects {
+                sent_block = Self::write_object_links_blockwise(store, w, block)?;
             }
-            Err(e) => {
-                slot.state = Registration::Registered(session);
-                Err(e.into())
+            Ok(())
+        })?;
+        Ok((exchange, sent_block))
+    }
+
+    /// A 2.31 Continue to block `last` of a block-wise Register or Update
+    /// of slot `index`: send the next block (RFC 7959 §2.5; a smaller size
+    /// in the server's Block1 is taken from now on, late negotiation).
+    fn next_block1(
+        &mut self,
+        now: Instant,
+        index: usize,
+        last: BlockValue,
+        theirs: Option<BlockValue>,
+    ) -> Result<(), ClientError> {
+        let szx = theirs.map_or(last.szx, |b| last.szx.negotiate(b.szx));
+        let next = last.offset().saturating_add(last.size()) / szx.size();
+        let num = u32::try_from(next).map_err(|_| ClientError::PayloadTooLarge)?;
+        let Some(slot) = self.servers.get_mut(index).and_then(Option::as_mut) else {
+            return Err(ClientError::NotRegistered);
+        };
+        if let Registration::AwaitingUpdateResponse(session, _) = &slot.state {
+            let (exchange, sent) = Self::update_request(
+                &mut self.endpoint,
+                &self.store,
+                now,
+                slot,
+                session,
+                slot.update_content,
+                Some((num, szx)),
+            )?;
+            slot.block1_sent = sent;
+            if let Registration::AwaitingUpdateResponse(_, e) = &mut slot.state {
+                *e = exchange;
             }
+            return Ok(());
         }
+        self.send_register_block(now, index, Some((num, szx)))
     }
 
     fn on_timer(&mut self, now: Instant, timer: Timer) {
@@ -1453,27 +1532,22 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
                 continue;
             }
             let ssid = slot.ssid;
-            if let (Registration::AwaitingRegisterResponse(_), Ok((Code::Continue, _)), Some(last)) =
-                (&slot.state, answer, slot.register_block)
+            let block_wise = matches!(
+                slot.state,
+                Registration::AwaitingRegisterResponse(_)
+                    | Registration::AwaitingUpdateResponse(..)
+            );
+            if let (true, Ok((Code::Continue, _)), Some(last)) =
+                (block_wise, answer, slot.block1_sent)
                 && last.more
+                // Else the next block could not go: the request fails as a
+                // whole (a 2.31 is no answer to a Register or Update).
+                && self.next_block1(now, index, last, block1).is_ok()
             {
-                // RFC 7959 §2.5: the next block; a smaller size in the
-                // server's Block1 is taken from now on (late negotiation).
-                let szx = block1.map_or(last.szx, |b| last.szx.negotiate(b.szx));
-                let next = last.offset().saturating_add(last.size()) / szx.size();
-                let sent = u32::try_from(next)
-                    .ok()
-                    .map(|num| self.send_register_block(now, index, Some((num, szx))));
-                if !matches!(sent, Some(Ok(()))) {
-                    if let Some(slot) = self.servers.get_mut(index).and_then(Option::as_mut) {
-                        slot.state = Registration::Unregistered;
-                        slot.register_block = None;
-                    }
-                    let failure = Failure::Unexpected(Code::Continue);
-                    self.push_event(Event::RegisterFailed { ssid, failure });
-                }
                 return;
             }
+            let Some(slot) = self.servers.get_mut(index).and_then(Option::as_mut) else { return };
+            slot.block1_sent = None;
             let state = core::mem::replace(&mut slot.state, Registration::Unregistered);
             let was_update = matches!(state, Registration::AwaitingUpdateResponse(..));
             let (next, outcome) = state.on_answer(ssid, answer);
