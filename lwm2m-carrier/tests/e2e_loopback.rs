@@ -5,96 +5,31 @@
 //! and DM server (OMA-TS-LightweightM2M_Core 1.1 §6.1–§6.3; event order of
 //! `carrier-api.md` §2 and app-integration "Bootstrap").
 //!
+//! The first three scenarios of issue 10 (first boot → bootstrapped →
+//! registered; reboot → no bootstrap; changed server options → factory
+//! reset → bootstrap again) run with DTLS 1.2 PSK to BOTH servers: the
+//! bootstrap PSK is the application's (security tag 7), the DM PSK is the
+//! one the Bootstrap-Server writes (Security resources 3 and 5), which the
+//! runtime stores in its own tag with the link down. The Read, FOTA push
+//! and Update-count tests run over plain CoAP.
+//!
 //! Time is the port's clock; every wait is bounded by a deadline on it and
-//! nothing asserts on elapsed time. NoSec (`coap://`), except the first-boot
-//! variant with the Bootstrap-Server behind DTLS 1.2 PSK (`dtls-psk`, the
-//! port's `dtls` feature); the server's bootstrap plan provisions NoSec DM
-//! accounts, so registration is plain CoAP there.
+//! nothing asserts on elapsed time.
 
 #![allow(clippy::std_instead_of_core)]
-use carrier_os::modem::{LinkRequest, Modem};
-use carrier_os::time::{Clock, Duration, Instant};
-use carrier_os::wait::Wait;
+mod loopback;
+
 use carrier_os_std::profile::DeviceProfile;
-use carrier_os_std::real::RealPort;
 use carrier_os_std::testdir::TestDir;
-use lwm2m_carrier::api::ModemInitResult;
+use loopback::*;
+use lwm2m_carrier::Event;
 use lwm2m_carrier::config::{CarrierSet, ConfigBuilder};
-use lwm2m_carrier::session::lwm2m::Lwm2mSession;
-use lwm2m_carrier::{Config, Event, Runtime};
+use lwm2m_carrier::runtime::DM_SEC_TAG;
 use lwm2m_core::coap::numbers::{Code, ContentFormat};
 use lwm2m_core::formats::Decoder;
 use lwm2m_core::path::Path;
-use lwm2m_core::rng::XorShiftRng;
 use lwm2m_objects::ObjectStore;
-use lwm2m_server::transport::{DtlsTransport, Transport, UdpTransport};
-use lwm2m_server::{BootstrapPlan, Request, ServerConfig};
-use std::sync::atomic::{AtomicBool, Ordering};
-
-type Rt<'c> = Runtime<'c, Lwm2mSession<XorShiftRng>>;
-
-/// The application's side of the loop: follow the link requests, record events.
-fn poll_once(rt: &mut Rt<'_>, port: &mut RealPort, events: &mut Vec<Event<'static>>) {
-    let next = rt.poll(port);
-    while let Some(e) = rt.poll_event() {
-        let owned = match e {
-            Event::LteLinkDown => {
-                port.request_link(LinkRequest::Down).unwrap();
-                Event::LteLinkDown
-            }
-            Event::LteLinkUp => {
-                port.request_link(LinkRequest::Up).unwrap();
-                Event::LteLinkUp
-            }
-            Event::Bootstrapped => Event::Bootstrapped,
-            Event::Registered => Event::Registered,
-            Event::Deferred { reason, timeout } => Event::Deferred { reason, timeout },
-            Event::Error { kind, value } => Event::Error { kind, value },
-            Event::ModemInit => Event::ModemInit,
-            Event::FotaStart { uri } => {
-                assert_eq!(uri, None, "a push has no URI");
-                Event::FotaStart { uri: None }
-            }
-            other => panic!("unexpected event {other:?}"),
-        };
-        events.push(owned);
-    }
-    // Never sleep past 50 ms: the server answers on its own thread.
-    let cap = port.now().checked_add(Duration::from_millis(50));
-    let until = match (next, cap) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
-    port.wait_until(until);
-}
-
-/// Runs the device on its own thread while `f` (the server's side) runs on
-/// this one (the server handle is not shareable); `f`'s result.
-fn while_device_runs<T>(
-    rt: &mut Rt<'_>,
-    port: &mut RealPort,
-    events: &mut Vec<Event<'static>>,
-    f: impl FnOnce() -> T,
-) -> T {
-    let done = AtomicBool::new(false);
-    std::thread::scope(|s| {
-        let device = s.spawn(|| {
-            let end = deadline(port, 15);
-            while !done.load(Ordering::Acquire) {
-                assert!(port.now() < end, "the device loop ran out of time");
-                poll_once(rt, port, events);
-            }
-        });
-        let r = f();
-        done.store(true, Ordering::Release);
-        device.join().unwrap();
-        r
-    })
-}
-
-fn deadline(port: &RealPort, s: u64) -> Instant {
-    port.now().checked_add(Duration::from_secs(s)).unwrap()
-}
+use lwm2m_server::{BootstrapPlan, Request};
 
 #[test]
 fn first_boot_bootstraps_registers_and_answers_a_read_of_device() {
@@ -204,127 +139,45 @@ fn server() -> (lwm2m_server::ServerHandle, String) {
 
 /// A server on loopback UDP bootstrapping every endpoint to itself.
 fn server_with_lifetime(lifetime_s: u32) -> (lwm2m_server::ServerHandle, String) {
-    let transport = UdpTransport::bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let uri = format!("coap://{}", transport.local_addr().unwrap());
-    let plan = BootstrapPlan::single(&uri, lifetime_s);
-    let config = ServerConfig { default_plan: Some(plan), ..Default::default() };
-    (lwm2m_server::spawn(transport, config).unwrap(), uri)
+    udp_server(|uri| Some(BootstrapPlan::single(uri, lifetime_s)))
 }
 
-/// Server events until quiet: (Bootstrap-Requests, Registers).
-fn count_bootstraps_and_registers(server: &lwm2m_server::ServerHandle) -> (usize, usize) {
-    let (mut bootstraps, mut registers) = (0, 0);
-    while let Some(ev) = server.next_event(std::time::Duration::from_millis(200)) {
-        match ev {
-            lwm2m_server::ServerEvent::BootstrapRequested { .. } => bootstraps += 1,
-            lwm2m_server::ServerEvent::Registered { .. } => registers += 1,
-            _ => {}
-        }
-    }
-    (bootstraps, registers)
-}
+const BS_IDENTITY: &[u8] = b"urn:imei:350000000000001";
+const BS_KEY: &[u8] = b"bootstrap-secret";
+const DM_IDENTITY: &[u8] = b"350000000000001";
+/// 16 bytes: the longest key tinydtls (`dtls-psk`) takes.
+const DM_KEY: &[u8] = b"dm-secret-012345";
 
-/// Boots the device in `dir` and runs it until REGISTERED (bounded): the
-/// runtime, its port and the events seen.
-fn boot_until_registered<'c>(
-    dir: &std::path::Path,
-    config: Config<'c>,
-) -> (Rt<'c>, RealPort, Vec<Event<'static>>) {
-    let mut port = RealPort::open(dir, DeviceProfile::generic(1)).unwrap();
-    let mut rt: Rt<'_> = Runtime::new(config, Lwm2mSession::new(XorShiftRng::new(0x1234)));
-    rt.on_modem_init(Ok(ModemInitResult::Success));
-    port.request_link(LinkRequest::Up).unwrap();
-    let mut events = Vec::new();
-    let end = deadline(&port, 20);
-    while !events.contains(&Event::Registered) {
-        assert!(port.now() < end, "not registered in time; events so far: {events:?}");
-        poll_once(&mut rt, &mut port, &mut events);
-    }
-    (rt, port, events)
+/// The DTLS pair: a DM server that only knows the DM PSK, and a
+/// Bootstrap-Server that only knows the bootstrap PSK and provisions the
+/// DM account `coaps://…` with the DM PSK: (bootstrap, DM, bootstrap URI).
+fn dtls_servers() -> (lwm2m_server::ServerHandle, lwm2m_server::ServerHandle, String) {
+    let (dm, dm_uri) = dtls_server(DM_IDENTITY, DM_KEY, None);
+    let plan = BootstrapPlan::single_psk(&dm_uri, 600, DM_IDENTITY, DM_KEY);
+    let (bs, bs_uri) = dtls_server(BS_IDENTITY, BS_KEY, Some(plan));
+    (bs, dm, bs_uri)
 }
 
 #[test]
-fn reboot_registers_from_stored_state_without_bootstrap() {
-    let (server, uri) = server();
-    let dir = TestDir::new("e2e-loopback-reboot");
-
-    let (_, _, first) = boot_until_registered(dir.path(), generic(&uri).build());
-    assert_eq!(
-        first,
-        [Event::LteLinkDown, Event::Bootstrapped, Event::LteLinkUp, Event::Registered]
-    );
-    // Power cycle: a new port and runtime on the same storage.
-    let (_, _, second) = boot_until_registered(dir.path(), generic(&uri).build());
-    assert_eq!(second, [Event::Registered], "no bootstrap after a reboot");
-
-    // One Bootstrap-Request in all, two Registers (the second with the
-    // stored lifetime, checked by the registration table).
-    assert_eq!(count_bootstraps_and_registers(&server), (1, 2));
-    assert_eq!(server.registrations().first().map(|r| r.lifetime_s), Some(600));
-    server.stop();
-}
-
-#[test]
-fn changed_server_options_factory_reset_and_bootstrap_again() {
-    let (server, uri) = server();
-    let dir = TestDir::new("e2e-loopback-factory-reset");
-    let (_, _, first) = boot_until_registered(dir.path(), generic(&uri).build());
-    assert_eq!(
-        first,
-        [Event::LteLinkDown, Event::Bootstrapped, Event::LteLinkUp, Event::Registered]
-    );
-    // Another security tag: a server option changed since the last boot
-    // (carriers.md §11), so the stored account is gone and bootstrap runs again.
-    let (_, _, second) = boot_until_registered(dir.path(), generic(&uri).server_sec_tag(8).build());
-    assert_eq!(
-        second,
-        [Event::LteLinkDown, Event::Bootstrapped, Event::LteLinkUp, Event::Registered],
-        "factory reset, then bootstrap"
-    );
-    assert_eq!(count_bootstraps_and_registers(&server), (2, 2));
-    server.stop();
-}
-
-#[test]
-fn first_boot_bootstraps_over_dtls_psk_and_registers() {
-    const IDENTITY: &[u8] = b"urn:imei:350000000000001";
-    const KEY: &[u8] = b"bootstrap-secret";
-    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
-    // The DM server (plain CoAP) and the Bootstrap-Server (DTLS-PSK) that
-    // provisions it.
-    let dm_transport = UdpTransport::bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let dm_uri = format!("coap://{}", dm_transport.local_addr().unwrap());
-    let dm = lwm2m_server::spawn(dm_transport, ServerConfig::default()).unwrap();
-    let keys = |identity: &[u8]| (identity == IDENTITY).then(|| dtls_psk::Psk::new(KEY).unwrap());
-    let bs_transport = DtlsTransport::bind("127.0.0.1:0".parse().unwrap(), keys).unwrap();
-    let bs_uri = format!("coaps://{}", bs_transport.local_addr().unwrap());
-    let plan = BootstrapPlan::single(&dm_uri, 600);
-    let bs = lwm2m_server::spawn(
-        bs_transport,
-        ServerConfig { default_plan: Some(plan), ..Default::default() },
-    )
-    .unwrap();
-
-    // The bootstrap PSK in the modem's security tag 7.
+fn first_boot_bootstraps_and_registers_over_dtls_to_both_servers() {
+    let (bs, dm, bs_uri) = dtls_servers();
     let dir = TestDir::new("e2e-dtls-first-boot");
-    let keys_toml = format!(
-        "[[tag]]\nsec_tag = 7\nidentity_hex = \"{}\"\npsk_hex = \"{}\"\n",
-        hex(IDENTITY),
-        hex(KEY)
-    );
-    std::fs::write(dir.path().join("keys.toml"), keys_toml).unwrap();
+    provision_bootstrap_key(dir.path(), &[7], BS_IDENTITY, BS_KEY);
     let (mut rt, mut port, mut events) =
         boot_until_registered(dir.path(), generic(&bs_uri).server_sec_tag(7).build());
+    // carrier-api.md §2: the DM PSK is written with the link down
+    // (LTE_LINK_DOWN … BOOTSTRAPPED, LTE_LINK_UP), then REGISTERED.
     assert_eq!(
         events,
         [Event::LteLinkDown, Event::Bootstrapped, Event::LteLinkUp, Event::Registered]
     );
     assert_eq!(count_bootstraps_and_registers(&bs), (1, 0), "bootstrap over DTLS");
-    assert_eq!(
-        count_bootstraps_and_registers(&dm),
-        (0, 1),
-        "registration at the provisioned server"
-    );
+    assert_eq!(count_bootstraps_and_registers(&dm), (0, 1), "registration over DTLS");
+    // The DM key is in the runtime's security tag, with the identity the
+    // Bootstrap-Server wrote.
+    let keys = std::fs::read_to_string(dir.path().join("keys.toml")).unwrap();
+    assert!(keys.contains(&format!("sec_tag = {}", DM_SEC_TAG.0)), "{keys}");
+    assert!(keys.contains(&hex(DM_KEY)), "the provisioned DM PSK: {keys}");
     // Both servers run the same seed, so the DM server's message IDs repeat
     // the ones the Bootstrap-Server used: the device must answer them afresh,
     // not replay its bootstrap responses (RFC 7252 §4.5: dedup is per peer).
@@ -342,6 +195,56 @@ fn first_boot_bootstraps_over_dtls_psk_and_registers() {
     for read in reads {
         assert_eq!((read.code, read.payload.as_slice()), (Code::Content, &b"Module"[..]));
     }
+    bs.stop();
+    dm.stop();
+}
+
+#[test]
+fn reboot_registers_over_dtls_from_stored_state_without_bootstrap() {
+    let (bs, dm, bs_uri) = dtls_servers();
+    let dir = TestDir::new("e2e-dtls-reboot");
+    provision_bootstrap_key(dir.path(), &[7], BS_IDENTITY, BS_KEY);
+    let config = || generic(&bs_uri).server_sec_tag(7).build();
+    let (_, _, first) = boot_until_registered(dir.path(), config());
+    assert_eq!(
+        first,
+        [Event::LteLinkDown, Event::Bootstrapped, Event::LteLinkUp, Event::Registered]
+    );
+    // Power cycle: a new port and runtime on the same storage and key store.
+    let (_, _, second) = boot_until_registered(dir.path(), config());
+    assert_eq!(second, [Event::Registered], "no bootstrap after a reboot");
+    assert_eq!(count_bootstraps_and_registers(&bs), (1, 0));
+    // Two DTLS registrations with the stored account, the second with the
+    // stored lifetime.
+    assert_eq!(count_bootstraps_and_registers(&dm), (0, 2));
+    assert_eq!(dm.registrations().first().map(|r| r.lifetime_s), Some(600));
+    bs.stop();
+    dm.stop();
+}
+
+#[test]
+fn changed_server_options_factory_reset_and_bootstrap_again_over_dtls() {
+    let (bs, dm, bs_uri) = dtls_servers();
+    let dir = TestDir::new("e2e-dtls-factory-reset");
+    provision_bootstrap_key(dir.path(), &[7, 8], BS_IDENTITY, BS_KEY);
+    let (_, _, first) =
+        boot_until_registered(dir.path(), generic(&bs_uri).server_sec_tag(7).build());
+    assert_eq!(
+        first,
+        [Event::LteLinkDown, Event::Bootstrapped, Event::LteLinkUp, Event::Registered]
+    );
+    // Another security tag: a server option changed since the last boot
+    // (carriers.md §11), so the stored account and DM key are gone and
+    // bootstrap runs again.
+    let (_, _, second) =
+        boot_until_registered(dir.path(), generic(&bs_uri).server_sec_tag(8).build());
+    assert_eq!(
+        second,
+        [Event::LteLinkDown, Event::Bootstrapped, Event::LteLinkUp, Event::Registered],
+        "factory reset, then bootstrap"
+    );
+    assert_eq!(count_bootstraps_and_registers(&bs), (2, 0));
+    assert_eq!(count_bootstraps_and_registers(&dm), (0, 2));
     bs.stop();
     dm.stop();
 }

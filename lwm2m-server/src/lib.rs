@@ -29,6 +29,7 @@
 #![allow(clippy::std_instead_of_core)]
 
 pub mod memstore;
+pub mod operators;
 pub mod transport;
 
 use lwm2m_core::coap::block::{BlockValue, Szx, serve_block2};
