@@ -53,6 +53,7 @@ pub mod errno;
 pub mod event;
 pub mod runtime;
 pub mod session;
+pub mod smartcard;
 
 pub use config::{Config, ConfigBuilder, ConfigError, config_error_event};
 pub use errno::Errno;

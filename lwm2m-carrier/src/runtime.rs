@@ -12,14 +12,14 @@
 //! Guarantees: nothing here panics on what the port, the storage or the
 //! server report; a corrupt stored record reads as "first boot".
 
-use carrier_os::modem::{Identity, ModemError, PdnConfig, PdnId, PdnState, SecTag};
+use carrier_os::modem::{Identity, ModemError, PdnConfig, PdnId, PdnState, Psk, SecTag};
 use carrier_os::time::{Duration, Instant};
 use carrier_os::transport::{Endpoint, Family, Security, SocketId, TransportError};
 use carrier_os::{Key, Port};
 use carrier_profiles::{
     Apn, Carrier, ConfigError, Credentials, Detected, EndpointError, EndpointName,
-    FactoryResetReason, Failure, IdleTimeout, PSK_PROVISIONING_RETRY_S, RetryPolicy, StartRecord,
-    factory_reset_reason, parse_server_uri, resolve,
+    FactoryResetReason, Failure, IdleTimeout, PSK_PROVISIONING_RETRY_S, RetryPolicy, ServerSource,
+    StartRecord, factory_reset_reason, parse_server_uri, resolve,
 };
 use core::task::Poll;
 use heapless::{Deque, String};
@@ -34,15 +34,21 @@ use crate::config::{Config, config_error_event};
 use crate::errno::Errno;
 use crate::event::{AppDataKind, ErrorKind, Event};
 use crate::session::{
-    CODE_SERVICE_UNAVAILABLE, DM_URI_LEN, DmAccount, ModemValues, RegisterParams, Session,
-    SessionOutcome,
+    CODE_SERVICE_UNAVAILABLE, DM_URI_LEN, DmAccount, ModemValues, PSK_IDENTITY_LEN, RegisterParams,
+    Session, SessionOutcome,
 };
+use crate::smartcard;
 
 /// Storage key of the start record (carrier, server-options fingerprint,
 /// MSISDN, bootstrap state and DM account).
 pub const STATE_KEY: Key = Key(0xCA10);
 /// The security tag the runtime writes the bootstrapped DM server's PSK into.
 pub const DM_SEC_TAG: SecTag = SecTag(0x00CA_0001);
+/// The security tag the runtime writes the PSK of a Bootstrap-Server read
+/// from the SIM (smartcard bootstrap) into.
+pub const SMARTCARD_SEC_TAG: SecTag = SecTag(0x00CA_0002);
+/// Largest EF(LwM2M_Bootstrap) the runtime reads from the SIM.
+pub const SMARTCARD_DATA_LEN: usize = 512;
 /// Events kept for the application; more are dropped and counted.
 pub const EVENT_QUEUE_LEN: usize = 16;
 /// How often the runtime re-checks the link while it waits for the application.
@@ -185,6 +191,8 @@ pub struct Runtime<'c, S: Session> {
     connection_id: bool,
     hold_until: Option<Instant>,
     pending_dm: Option<DmAccount>,
+    /// The SIM's Bootstrap-Server PSK, for [`SMARTCARD_SEC_TAG`].
+    pending_bs_key: Option<(heapless::Vec<u8, PSK_IDENTITY_LEN>, Psk)>,
     registered_once: bool,
     register_requested: bool,
     deregistering: bool,
@@ -255,6 +263,7 @@ impl<'c, S: Session> Runtime<'c, S> {
             connection_id: false,
             hold_until: None,
             pending_dm: None,
+            pending_bs_key: None,
             registered_once: false,
             register_requested: false,
             deregistering: false,
@@ -601,6 +610,14 @@ impl<'c, S: Session> Runtime<'c, S> {
             firmware_version: &firmware,
             hardware_version: &hw,
         });
+        // Bootstrap data on the SIM wins over every other setting
+        // (app-integration.txt, BOOTSTRAP_SMARTCARD).
+        let mut sim_data = [0u8; SMARTCARD_DATA_LEN];
+        let sim_len = if self.config.bootstrap_from_smartcard {
+            smartcard::read(port, &mut sim_data).ok()
+        } else {
+            None
+        };
         // carriers.md §1.2: the modem's operator classification first
         // (`%XOPERID`); 0 or a port without it falls back to the IMSI.
         let detected = Detected {
@@ -609,7 +626,7 @@ impl<'c, S: Session> Runtime<'c, S> {
             iccid: Some(iccid.as_str()),
             msisdn: msisdn.as_deref(),
             imei: &imei,
-            smartcard_bootstrap: false,
+            smartcard_bootstrap: sim_len.is_some(),
             manufacturer: &manufacturer,
             model_number: &model,
             hardware_version: &hw,
@@ -646,7 +663,8 @@ impl<'c, S: Session> Runtime<'c, S> {
             Credentials::Automatic(_) => eff.profile.servers.first().map(|s| s.sec_tag),
             _ => None,
         };
-        let plan = Plan {
+        let from_smartcard = eff.server.source == ServerSource::Smartcard;
+        let mut plan = Plan {
             carrier: eff.carrier,
             server_uri: eff.server.uri.and_then(|u| String::try_from(u).ok()).unwrap_or_default(),
             is_bootstrap: eff.server.is_bootstrap,
@@ -705,9 +723,52 @@ impl<'c, S: Session> Runtime<'c, S> {
             self.api.attach(eff.carrier, restored_objects(self.stored.dm.as_ref()));
             self.fota_boot(port);
         }
-        self.plan = Some(plan);
         self.apn_index = 0;
         self.phase = Phase::ActivatingPdn;
+        if from_smartcard && self.stored.dm.is_none() {
+            let data = sim_len.and_then(|n| sim_data.get(..n)).unwrap_or_default();
+            self.bootstrap_from_smartcard(&mut plan, data);
+        }
+        self.plan = Some(plan);
+    }
+
+    /// Smartcard bootstrap (OMA TS 1.1 §6.1.3.2): the SIM's objects as a
+    /// Bootstrap-Write. A DM account there is used at once (its PSK written
+    /// with the link down, then BOOTSTRAPPED); a Bootstrap-Server account
+    /// replaces the configured server (its PSK into [`SMARTCARD_SEC_TAG`]
+    /// with the link down first). Data the objects refuse: ERROR BOOTSTRAP
+    /// −EFAULT, and the runtime waits for the next connection.
+    fn bootstrap_from_smartcard(&mut self, plan: &mut Plan, data: &[u8]) {
+        let Some(objects) = self.api.objects_mut() else { return };
+        let mut info = lwm2m_objects::StaticDeviceInfo::default();
+        if smartcard::apply(objects, &mut info, data).is_err() {
+            return self.identity_unreadable();
+        }
+        if let Some(dm) = crate::session::lwm2m::dm_account(objects) {
+            self.pending_dm = Some(dm);
+            self.keys = Keys::WaitDown;
+            self.emit(Event::LteLinkDown);
+            self.phase = Phase::ProvisioningKeys;
+            return;
+        }
+        let Some(bs) = objects.security().instances().iter().find(|s| s.bootstrap) else {
+            return self.identity_unreadable();
+        };
+        plan.server_uri = String::try_from(bs.uri.as_str()).unwrap_or_default();
+        plan.is_bootstrap = true;
+        plan.sec_tag = None;
+        let psk = match bs.mode {
+            lwm2m_objects::objects::SecurityMode::Psk => Psk::new(bs.secret_key.expose()),
+            _ => None,
+        };
+        if let Some(psk) = psk {
+            let identity = heapless::Vec::from_slice(&bs.identity).unwrap_or_default();
+            plan.sec_tag = Some(SMARTCARD_SEC_TAG.0);
+            self.pending_bs_key = Some((identity, psk));
+            self.keys = Keys::WaitDown;
+            self.emit(Event::LteLinkDown);
+            self.phase = Phase::ProvisioningKeys;
+        }
     }
 
     /// ICCID or MSISDN unreadable: ERROR BOOTSTRAP −EFAULT; the runtime reads
@@ -912,6 +973,14 @@ impl<'c, S: Session> Runtime<'c, S> {
                     return;
                 }
                 self.keys_deadline = None;
+                if let Some((identity, psk)) = self.pending_bs_key.as_ref() {
+                    let identity = identity.get(..).filter(|id| !id.is_empty());
+                    if port.psk_store(SMARTCARD_SEC_TAG, identity, psk).is_err() {
+                        self.emit(Event::Error { kind: ErrorKind::Bootstrap, value: Errno::Acces });
+                        return self.defer_fixed(now, PSK_PROVISIONING_RETRY_S, Resume::Keys);
+                    }
+                    self.pending_bs_key = None;
+                }
                 if let Some(dm) = self.pending_dm.as_ref()
                     && let Some(psk) = dm.psk.as_ref()
                 {
@@ -927,8 +996,8 @@ impl<'c, S: Session> Runtime<'c, S> {
                 if let Some(dm) = self.pending_dm.take() {
                     self.stored.dm = Some((dm.uri, dm.ssid, dm.lifetime_s));
                     save(port, &self.stored);
+                    self.emit(Event::Bootstrapped);
                 }
-                self.emit(Event::Bootstrapped);
                 self.emit(Event::LteLinkUp);
                 self.keys = Keys::WaitUp;
                 self.pdn = None;

@@ -18,6 +18,7 @@
 
 #![allow(clippy::std_instead_of_core)]
 mod loopback;
+mod simcard;
 
 use carrier_os_std::profile::DeviceProfile;
 use carrier_os_std::testdir::TestDir;
@@ -273,4 +274,48 @@ fn one_lifetime_gives_exactly_one_update() {
     });
     assert_eq!(updates, 1, "Updates within one lifetime");
     server.stop();
+}
+
+#[test]
+fn smartcard_bootstrap_server_with_its_psk_wins_over_the_custom_uri_over_dtls() {
+    // The SIM holds a Bootstrap-Server account (DTLS-PSK) for the real
+    // Bootstrap-Server; the configuration's custom URI points nowhere.
+    let (bs, dm, bs_uri) = dtls_servers();
+    let account = simcard::SimAccount {
+        uri: &bs_uri,
+        bootstrap: true,
+        ssid: 0,
+        lifetime_s: 0,
+        psk: Some((BS_IDENTITY, BS_KEY)),
+    };
+    let mut profile = DeviceProfile::generic(1);
+    profile.sim_files = simcard::files(&account)
+        .into_iter()
+        .map(|(path, data)| carrier_os_std::profile::SimFileProfile {
+            path,
+            records: vec![],
+            binary: Some(hex(&data)),
+        })
+        .collect();
+    let dir = TestDir::new("e2e-smartcard");
+    let config = generic("coap://127.0.0.1:9").build();
+    let (_, _, events) = boot_device_until(dir.path(), profile, config, 20, |_, events| {
+        events.contains(&Event::Registered)
+    });
+    assert_eq!(
+        events,
+        [
+            Event::LteLinkDown,
+            Event::LteLinkUp,
+            Event::LteLinkDown,
+            Event::Bootstrapped,
+            Event::LteLinkUp,
+            Event::Registered
+        ],
+        "the SIM's bootstrap key, then the DM key, each with the link down"
+    );
+    assert_eq!(count_bootstraps_and_registers(&bs), (1, 0));
+    assert_eq!(count_bootstraps_and_registers(&dm), (0, 1));
+    bs.stop();
+    dm.stop();
 }

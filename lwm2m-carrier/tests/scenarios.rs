@@ -3,6 +3,7 @@
 //! options, and each deferred reason from its own injected fault with the
 //! timeout of the operator's schedule (carriers.md §10–§12).
 
+mod simcard;
 mod support;
 
 use carrier_os::transport::TransportError;
@@ -658,4 +659,72 @@ fn a_server_observing_app_data_is_app_data_observe_start_then_stop() {
             Event::AppData { path, kind: AppDataKind::ObserveStop, data: &[] },
         ]
     );
+}
+
+#[test]
+fn smartcard_dm_account_wins_over_the_custom_server_and_skips_network_bootstrap() {
+    let mut port = TestPort::new(GENERIC_IMSI);
+    let account = simcard::SimAccount {
+        uri: "coaps://sim-dm.example:5684",
+        bootstrap: false,
+        ssid: 123,
+        lifetime_s: 900,
+        psk: Some((b"sim-identity", b"sim-dm-key")),
+    };
+    port.sim_files = simcard::files(&account).into_iter().collect();
+    let mut app = App::default();
+    let mut rt = boot(generic_config(), ScriptedSession::default());
+    run(&mut rt, &mut port, &mut app, 60_000);
+    // The SIM's account, its PSK written with the link down, then registration.
+    assert_eq!(
+        app.list(),
+        [Event::LteLinkDown, Event::Bootstrapped, Event::LteLinkUp, Event::Registered]
+    );
+    assert_eq!(rt.session_mut().calls, ["register"], "no network bootstrap");
+    assert!(port.opens_of("bs.example").is_empty(), "the custom server is not used");
+    assert_eq!(port.opens_of("sim-dm.example").len(), 1);
+    assert_eq!(port.psks.get(&DM_SEC_TAG.0).map(Vec::as_slice), Some(&b"sim-dm-key"[..]));
+}
+
+#[test]
+fn smartcard_bootstrap_server_replaces_the_custom_uri_and_its_key_goes_in_first() {
+    use lwm2m_carrier::runtime::SMARTCARD_SEC_TAG;
+    let mut port = TestPort::new(GENERIC_IMSI);
+    let account = simcard::SimAccount {
+        uri: "coaps://sim-bs.example:5684",
+        bootstrap: true,
+        ssid: 0,
+        lifetime_s: 0,
+        psk: Some((b"sim-identity", b"sim-bs-key")),
+    };
+    port.sim_files = simcard::files(&account).into_iter().collect();
+    let mut app = App::default();
+    let mut rt = boot(generic_config(), ScriptedSession::default());
+    run(&mut rt, &mut port, &mut app, 60_000);
+    // carriers.md §12.1 first-boot trace: LINK_DOWN, LINK_UP, LINK_DOWN,
+    // BOOTSTRAPPED, LINK_UP, REGISTERED.
+    assert_eq!(
+        app.list(),
+        [
+            Event::LteLinkDown,
+            Event::LteLinkUp,
+            Event::LteLinkDown,
+            Event::Bootstrapped,
+            Event::LteLinkUp,
+            Event::Registered
+        ]
+    );
+    assert_eq!(port.psks.get(&SMARTCARD_SEC_TAG.0).map(Vec::as_slice), Some(&b"sim-bs-key"[..]));
+    assert_eq!(port.opens_of("sim-bs.example").len(), 1);
+    assert!(port.opens_of("bs.example").is_empty());
+    assert_eq!(rt.session_mut().calls, ["bootstrap", "register"]);
+}
+
+#[test]
+fn without_smartcard_data_the_custom_server_is_used() {
+    // The SIM has no PKCS#15 application (every read: 6A 82).
+    let (port, mut rt, app) = generic_run(60_000);
+    assert_eq!(app.list().last(), Some(&Event::Registered));
+    assert_eq!(port.opens_of("bs.example").len(), 1);
+    assert_eq!(rt.session_mut().calls, ["bootstrap", "register"]);
 }

@@ -250,7 +250,7 @@ impl<R: Rng, I: DeviceInfo> Lwm2mSession<R, I> {
 }
 
 /// The DM account bootstrap left in the objects (Security joined with Server).
-fn dm_account(objects: &ObjectStore) -> Option<DmAccount> {
+pub(crate) fn dm_account(objects: &ObjectStore) -> Option<DmAccount> {
     objects.security().instances().iter().filter(|s| !s.bootstrap).find_map(|sec| {
         let ssid = sec.ssid?;
         let server = objects.server().by_ssid(ssid)?;

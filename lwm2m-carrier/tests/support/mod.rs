@@ -70,6 +70,8 @@ pub struct TestPort {
     pub iccid_unreadable: bool,
     /// The MSISDN read fails with this instead of "not available yet".
     pub msisdn_error: Option<ModemError>,
+    /// Transparent SIM files by path (smartcard bootstrap).
+    pub sim_files: HashMap<Vec<u16>, Vec<u8>>,
 }
 
 impl TestPort {
@@ -147,6 +149,16 @@ impl Modem for TestPort {
             LinkRequest::Down | LinkRequest::PowerOff => None,
         };
         Ok(())
+    }
+    fn sim_read(&mut self, file: &SimFile<'_>, buf: &mut [u8]) -> Result<usize, ModemError> {
+        let data =
+            self.sim_files.get(file.path).ok_or(ModemError::SimStatus { sw1: 0x6A, sw2: 0x82 })?;
+        let SimRead::Binary { offset } = file.read else { return Err(ModemError::InvalidArgument) };
+        let data =
+            data.get(usize::from(offset)..).ok_or(ModemError::SimStatus { sw1: 0x6B, sw2: 0 })?;
+        let n = data.len().min(buf.len()).min(256);
+        buf[..n].copy_from_slice(&data[..n]);
+        Ok(n)
     }
     fn operator_id(&mut self) -> Result<u8, ModemError> {
         self.operator_id.ok_or(ModemError::NotSupported)
