@@ -1,10 +1,18 @@
 //! # lwm2m-server — a small LwM2M bootstrap and device-management server
 //!
 //! Built on `lwm2m-core`'s CoAP endpoint and codecs: accepts bootstrap
-//! requests (and acts out a per-endpoint [`BootstrapPlan`]: Delete `/`,
-//! Write Security, Write Server, Bootstrap-Finish), registrations (with
-//! lifetime expiry), Updates, De-registrations and Send, and issues Read,
-//! Write, Write-Attributes, Execute, Create, Delete, Discover and Observe.
+//! requests (and acts out a per-endpoint [`BootstrapPlan`]: Delete `/0`,
+//! `/1`, `/2`, Write Security (NoSec or PSK), Server and Access Control
+//! instances and the plan's extra writes, Bootstrap-Finish), registrations
+//! (with lifetime expiry; a Register or Update too large for one datagram
+//! arrives block-wise and is reassembled, RFC 7959 §2.5), Updates,
+//! De-registrations and Send, and issues Read, Write, Write-Attributes,
+//! Execute, Create, Delete, Discover, Observe, Read-/Write-Composite and
+//! Observe-Composite.
+//!
+//! Queue mode (TS §6.5): a request for a client registered with `Q` that
+//! has been silent for [`ServerConfig::queue_idle`] is held and sent right
+//! after the client's next datagram (its Register-Update).
 //!
 //! Shape: [`Server`] is the whole server, sans-IO: it takes datagrams and
 //! `now`, hands back datagrams to send, its next deadline and
@@ -463,16 +471,14 @@ pub fn encode_senml(format: ContentFormat, records: &[(Path, Value<'_>)]) -> Vec
 
 /// Encode resources of one instance as TLV.
 pub fn encode_tlv(instance: &Path, resources: &[(u16, Value<'_>)]) -> Vec<u8> {
-    let records: Vec<(Path, Value<'_>)> = resources
-        .iter()
-        .filter_map(|(id, v)| Some((instance.child(*id).ok()?, v.clone())))
-        .collect();
+    let records: Vec<(Path, Value<'_>)> =
+        resources.iter().filter_map(|(id, v)| Some((instance.child(*id).ok()?, *v))).collect();
     encode_tlv_records(instance, &records)
 }
 
 /// Encode one resource value as TLV (for a Write of a single resource).
 pub fn encode_resource_tlv(path: &Path, value: &Value<'_>) -> Vec<u8> {
-    encode_tlv_records(path, &[(*path, value.clone())])
+    encode_tlv_records(path, &[(*path, *value)])
 }
 
 /// Encode `(path, value)` records under `base` as TLV (resource instances,
@@ -1354,8 +1360,10 @@ impl Server {
                     let ok = r.as_ref().is_ok_and(|r| r.code == Code::Content);
                     self.answer(reply, r);
                     if ok {
-                        self.pending
-                            .insert(exchange, Pending::Observe { endpoint, path, paths, reply: None });
+                        self.pending.insert(
+                            exchange,
+                            Pending::Observe { endpoint, path, paths, reply: None },
+                        );
                     }
                 }
                 None => {
@@ -1365,8 +1373,10 @@ impl Server {
                             path,
                             response,
                         });
-                        self.pending
-                            .insert(exchange, Pending::Observe { endpoint, path, paths, reply: None });
+                        self.pending.insert(
+                            exchange,
+                            Pending::Observe { endpoint, path, paths, reply: None },
+                        );
                     }
                 }
             },
