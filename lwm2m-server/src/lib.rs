@@ -1155,20 +1155,7 @@ impl Server {
                 })
             }
             Request::CancelObserve { path } => {
-                // Forget the observation; its next notification is answered
-                // with RST, which cancels it at the client (RFC 7641 §3.6).
-                let found: Vec<ExchangeId> = self
-                    .pending
-                    .iter()
-                    .filter(|(_, p)| matches!(p, Pending::Observe { endpoint: e, path: q, .. } if *e == endpoint && q == path))
-                    .map(|(k, _)| *k)
-                    .collect();
-                for e in &found {
-                    self.pending.remove(e);
-                    self.endpoint.forget(*e);
-                }
-                let code = if found.is_empty() { Code::NotFound } else { Code::Deleted };
-                self.answer(reply, Ok(Response { code, content_format: None, payload: vec![] }));
+                self.cancel_observation(&endpoint, path, &[], reply);
                 return;
             }
             Request::Write { path, format, payload, replace } => {
@@ -1195,20 +1182,7 @@ impl Server {
                 })
             }
             Request::CancelObserveComposite { paths } => {
-                // As CancelObserve: forgotten here, ended by the RST to its
-                // next notification.
-                let found: Vec<ExchangeId> = self
-                    .pending
-                    .iter()
-                    .filter(|(_, p)| matches!(p, Pending::Observe { endpoint: e, path, paths: q, .. } if *e == endpoint && path.is_root() && q == paths))
-                    .map(|(k, _)| *k)
-                    .collect();
-                for e in &found {
-                    self.pending.remove(e);
-                    self.endpoint.forget(*e);
-                }
-                let code = if found.is_empty() { Code::NotFound } else { Code::Deleted };
-                self.answer(reply, Ok(Response { code, content_format: None, payload: vec![] }));
+                self.cancel_observation(&endpoint, &Path::ROOT, paths, reply);
                 return;
             }
             Request::WriteComposite { format, payload } => {
@@ -1296,6 +1270,28 @@ impl Server {
                 self.answer(reply, Err(ServerError::Coap(e.to_string())));
             }
         }
+    }
+
+    /// Cancel the observation of `path` (`/` and `paths` for an
+    /// Observe-Composite) by `endpoint`: forget it; its next notification
+    /// is answered with RST, which cancels it at the client (RFC 7641
+    /// §3.6). Answered 2.02, or 4.04 when there is no such observation.
+    fn cancel_observation(&mut self, endpoint: &str, path: &Path, paths: &[Path], reply: Ticket) {
+        let found: Vec<ExchangeId> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| {
+                matches!(p, Pending::Observe { endpoint: e, path: q, paths: qs, .. }
+                    if e == endpoint && q == path && qs.as_slice() == paths)
+            })
+            .map(|(k, _)| *k)
+            .collect();
+        for e in &found {
+            self.pending.remove(e);
+            self.endpoint.forget(*e);
+        }
+        let code = if found.is_empty() { Code::NotFound } else { Code::Deleted };
+        self.answer(reply, Ok(Response { code, content_format: None, payload: vec![] }));
     }
 
     fn drain(&mut self, now: CoreInstant, datagram_len: usize) {

@@ -259,3 +259,52 @@ fn register_payload_and_update_sizes_of_the_test_device() {
         "Register: {request_len} B datagram, {payload_len} B payload ({objects}); Update: {update_len} B"
     );
 }
+
+#[test]
+fn register_block_out_of_sequence_is_4_08_and_the_last_block_is_answered_with_its_block1() {
+    use lwm2m_core::coap::block::{BlockValue, Szx};
+    use lwm2m_core::coap::endpoint::{Config, Endpoint, Event as CoapEvent};
+    use lwm2m_core::rng::XorShiftRng;
+    let mut server = lwm2m_server::Server::new(ServerConfig::default());
+    let mut client = Endpoint::new(Config::default(), XorShiftRng::new(5));
+    let now = lwm2m_core::time::Instant::from_secs(1);
+    let mut send_block = |client: &mut Endpoint<_, _>, num: u32, more: bool, body: &[u8]| {
+        let b = BlockValue::new(num, more, Szx::S16).unwrap();
+        client
+            .request(now, SERVER, true, Code::Post, |w| {
+                w.add_uri_path("rd")?;
+                w.add_content_format(ContentFormat::LinkFormat)?;
+                w.add_uri_query("ep=blocks")?;
+                w.add_uint(OptionNumber::Block1, b.to_uint())?;
+                w.set_payload(body)
+            })
+            .unwrap();
+        let mut buf = [0u8; 1152];
+        let t = client.poll_transmit(now, &mut buf).unwrap();
+        server.handle_datagram(now, bench::DEVICE, &buf[..t.len]);
+        let (_, len) = server.poll_transmit(now, &mut buf).unwrap();
+        client.handle_datagram(now, SERVER, &buf[..len]);
+        let mut answer = None;
+        while let Some(ev) = client.poll_event() {
+            if let CoapEvent::Response { response, .. } = ev {
+                let block1 = response.options.get_uint(OptionNumber::Block1);
+                answer = Some((response.code, block1));
+            }
+        }
+        answer.unwrap()
+    };
+    // Block 1 before block 0: a gap (RFC 7959 §2.9.2).
+    assert_eq!(
+        send_block(&mut client, 1, true, b"</3303/1>,</3303"),
+        (Code::RequestEntityIncomplete, None)
+    );
+    let b0 = BlockValue::new(0, true, Szx::S16).unwrap().to_uint();
+    assert_eq!(send_block(&mut client, 0, true, b"</3/0>,</3303/0>"), (Code::Continue, Some(b0)));
+    let b1 = BlockValue::new(1, false, Szx::S16).unwrap().to_uint();
+    assert_eq!(send_block(&mut client, 1, false, b",</3303/1>"), (Code::Created, Some(b1)));
+    let objects = std::iter::from_fn(|| server.poll_event()).find_map(|e| match e {
+        ServerEvent::Registered { registration, .. } => Some(registration.objects),
+        _ => None,
+    });
+    assert_eq!(objects.as_deref(), Some("</3/0>,</3303/0>,</3303/1>"));
+}
