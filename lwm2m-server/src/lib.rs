@@ -1,10 +1,18 @@
 //! # lwm2m-server — a small LwM2M bootstrap and device-management server
 //!
 //! Built on `lwm2m-core`'s CoAP endpoint and codecs: accepts bootstrap
-//! requests (and acts out a per-endpoint [`BootstrapPlan`]: Delete `/`,
-//! Write Security, Write Server, Bootstrap-Finish), registrations (with
-//! lifetime expiry), Updates, De-registrations and Send, and issues Read,
-//! Write, Write-Attributes, Execute, Create, Delete, Discover and Observe.
+//! requests (and acts out a per-endpoint [`BootstrapPlan`]: Delete `/0`,
+//! `/1`, `/2`, Write Security (NoSec or PSK), Server and Access Control
+//! instances and the plan's extra writes, Bootstrap-Finish), registrations
+//! (with lifetime expiry; a Register or Update too large for one datagram
+//! arrives block-wise and is reassembled, RFC 7959 §2.5), Updates,
+//! De-registrations and Send, and issues Read, Write, Write-Attributes,
+//! Execute, Create, Delete, Discover, Observe, Read-/Write-Composite and
+//! Observe-Composite.
+//!
+//! Queue mode (TS §6.5): a request for a client registered with `Q` that
+//! has been silent for [`ServerConfig::queue_idle`] is held and sent right
+//! after the client's next datagram (its Register-Update).
 //!
 //! Shape: [`Server`] is the whole server, sans-IO: it takes datagrams and
 //! `now`, hands back datagrams to send, its next deadline and
@@ -464,16 +472,14 @@ pub fn encode_senml(format: ContentFormat, records: &[(Path, Value<'_>)]) -> Vec
 
 /// Encode resources of one instance as TLV.
 pub fn encode_tlv(instance: &Path, resources: &[(u16, Value<'_>)]) -> Vec<u8> {
-    let records: Vec<(Path, Value<'_>)> = resources
-        .iter()
-        .filter_map(|(id, v)| Some((instance.child(*id).ok()?, v.clone())))
-        .collect();
+    let records: Vec<(Path, Value<'_>)> =
+        resources.iter().filter_map(|(id, v)| Some((instance.child(*id).ok()?, *v))).collect();
     encode_tlv_records(instance, &records)
 }
 
 /// Encode one resource value as TLV (for a Write of a single resource).
 pub fn encode_resource_tlv(path: &Path, value: &Value<'_>) -> Vec<u8> {
-    encode_tlv_records(path, &[(*path, value.clone())])
+    encode_tlv_records(path, &[(*path, *value)])
 }
 
 /// Encode `(path, value)` records under `base` as TLV (resource instances,
@@ -1150,20 +1156,7 @@ impl Server {
                 })
             }
             Request::CancelObserve { path } => {
-                // Forget the observation; its next notification is answered
-                // with RST, which cancels it at the client (RFC 7641 §3.6).
-                let found: Vec<ExchangeId> = self
-                    .pending
-                    .iter()
-                    .filter(|(_, p)| matches!(p, Pending::Observe { endpoint: e, path: q, .. } if *e == endpoint && q == path))
-                    .map(|(k, _)| *k)
-                    .collect();
-                for e in &found {
-                    self.pending.remove(e);
-                    self.endpoint.forget(*e);
-                }
-                let code = if found.is_empty() { Code::NotFound } else { Code::Deleted };
-                self.answer(reply, Ok(Response { code, content_format: None, payload: vec![] }));
+                self.cancel_observation(&endpoint, path, &[], reply);
                 return;
             }
             Request::Write { path, format, payload, replace } => {
@@ -1190,20 +1183,7 @@ impl Server {
                 })
             }
             Request::CancelObserveComposite { paths } => {
-                // As CancelObserve: forgotten here, ended by the RST to its
-                // next notification.
-                let found: Vec<ExchangeId> = self
-                    .pending
-                    .iter()
-                    .filter(|(_, p)| matches!(p, Pending::Observe { endpoint: e, path, paths: q, .. } if *e == endpoint && path.is_root() && q == paths))
-                    .map(|(k, _)| *k)
-                    .collect();
-                for e in &found {
-                    self.pending.remove(e);
-                    self.endpoint.forget(*e);
-                }
-                let code = if found.is_empty() { Code::NotFound } else { Code::Deleted };
-                self.answer(reply, Ok(Response { code, content_format: None, payload: vec![] }));
+                self.cancel_observation(&endpoint, &Path::ROOT, paths, reply);
                 return;
             }
             Request::WriteComposite { format, payload } => {
@@ -1293,6 +1273,28 @@ impl Server {
         }
     }
 
+    /// Cancel the observation of `path` (`/` and `paths` for an
+    /// Observe-Composite) by `endpoint`: forget it; its next notification
+    /// is answered with RST, which cancels it at the client (RFC 7641
+    /// §3.6). Answered 2.02, or 4.04 when there is no such observation.
+    fn cancel_observation(&mut self, endpoint: &str, path: &Path, paths: &[Path], reply: Ticket) {
+        let found: Vec<ExchangeId> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| {
+                matches!(p, Pending::Observe { endpoint: e, path: q, paths: qs, .. }
+                    if e == endpoint && q == path && qs.as_slice() == paths)
+            })
+            .map(|(k, _)| *k)
+            .collect();
+        for e in &found {
+            self.pending.remove(e);
+            self.endpoint.forget(*e);
+        }
+        let code = if found.is_empty() { Code::NotFound } else { Code::Deleted };
+        self.answer(reply, Ok(Response { code, content_format: None, payload: vec![] }));
+    }
+
     fn drain(&mut self, now: CoreInstant, datagram_len: usize) {
         while let Some(ev) = self.endpoint.poll_event() {
             match ev {
@@ -1355,8 +1357,10 @@ impl Server {
                     let ok = r.as_ref().is_ok_and(|r| r.code == Code::Content);
                     self.answer(reply, r);
                     if ok {
-                        self.pending
-                            .insert(exchange, Pending::Observe { endpoint, path, paths, reply: None });
+                        self.pending.insert(
+                            exchange,
+                            Pending::Observe { endpoint, path, paths, reply: None },
+                        );
                     }
                 }
                 None => {
@@ -1366,8 +1370,10 @@ impl Server {
                             path,
                             response,
                         });
-                        self.pending
-                            .insert(exchange, Pending::Observe { endpoint, path, paths, reply: None });
+                        self.pending.insert(
+                            exchange,
+                            Pending::Observe { endpoint, path, paths, reply: None },
+                        );
                     }
                 }
             },

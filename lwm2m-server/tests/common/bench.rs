@@ -57,6 +57,8 @@ pub struct Bench {
     /// Queue mode: while false, datagrams to the device are lost (its
     /// radio is off).
     pub device_listening: bool,
+    /// Register as soon as the device is bootstrapped.
+    pub auto_register: bool,
 }
 
 impl Bench {
@@ -73,6 +75,7 @@ impl Bench {
             client_events: vec![],
             log: vec![],
             device_listening: true,
+            auto_register: true,
         }
     }
 
@@ -99,7 +102,7 @@ impl Bench {
                 }
             }
             while let Some(ev) = self.client.poll_event() {
-                if ev == Event::Bootstrapped {
+                if ev == Event::Bootstrapped && self.auto_register {
                     self.client
                         .register(self.now, |uri| {
                             uri.strip_prefix("coap://")
