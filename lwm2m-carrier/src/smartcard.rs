@@ -118,8 +118,11 @@ fn read_file<M: Modem + ?Sized>(
 // DER (ISO/IEC 7816-15 directory files)
 // ----------------------------------------------------------------------
 
+/// A DER element: tag, content, and the bytes after it.
+type Element<'a> = (u8, &'a [u8], &'a [u8]);
+
 /// One DER element: tag and content.
-fn der_next(bytes: &[u8]) -> Result<Option<(u8, &[u8], &[u8])>, SmartcardError> {
+fn der_next(bytes: &[u8]) -> Result<Option<Element<'_>>, SmartcardError> {
     let Some((&tag, rest)) = bytes.split_first() else { return Ok(None) };
     // Padding of an unused record or file tail.
     if tag == 0xFF || tag == 0x00 {
@@ -284,6 +287,7 @@ pub fn apply(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use lwm2m_objects::StaticDeviceInfo;
