@@ -183,6 +183,11 @@ pub struct Runtime<'c, S: Session> {
     conn: Conn,
     last_activity: Instant,
     next_update: Option<Instant>,
+    /// An Update fell due while the session was closed: sent once reopened.
+    update_after_reopen: bool,
+    /// A datagram the engine handed out while the session was closed, kept
+    /// in `buf` until it is reopened (its length).
+    held: Option<usize>,
     retry_at: Option<Instant>,
     resume: Resume,
     attempts: [u32; 3],
@@ -255,6 +260,8 @@ impl<'c, S: Session> Runtime<'c, S> {
             conn: Conn::Closed,
             last_activity: Instant::from_millis(0),
             next_update: None,
+            update_after_reopen: false,
+            held: None,
             retry_at: None,
             resume: Resume::Detect,
             attempts: [0; 3],
@@ -474,7 +481,11 @@ impl<'c, S: Session> Runtime<'c, S> {
             (a, None) => a,
             (None, b) => b,
         };
-        let mut d = self.session.deadline();
+        // With the session closed, an engine holding a datagram for the peer
+        // would ask to be polled at once: the reopening (below) paces the
+        // loop instead of a spin.
+        let open = matches!(self.conn, Conn::Open(_));
+        let mut d = self.session.deadline().filter(|_| open || !self.session.wants_transmit());
         if matches!(self.fota, fota::Fota::Downloading { pull: true, .. }) {
             d = earliest(d, link_poll);
         }
@@ -495,6 +506,9 @@ impl<'c, S: Session> Runtime<'c, S> {
             }
             Phase::Registered => {
                 d = earliest(d, self.next_update);
+                if matches!(self.conn, Conn::Opening(_)) {
+                    d = earliest(d, link_poll);
+                }
                 let idle = self.idle_timeout().filter(|_| !self.connection_id);
                 if let (Some(t), Conn::Open(_)) = (idle, self.conn) {
                     d = earliest(d, self.last_activity.checked_add(t));
@@ -567,9 +581,10 @@ impl<'c, S: Session> Runtime<'c, S> {
                             self.session.start_update(now, o);
                         }
                     } else {
-                        self.reopen_for_update(port, now);
+                        self.update_after_reopen = true;
                     }
                 }
+                self.reopen(port, now);
             }
         }
     }
@@ -941,22 +956,53 @@ impl<'c, S: Session> Runtime<'c, S> {
         self.fail(now, failure, Resume::Connect);
     }
 
-    fn reopen_for_update<P: Port>(&mut self, port: &mut P, now: Instant) {
-        // Re-handshake on the next activity, then Update.
-        if let Some(endpoint) = self.endpoint(false)
-            && let Ok(sock) = port.open(&endpoint)
-        {
-            if matches!(port.poll_open(sock), Poll::Ready(Ok(()))) {
-                self.conn = Conn::Open(sock);
-                self.last_activity = now;
-                if let Some(o) = self.api.objects_mut() {
-                    self.session.start_update(now, o);
+    /// After the session idle timeout closed the DTLS session: the next
+    /// activity (an Update falling due, or a datagram the engine holds for
+    /// the server, e.g. a notification) opens a new one, and the handshake
+    /// runs asynchronously; then the Update goes out and the held datagrams
+    /// follow (`carrier-api.md` §1 `session_idle_timeout`: "re-handshake on
+    /// next activity"). A session that cannot be restored: register again,
+    /// through the deferral logic.
+    fn reopen<P: Port>(&mut self, port: &mut P, now: Instant) {
+        match self.conn {
+            Conn::Open(_) => {}
+            Conn::Closed => {
+                if !self.update_after_reopen && self.held.is_none() {
+                    // Only a datagram really waiting is worth a handshake.
+                    if !self.session.wants_transmit() {
+                        return;
+                    }
+                    let Some(n) = self.session.poll_transmit(now, &mut self.buf) else { return };
+                    self.held = Some(n);
                 }
-                return;
+                match self.endpoint(false).map(|e| port.open(&e)) {
+                    Some(Ok(sock)) => self.conn = Conn::Opening(sock),
+                    _ => self.reregister(),
+                }
             }
-            port.close(sock);
+            Conn::Opening(sock) => match port.poll_open(sock) {
+                Poll::Pending => {}
+                Poll::Ready(Ok(())) => {
+                    self.conn = Conn::Open(sock);
+                    self.last_activity = now;
+                    if core::mem::take(&mut self.update_after_reopen)
+                        && let Some(o) = self.api.objects_mut()
+                    {
+                        self.session.start_update(now, o);
+                    }
+                }
+                Poll::Ready(Err(_)) => {
+                    port.close(sock);
+                    self.conn = Conn::Closed;
+                    self.reregister();
+                }
+            },
         }
-        // The session could not be restored: register again through the deferral logic.
+    }
+
+    fn reregister(&mut self) {
+        self.update_after_reopen = false;
+        self.held = None;
         self.conn = Conn::Closed;
         self.phase = Phase::Registering;
     }
@@ -1018,6 +1064,12 @@ impl<'c, S: Session> Runtime<'c, S> {
             self.drain_outcomes(port, now);
             return;
         };
+        // A datagram held while the session was closed goes first (`buf`
+        // is reused for receiving).
+        if let Some(n) = self.held.take() {
+            self.last_activity = now;
+            let _ = port.send(sock, self.buf.get(..n).unwrap_or_default());
+        }
         while let Poll::Ready(Ok(n)) = port.recv(sock, &mut self.buf) {
             self.last_activity = now;
             let data = self.buf.get(..n).unwrap_or_default();
@@ -1186,6 +1238,7 @@ impl<'c, S: Session> Runtime<'c, S> {
     }
 
     fn close<P: Port>(&mut self, port: &mut P) {
+        self.held = None;
         if let Conn::Open(s) | Conn::Opening(s) = self.conn {
             port.close(s);
         }

@@ -165,6 +165,12 @@ pub trait Session {
     fn set_modem_values(&mut self, values: &ModemValues<'_>) {
         let _ = values;
     }
+    /// The engine holds a datagram for the peer that it could not hand out
+    /// (the session was closed, e.g. by the idle timeout): the runtime
+    /// reopens the session for it. Default: never.
+    fn wants_transmit(&self) -> bool {
+        false
+    }
     /// When the engine next needs [`Session::poll_outcome`] / transmit (retransmissions).
     fn deadline(&self) -> Option<Instant>;
 }

@@ -153,8 +153,15 @@ const DM_KEY: &[u8] = b"dm-secret-012345";
 /// Bootstrap-Server that only knows the bootstrap PSK and provisions the
 /// DM account `coaps://…` with the DM PSK: (bootstrap, DM, bootstrap URI).
 fn dtls_servers() -> (lwm2m_server::ServerHandle, lwm2m_server::ServerHandle, String) {
+    dtls_servers_with_lifetime(600)
+}
+
+/// [`dtls_servers`] provisioning `lifetime_s`.
+fn dtls_servers_with_lifetime(
+    lifetime_s: u32,
+) -> (lwm2m_server::ServerHandle, lwm2m_server::ServerHandle, String) {
     let (dm, dm_uri) = dtls_server(DM_IDENTITY, DM_KEY, None);
-    let plan = BootstrapPlan::single_psk(&dm_uri, 600, DM_IDENTITY, DM_KEY);
+    let plan = BootstrapPlan::single_psk(&dm_uri, lifetime_s, DM_IDENTITY, DM_KEY);
     let (bs, bs_uri) = dtls_server(BS_IDENTITY, BS_KEY, Some(plan));
     (bs, dm, bs_uri)
 }
@@ -250,6 +257,45 @@ fn changed_server_options_factory_reset_and_bootstrap_again_over_dtls() {
     dm.stop();
 }
 
+/// Server events for `secs` seconds while the device runs: (Updates, Registers).
+fn updates_and_registers_for(
+    secs: u64,
+    server: &lwm2m_server::ServerHandle,
+    rt: &mut Rt<'_>,
+    port: &mut carrier_os_std::real::RealPort,
+    events: &mut Vec<Event<'static>>,
+) -> (usize, usize) {
+    while server.next_event(std::time::Duration::from_millis(100)).is_some() {}
+    while_device_runs(rt, port, events, || {
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        let (mut updates, mut registers) = (0, 0);
+        while let Some(left) = end.checked_duration_since(std::time::Instant::now()) {
+            match server.next_event(left) {
+                Some(lwm2m_server::ServerEvent::Updated { .. }) => updates += 1,
+                Some(lwm2m_server::ServerEvent::Registered { .. }) => registers += 1,
+                _ => {}
+            }
+        }
+        (updates, registers)
+    })
+}
+
+#[test]
+fn after_the_idle_timeout_the_update_reopens_the_dtls_session_and_does_not_register_again() {
+    // Idle timeout 2 s closes the DM session; the Update due at 5 s
+    // (lifetime 10 s) re-handshakes and is sent as an Update, not a new
+    // Register (carrier-api.md §1 session_idle_timeout).
+    let (bs, dm, bs_uri) = dtls_servers_with_lifetime(10);
+    let dir = TestDir::new("e2e-dtls-idle-update");
+    provision_bootstrap_key(dir.path(), &[7], BS_IDENTITY, BS_KEY);
+    let config = generic(&bs_uri).server_sec_tag(7).session_idle_timeout_s(2).build();
+    let (mut rt, mut port, mut events) = boot_until_registered(dir.path(), config);
+    let counts = updates_and_registers_for(8, &dm, &mut rt, &mut port, &mut events);
+    assert_eq!(counts, (1, 0), "(Updates, Registers) within one lifetime");
+    bs.stop();
+    dm.stop();
+}
+
 #[test]
 fn one_lifetime_gives_exactly_one_update() {
     // Lifetime 10 s: the runtime sends the Update min(30 s, lifetime / 2)
@@ -259,20 +305,8 @@ fn one_lifetime_gives_exactly_one_update() {
     let (server, uri) = server_with_lifetime(10);
     let dir = TestDir::new("e2e-one-update-per-lifetime");
     let (mut rt, mut port, mut events) = boot_until_registered(dir.path(), generic(&uri).build());
-    while server.next_event(std::time::Duration::from_millis(100)).is_some() {}
-    let updates = while_device_runs(&mut rt, &mut port, &mut events, || {
-        let end = std::time::Instant::now() + std::time::Duration::from_secs(8);
-        let mut updates = 0;
-        while let Some(left) = end.checked_duration_since(std::time::Instant::now()) {
-            match server.next_event(left) {
-                Some(lwm2m_server::ServerEvent::Updated { .. }) => updates += 1,
-                Some(lwm2m_server::ServerEvent::Registered { .. }) => panic!("registered again"),
-                _ => {}
-            }
-        }
-        updates
-    });
-    assert_eq!(updates, 1, "Updates within one lifetime");
+    let counts = updates_and_registers_for(8, &server, &mut rt, &mut port, &mut events);
+    assert_eq!(counts, (1, 0), "(Updates, Registers) within one lifetime");
     server.stop();
 }
 

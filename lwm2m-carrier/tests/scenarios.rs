@@ -728,3 +728,22 @@ fn without_smartcard_data_the_custom_server_is_used() {
     assert_eq!(port.opens_of("bs.example").len(), 1);
     assert_eq!(rt.session_mut().calls, ["bootstrap", "register"]);
 }
+
+#[test]
+fn an_idle_closed_session_reopens_for_a_notification_without_registering_again() {
+    let (mut port, mut rt, mut app) = generic_run(10_000);
+    // 60 s without traffic: the session idle timeout closes the DTLS session.
+    run(&mut rt, &mut port, &mut app, 80_000);
+    assert_eq!(port.closed.len(), 2, "bootstrap socket and the idle DM session");
+    assert_eq!(port.opens_of("dm.example").len(), 1);
+    // A notification is due: the session is reopened for it and it is sent.
+    rt.session_mut().tx.push_back(b"notify".to_vec());
+    run(&mut rt, &mut port, &mut app, 81_000);
+    assert_eq!(port.opens_of("dm.example").len(), 2, "re-handshake on the next activity");
+    assert_eq!(port.sent.last().map(Vec::as_slice), Some(&b"notify"[..]));
+    assert_eq!(rt.session_mut().calls, ["bootstrap", "register"], "no new registration");
+    assert_eq!(rt.phase(), Phase::Registered);
+    // Nothing to send: the session stays closed.
+    run(&mut rt, &mut port, &mut app, 200_000);
+    assert_eq!(port.opens_of("dm.example").len(), 2);
+}

@@ -437,6 +437,10 @@ impl<R: Rng, I: ModemDeviceInfo> Session for Lwm2mSession<R, I> {
         self.client.as_mut()?.store_mut().take_pushed(buf)
     }
 
+    fn wants_transmit(&self) -> bool {
+        self.kick
+    }
+
     fn set_modem_values(&mut self, values: &ModemValues<'_>) {
         if let Some(client) = self.client.as_mut() {
             client.store_mut().info.set_modem_values(values);

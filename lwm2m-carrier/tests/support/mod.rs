@@ -70,6 +70,8 @@ pub struct TestPort {
     pub iccid_unreadable: bool,
     /// The MSISDN read fails with this instead of "not available yet".
     pub msisdn_error: Option<ModemError>,
+    /// Every datagram sent, in order.
+    pub sent: Vec<Vec<u8>>,
     /// Transparent SIM files by path (smartcard bootstrap).
     pub sim_files: HashMap<Vec<u16>, Vec<u8>>,
 }
@@ -234,7 +236,8 @@ impl Transport for TestPort {
             None => Poll::Ready(Err(TransportError::InvalidSocket)),
         }
     }
-    fn send(&mut self, _: SocketId, _: &[u8]) -> Poll<Result<(), TransportError>> {
+    fn send(&mut self, _: SocketId, data: &[u8]) -> Poll<Result<(), TransportError>> {
+        self.sent.push(data.to_vec());
         Poll::Ready(Ok(()))
     }
     fn recv(&mut self, _: SocketId, _: &mut [u8]) -> Poll<Result<usize, TransportError>> {
@@ -337,6 +340,8 @@ pub struct ScriptedSession {
     pub sent: Vec<Path>,
     pub params: Vec<RegisterParams>,
     pub sending: bool,
+    /// Datagrams the engine has for the peer (e.g. notifications).
+    pub tx: VecDeque<Vec<u8>>,
     /// Outcomes handed out at the next poll, as if the server had acted.
     pub pending: VecDeque<SessionOutcome>,
 }
@@ -386,8 +391,13 @@ impl Session for ScriptedSession {
         Ok(())
     }
     fn handle_datagram(&mut self, _: Instant, _: &[u8], _: &mut ObjectStore) {}
-    fn poll_transmit(&mut self, _: Instant, _: &mut [u8]) -> Option<usize> {
-        None
+    fn poll_transmit(&mut self, _: Instant, buf: &mut [u8]) -> Option<usize> {
+        let d = self.tx.pop_front()?;
+        buf[..d.len()].copy_from_slice(&d);
+        Some(d.len())
+    }
+    fn wants_transmit(&self) -> bool {
+        !self.tx.is_empty()
     }
     fn poll_outcome(&mut self, _: Instant, _: &mut ObjectStore) -> Option<SessionOutcome> {
         self.pending.pop_front()
