@@ -744,6 +744,11 @@ impl<'c, S: Session> Runtime<'c, S> {
             let data = sim_len.and_then(|n| sim_data.get(..n)).unwrap_or_default();
             self.bootstrap_from_smartcard(&mut plan, data);
         }
+        self.session.configure(&RegisterParams {
+            lifetime_s: plan.lifetime_s,
+            queue_mode: plan.queue_mode,
+            con_interval: plan.con_interval,
+        });
         self.plan = Some(plan);
     }
 

@@ -165,6 +165,13 @@ pub trait Session {
     fn set_modem_values(&mut self, values: &ModemValues<'_>) {
         let _ = values;
     }
+    /// The carrier's settings for the exchanges to come (CON interval, queue
+    /// mode, lifetime), known once the operator is detected and before the
+    /// first exchange. Default: ignored (the engine takes them per
+    /// [`Session::start_register`]).
+    fn configure(&mut self, params: &RegisterParams) {
+        let _ = params;
+    }
     /// The engine holds a datagram for the peer that it could not hand out
     /// (the session was closed, e.g. by the idle timeout): the runtime
     /// reopens the session for it. Default: never.

@@ -36,7 +36,7 @@
 use carrier_os::modem::Psk;
 use carrier_os::time::Instant;
 use heapless::{Deque, String, Vec};
-use lwm2m_core::client::{Client, ClientError, Config, Event, Failure};
+use lwm2m_core::client::{Client, ClientError, ConInterval, Config, Event, Failure};
 use lwm2m_core::path::Path;
 use lwm2m_core::rng::Rng;
 use lwm2m_core::time::Instant as CoreInstant;
@@ -162,6 +162,8 @@ pub struct Lwm2mSession<R: Rng, I: DeviceInfo = ModemInfo> {
     /// The client may have a datagram to send that nothing asked for yet
     /// (a notification after a value change): poll again at once.
     kick: bool,
+    /// The carrier's CON interval, applied when the client is created.
+    con_interval: Option<carrier_profiles::ConInterval>,
 }
 
 impl<R: Rng, I: DeviceInfo> core::fmt::Debug for Lwm2mSession<R, I> {
@@ -193,6 +195,7 @@ impl<R: Rng, I: DeviceInfo> Lwm2mSession<R, I> {
             ssid: None,
             outcomes: Deque::new(),
             kick: false,
+            con_interval: None,
         }
     }
 
@@ -226,6 +229,14 @@ impl<R: Rng, I: DeviceInfo> Lwm2mSession<R, I> {
             // while the runtime's Updates go out and re-arm it; it only backs
             // up a runtime that could not send one.
             config.update_margin = lwm2m_core::time::Duration::ZERO;
+            // The carrier's CON interval (`coap_con_interval`, RFC 7641 §4.5).
+            config.con_interval = match self.con_interval {
+                Some(carrier_profiles::ConInterval::Always) => ConInterval::Always,
+                Some(carrier_profiles::ConInterval::Every(s)) => {
+                    ConInterval::Every(lwm2m_core::time::Duration::from_secs(u64::from(s)))
+                }
+                None => config.con_interval,
+            };
             self.client = Some(Client::new(config, rng, store));
         }
     }
@@ -441,6 +452,10 @@ impl<R: Rng, I: ModemDeviceInfo> Session for Lwm2mSession<R, I> {
         self.kick
     }
 
+    fn configure(&mut self, params: &RegisterParams) {
+        self.con_interval = Some(params.con_interval);
+    }
+
     fn set_modem_values(&mut self, values: &ModemValues<'_>) {
         if let Some(client) = self.client.as_mut() {
             client.store_mut().info.set_modem_values(values);
@@ -454,5 +469,44 @@ impl<R: Rng, I: ModemDeviceInfo> Session for Lwm2mSession<R, I> {
             return Some(Instant::ZERO);
         }
         self.client.as_ref()?.poll_timeout().map(|t| Instant::from_millis(t.as_millis()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lwm2m_core::rng::XorShiftRng;
+
+    fn params(con_interval: carrier_profiles::ConInterval) -> RegisterParams {
+        RegisterParams { lifetime_s: 3600, queue_mode: true, con_interval }
+    }
+
+    #[test]
+    fn the_carriers_con_interval_and_modem_values_reach_the_client() {
+        let mut s = Lwm2mSession::new(XorShiftRng::new(1));
+        s.configure(&params(carrier_profiles::ConInterval::Always));
+        s.set_modem_values(&ModemValues { imei: "352656100000001", ..ModemValues::default() });
+        s.start_bootstrap(Instant::ZERO, "urn:imei:352656100000001");
+        let client = s.client().unwrap();
+        assert_eq!(client.config().con_interval, ConInterval::Always);
+        assert_eq!(client.config().update_margin, lwm2m_core::time::Duration::ZERO);
+        assert_eq!(client.store().info.serial_number(), "352656100000001");
+
+        let mut s = Lwm2mSession::new(XorShiftRng::new(1));
+        s.configure(&params(carrier_profiles::ConInterval::Every(600)));
+        s.start_bootstrap(Instant::ZERO, "urn:imei:352656100000001");
+        let every = ConInterval::Every(lwm2m_core::time::Duration::from_secs(600));
+        assert_eq!(s.client().unwrap().config().con_interval, every);
+    }
+
+    #[test]
+    fn only_application_data_observations_are_app_data_events() {
+        let p = |ids: &[u16]| Path::new(ids).unwrap();
+        assert!(is_app_data(&p(&[19, 0, 0])));
+        assert!(is_app_data(&p(&[19, 3, 0, 1])));
+        assert!(is_app_data(&p(&[10250, 0, 1])));
+        assert!(!is_app_data(&p(&[19, 0, 1])), "19/x/1 is the data priority, not data");
+        assert!(!is_app_data(&p(&[3, 0, 9])));
+        assert!(!is_app_data(&p(&[19])));
     }
 }
