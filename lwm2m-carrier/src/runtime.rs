@@ -618,13 +618,8 @@ impl<'c, S: Session> Runtime<'c, S> {
         let model = read(port, Identity::Model).unwrap_or_default();
         let hw = read(port, Identity::HardwareVersion).unwrap_or_default();
         let firmware = read(port, Identity::FirmwareVersion).unwrap_or_default();
-        self.session.set_modem_values(&ModemValues {
-            manufacturer: &manufacturer,
-            model: &model,
-            imei: &imei,
-            firmware_version: &firmware,
-            hardware_version: &hw,
-        });
+        // The SiP's 2DID: LG U+'s Device Serial Number when configured.
+        let two_did = read(port, Identity::Serial2Did);
         // Bootstrap data on the SIM wins over every other setting
         // (app-integration.txt, BOOTSTRAP_SMARTCARD).
         let mut sim_data = [0u8; SMARTCARD_DATA_LEN];
@@ -645,12 +640,21 @@ impl<'c, S: Session> Runtime<'c, S> {
             manufacturer: &manufacturer,
             model_number: &model,
             hardware_version: &hw,
-            sip_2did: None,
+            sip_2did: two_did.as_deref(),
         };
         let eff = match resolve(&self.config, &detected) {
             Ok(eff) => eff,
             Err(e) => return self.config_error(&e),
         };
+        // The Device object's modem-owned values as the profile resolved
+        // them (the serial number is the IMEI, or the 2DID on LG U+).
+        self.session.set_modem_values(&ModemValues {
+            manufacturer: eff.device.manufacturer,
+            model: eff.device.model_number,
+            serial_number: eff.device.serial_number,
+            firmware_version: &firmware,
+            hardware_version: eff.device.hardware_version,
+        });
         let endpoint = match eff.endpoint_name(&detected) {
             Ok(ep) => ep,
             // The MSISDN read failed for another reason than "not issued

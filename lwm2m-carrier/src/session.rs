@@ -88,8 +88,9 @@ pub struct ModemValues<'a> {
     pub manufacturer: &'a str,
     /// `AT+CGMM`.
     pub model: &'a str,
-    /// `AT+CGSN`: the IMEI, the Device Serial Number.
-    pub imei: &'a str,
+    /// The Device Serial Number: the IMEI (`AT+CGSN`), or the SiP's 2DID
+    /// on LG U+ when configured.
+    pub serial_number: &'a str,
     /// `AT+CGMR`.
     pub firmware_version: &'a str,
     /// `AT%HWVERSION`.

@@ -20,7 +20,7 @@ use carrier_os_std::profile::DeviceProfile;
 use carrier_os_std::testdir::TestDir;
 use loopback::*;
 use lwm2m_carrier::api::Request;
-use lwm2m_carrier::config::{Carrier, CarrierSet, ConfigBuilder, LgUplusOptions};
+use lwm2m_carrier::config::{Carrier, CarrierSet, ConfigBuilder, LgUplusOptions, SerialNumberType};
 use lwm2m_carrier::{Event, Phase};
 use lwm2m_core::coap::numbers::{Code, ContentFormat};
 use lwm2m_core::path::Path;
@@ -46,6 +46,8 @@ struct Outcome {
     registration: lwm2m_server::Registration,
     /// `/11/0/1` as the DM server reads it (None: not found).
     apn: Option<String>,
+    /// `/3/0/2` (Serial Number) as the DM server reads it.
+    serial: String,
 }
 
 /// First boot of a device with `profile` and `carrier` alone enabled,
@@ -56,13 +58,19 @@ fn first_boot(operator: Operator, carrier: Carrier, profile: DeviceProfile) -> O
     let plan = plan_for(operator, &dm_uri, Some((DM_IDENTITY, DM_KEY)));
     let (bs, bs_uri) = dtls_server(BS_IDENTITY, BS_KEY, Some(plan));
     let dir = TestDir::new(&format!("e2e-operator-{operator:?}"));
+    // LG U+: the 2DID as serial number when the SiP has one.
+    let serial_type = if profile.serial_2did.is_some() {
+        SerialNumberType::TwoDid
+    } else {
+        SerialNumberType::Imei
+    };
     provision_bootstrap_key(dir.path(), &[7], BS_IDENTITY, BS_KEY);
     let config = ConfigBuilder::new()
         .carriers(CarrierSet::only(carrier))
         .server_uri(&bs_uri)
         .bootstrap_server(true)
         .server_sec_tag(7)
-        .lg_uplus(LgUplusOptions { service_code: "LGU01", ..Default::default() })
+        .lg_uplus(LgUplusOptions { service_code: "LGU01", device_serial_no_type: serial_type })
         .build();
     // Verizon's Bootstrap-Server hold-off is 10 s: allow for it.
     let (mut rt, mut port, mut events) =
@@ -86,22 +94,24 @@ fn first_boot(operator: Operator, carrier: Carrier, profile: DeviceProfile) -> O
     let registrations = dm.registrations();
     assert_eq!(registrations.len(), 1, "{registrations:?}");
     let registration = registrations[0].clone();
-    let apn = while_device_runs(&mut rt, &mut port, &mut events, || {
-        let path = Path::resource(11, 0, 1).unwrap();
-        let format = Some(ContentFormat::TextPlain);
-        let r = dm
-            .request(
-                &registration.endpoint,
-                lwm2m_server::Request::Read { path, format },
-                std::time::Duration::from_secs(10),
-            )
-            .unwrap();
-        (r.code == Code::Content).then(|| String::from_utf8(r.payload).unwrap())
+    let (apn, serial) = while_device_runs(&mut rt, &mut port, &mut events, || {
+        let read = |path: Path| {
+            let format = Some(ContentFormat::TextPlain);
+            let r = dm
+                .request(
+                    &registration.endpoint,
+                    lwm2m_server::Request::Read { path, format },
+                    std::time::Duration::from_secs(10),
+                )
+                .unwrap();
+            (r.code == Code::Content).then(|| String::from_utf8(r.payload).unwrap())
+        };
+        (read(Path::resource(11, 0, 1).unwrap()), read(Path::resource(3, 0, 2).unwrap()))
     });
     let carrier = rt.api().carrier();
     bs.stop();
     dm.stop();
-    Outcome { events, carrier, bootstrap_endpoint, registration, apn }
+    Outcome { events, carrier, bootstrap_endpoint, registration, apn, serial: serial.unwrap() }
 }
 
 const FIRST_BOOT: [Event<'static>; 4] =
@@ -131,6 +141,7 @@ fn t_mobile_sim_found_by_its_imsi_bootstraps_and_registers() {
     assert_eq!(o.registration.endpoint, format!("urn:imei:{imei}"));
     assert_eq!(o.registration.lifetime_s, 3600);
     assert_eq!(o.apn, None, "no APN profile provisioned");
+    assert_eq!(o.serial, imei, "serial number = IMEI");
 }
 
 #[test]
@@ -147,13 +158,16 @@ fn softbank_sim_bootstraps_then_registers_when_the_application_asks() {
 }
 
 #[test]
-fn lg_uplus_sim_bootstraps_and_registers() {
-    let profile = sim("45006");
+fn lg_uplus_sim_bootstraps_and_registers_with_the_2did_as_serial_number() {
+    let mut profile = sim("45006");
+    profile.serial_2did = Some("2DID-0123456789".into());
     let imei = profile.imei.clone();
     let o = first_boot(Operator::LgUplus, Carrier::LgUplus, profile);
     assert_eq!(o.carrier, Some(Carrier::LgUplus));
     assert_eq!(o.events, FIRST_BOOT);
     assert_eq!(o.registration.endpoint, format!("urn:imei:{imei}"));
+    // carriers.md §7: Device Serial Number = the SiP 2DID when configured.
+    assert_eq!(o.serial, "2DID-0123456789");
 }
 
 #[test]

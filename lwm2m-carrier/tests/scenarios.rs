@@ -661,20 +661,27 @@ fn a_server_observing_app_data_is_app_data_observe_start_then_stop() {
     );
 }
 
+/// A generic device whose SIM holds `account`, run for a minute.
+fn smartcard_run(
+    account: &simcard::SimAccount<'_>,
+) -> (TestPort, Runtime<'static, ScriptedSession>, App) {
+    let mut port = TestPort::new(GENERIC_IMSI);
+    port.sim_files = simcard::files(account).into_iter().collect();
+    let mut app = App::default();
+    let mut rt = boot(generic_config(), ScriptedSession::default());
+    run(&mut rt, &mut port, &mut app, 60_000);
+    (port, rt, app)
+}
+
 #[test]
 fn smartcard_dm_account_wins_over_the_custom_server_and_skips_network_bootstrap() {
-    let mut port = TestPort::new(GENERIC_IMSI);
-    let account = simcard::SimAccount {
+    let (port, mut rt, app) = smartcard_run(&simcard::SimAccount {
         uri: "coaps://sim-dm.example:5684",
         bootstrap: false,
         ssid: 123,
         lifetime_s: 900,
         psk: Some((b"sim-identity", b"sim-dm-key")),
-    };
-    port.sim_files = simcard::files(&account).into_iter().collect();
-    let mut app = App::default();
-    let mut rt = boot(generic_config(), ScriptedSession::default());
-    run(&mut rt, &mut port, &mut app, 60_000);
+    });
     // The SIM's account, its PSK written with the link down, then registration.
     assert_eq!(
         app.list(),
@@ -689,18 +696,13 @@ fn smartcard_dm_account_wins_over_the_custom_server_and_skips_network_bootstrap(
 #[test]
 fn smartcard_bootstrap_server_replaces_the_custom_uri_and_its_key_goes_in_first() {
     use lwm2m_carrier::runtime::SMARTCARD_SEC_TAG;
-    let mut port = TestPort::new(GENERIC_IMSI);
-    let account = simcard::SimAccount {
+    let (port, mut rt, app) = smartcard_run(&simcard::SimAccount {
         uri: "coaps://sim-bs.example:5684",
         bootstrap: true,
         ssid: 0,
         lifetime_s: 0,
         psk: Some((b"sim-identity", b"sim-bs-key")),
-    };
-    port.sim_files = simcard::files(&account).into_iter().collect();
-    let mut app = App::default();
-    let mut rt = boot(generic_config(), ScriptedSession::default());
-    run(&mut rt, &mut port, &mut app, 60_000);
+    });
     // carriers.md §12.1 first-boot trace: LINK_DOWN, LINK_UP, LINK_DOWN,
     // BOOTSTRAPPED, LINK_UP, REGISTERED.
     assert_eq!(

@@ -81,77 +81,47 @@ pub struct OperatorServer {
     pub apn_profile: Option<&'static str>,
 }
 
+/// The LwM2M defaults an operator server is assumed to use where nothing is
+/// public: SSID 101, lifetime 1 h, binding `U`, no default periods, no APN.
+pub const LWM2M_DEFAULTS: OperatorServer = OperatorServer {
+    dm_ssid: 101,
+    lifetime_s: 3600,
+    binding: "U",
+    default_pmin_s: None,
+    default_pmax_s: None,
+    apn_profile: None,
+};
+
 /// Verizon (`carriers.md` §4): the DM server is SSID 102; the
 /// Bootstrap-Server also provisions the class-2 admin APN `VZWADMIN`
 /// the early library used for device management. The diagnostics server
 /// (SSID 101) is the client's own factory account and the repository
 /// server (1000) serves FOTA only, so neither is part of the plan (see
 /// [`verizon_diagnostics`]). DM lifetime: **unconfirmed**; 1 h.
-pub const VERIZON: OperatorServer = OperatorServer {
-    dm_ssid: 102,
-    lifetime_s: 3600,
-    binding: "U",
-    default_pmin_s: None,
-    default_pmax_s: None,
-    apn_profile: Some("VZWADMIN"),
-};
+pub const VERIZON: OperatorServer =
+    OperatorServer { dm_ssid: 102, apn_profile: Some("VZWADMIN"), ..LWM2M_DEFAULTS };
 
 /// T-Mobile US (`carriers.md` §5): nothing public; LwM2M defaults
 /// (**unconfirmed**).
-pub const T_MOBILE: OperatorServer = OperatorServer {
-    dm_ssid: 101,
-    lifetime_s: 3600,
-    binding: "U",
-    default_pmin_s: None,
-    default_pmax_s: None,
-    apn_profile: None,
-};
+pub const T_MOBILE: OperatorServer = LWM2M_DEFAULTS;
 
 /// SoftBank (`carriers.md` §6): the sample runs NB-IoT with a non-IP PDN,
 /// which suggests binding `N` (**unconfirmed**); over IP (this server)
 /// the account is `U`, queue mode on, as an NB-IoT device sleeps between
 /// exchanges.
-pub const SOFTBANK: OperatorServer = OperatorServer {
-    dm_ssid: 101,
-    lifetime_s: 3600,
-    binding: "UQ",
-    default_pmin_s: None,
-    default_pmax_s: None,
-    apn_profile: None,
-};
+pub const SOFTBANK: OperatorServer = OperatorServer { binding: "UQ", ..LWM2M_DEFAULTS };
 
 /// LG U+ (`carriers.md` §7): nothing public about the server
 /// (**unconfirmed**); LwM2M defaults. The device bootstraps at every start.
-pub const LG_UPLUS: OperatorServer = OperatorServer {
-    dm_ssid: 101,
-    lifetime_s: 3600,
-    binding: "U",
-    default_pmin_s: None,
-    default_pmax_s: None,
-    apn_profile: None,
-};
+pub const LG_UPLUS: OperatorServer = LWM2M_DEFAULTS;
 
 /// Bell Canada (`carriers.md` §8): nothing public (**unconfirmed**); LwM2M
 /// defaults.
-pub const BELL_CANADA: OperatorServer = OperatorServer {
-    dm_ssid: 101,
-    lifetime_s: 3600,
-    binding: "U",
-    default_pmin_s: None,
-    default_pmax_s: None,
-    apn_profile: None,
-};
+pub const BELL_CANADA: OperatorServer = LWM2M_DEFAULTS;
 
 /// Generic mode (`carriers.md` §3): the custom server, factory lifetime 1 h,
 /// binding `U`.
-pub const GENERIC: OperatorServer = OperatorServer {
-    dm_ssid: 101,
-    lifetime_s: 3600,
-    binding: "U",
-    default_pmin_s: None,
-    default_pmax_s: None,
-    apn_profile: None,
-};
+pub const GENERIC: OperatorServer = LWM2M_DEFAULTS;
 
 /// The plan `operator`'s Bootstrap-Server runs: one DM account at `dm_uri`
 /// with the operator's SSID, lifetime, binding and default periods, PSK

@@ -57,7 +57,7 @@ const INFO_LEN: usize = carrier_os::modem::IDENTITY_LEN;
 pub struct ModemInfo {
     manufacturer: String<INFO_LEN>,
     model: String<INFO_LEN>,
-    imei: String<INFO_LEN>,
+    serial_number: String<INFO_LEN>,
     firmware_version: String<INFO_LEN>,
     hardware_version: String<INFO_LEN>,
     time: i64,
@@ -80,7 +80,7 @@ impl ModemDeviceInfo for ModemInfo {
         };
         set(&mut self.manufacturer, v.manufacturer);
         set(&mut self.model, v.model);
-        set(&mut self.imei, v.imei);
+        set(&mut self.serial_number, v.serial_number);
         set(&mut self.firmware_version, v.firmware_version);
         set(&mut self.hardware_version, v.hardware_version);
     }
@@ -99,7 +99,7 @@ impl DeviceInfo for ModemInfo {
         &self.model
     }
     fn serial_number(&self) -> &str {
-        &self.imei
+        &self.serial_number
     }
     fn firmware_version(&self) -> &str {
         &self.firmware_version
@@ -485,7 +485,10 @@ mod tests {
     fn the_carriers_con_interval_and_modem_values_reach_the_client() {
         let mut s = Lwm2mSession::new(XorShiftRng::new(1));
         s.configure(&params(carrier_profiles::ConInterval::Always));
-        s.set_modem_values(&ModemValues { imei: "352656100000001", ..ModemValues::default() });
+        s.set_modem_values(&ModemValues {
+            serial_number: "352656100000001",
+            ..ModemValues::default()
+        });
         s.start_bootstrap(Instant::ZERO, "urn:imei:352656100000001");
         let client = s.client().unwrap();
         assert_eq!(client.config().con_interval, ConInterval::Always);
