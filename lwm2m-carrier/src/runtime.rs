@@ -648,13 +648,8 @@ impl<'c, S: Session> Runtime<'c, S> {
         };
         // The Device object's modem-owned values as the profile resolved
         // them (the serial number is the IMEI, or the 2DID on LG U+).
-        self.session.set_modem_values(&ModemValues {
-            manufacturer: eff.device.manufacturer,
-            model: eff.device.model_number,
-            serial_number: eff.device.serial_number,
-            firmware_version: &firmware,
-            hardware_version: eff.device.hardware_version,
-        });
+        self.session
+            .set_modem_values(&ModemValues { device: &eff.device, firmware_version: &firmware });
         let endpoint = match eff.endpoint_name(&detected) {
             Ok(ep) => ep,
             // The MSISDN read failed for another reason than "not issued

@@ -80,21 +80,16 @@ pub enum SessionOutcome {
 
 /// The Device object values the modem owns (`/3/0/0`, `/3/0/1`, `/3/0/2`,
 /// `/3/0/3`, `/3/0/18`; app-integration.txt "Device object": read from the
-/// modem by default, overridable by the application), as the runtime read
-/// them from the port at start-up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// modem by default, overridable by the application): the values the
+/// operator profile resolved from the modem's identities (the serial number
+/// is the IMEI, or the 2DID on LG U+ when configured), and the modem
+/// firmware version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ModemValues<'a> {
-    /// `AT+CGMI`.
-    pub manufacturer: &'a str,
-    /// `AT+CGMM`.
-    pub model: &'a str,
-    /// The Device Serial Number: the IMEI (`AT+CGSN`), or the SiP's 2DID
-    /// on LG U+ when configured.
-    pub serial_number: &'a str,
+    /// Manufacturer, model number, serial number, hardware version.
+    pub device: &'a carrier_profiles::DeviceInfo<'a>,
     /// `AT+CGMR`.
     pub firmware_version: &'a str,
-    /// `AT%HWVERSION`.
-    pub hardware_version: &'a str,
 }
 
 /// What a registration announces and how the engine behaves while registered.

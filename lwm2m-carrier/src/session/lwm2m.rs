@@ -78,11 +78,11 @@ impl ModemDeviceInfo for ModemInfo {
         let set = |dst: &mut String<INFO_LEN>, src: &str| {
             *dst = String::try_from(src).unwrap_or_default();
         };
-        set(&mut self.manufacturer, v.manufacturer);
-        set(&mut self.model, v.model);
-        set(&mut self.serial_number, v.serial_number);
+        set(&mut self.manufacturer, v.device.manufacturer);
+        set(&mut self.model, v.device.model_number);
+        set(&mut self.serial_number, v.device.serial_number);
         set(&mut self.firmware_version, v.firmware_version);
-        set(&mut self.hardware_version, v.hardware_version);
+        set(&mut self.hardware_version, v.device.hardware_version);
     }
 }
 
@@ -485,15 +485,23 @@ mod tests {
     fn the_carriers_con_interval_and_modem_values_reach_the_client() {
         let mut s = Lwm2mSession::new(XorShiftRng::new(1));
         s.configure(&params(carrier_profiles::ConInterval::Always));
-        s.set_modem_values(&ModemValues {
+        let device = carrier_profiles::DeviceInfo {
+            manufacturer: "Nordic Semiconductor ASA",
+            model_number: "nRF9161",
             serial_number: "352656100000001",
-            ..ModemValues::default()
-        });
+            device_type: "Module",
+            hardware_version: "nRF9161 LACA ADA",
+            software_version: "",
+            software_version_separator: '\n',
+        };
+        s.set_modem_values(&ModemValues { device: &device, firmware_version: "mfw_2.0.2" });
         s.start_bootstrap(Instant::ZERO, "urn:imei:352656100000001");
         let client = s.client().unwrap();
         assert_eq!(client.config().con_interval, ConInterval::Always);
         assert_eq!(client.config().update_margin, lwm2m_core::time::Duration::ZERO);
-        assert_eq!(client.store().info.serial_number(), "352656100000001");
+        let info = &client.store().info;
+        assert_eq!(info.serial_number(), "352656100000001");
+        assert_eq!((info.model_number(), info.firmware_version()), ("nRF9161", "mfw_2.0.2"));
 
         let mut s = Lwm2mSession::new(XorShiftRng::new(1));
         s.configure(&params(carrier_profiles::ConInterval::Every(600)));
