@@ -353,3 +353,68 @@ fn smartcard_bootstrap_server_with_its_psk_wins_over_the_custom_uri_over_dtls() 
     bs.stop();
     dm.stop();
 }
+
+#[test]
+fn a_server_observing_binary_app_data_gives_app_data_observe_start_and_stop() {
+    use lwm2m_carrier::AppDataKind;
+    use lwm2m_core::value::Value;
+    // The Bootstrap-Server also writes Binary App Data Container instance 0
+    // with one data entry (a Bootstrap-Write of /19/0).
+    let instance = Path::instance(19, 0).unwrap();
+    let record = (Path::resource_instance(19, 0, 0, 0).unwrap(), Value::Opaque(b"x"));
+    let payload = lwm2m_server::encode_tlv_records(&instance, &[record]);
+    let (server, uri) = udp_server(|uri| {
+        let mut plan = BootstrapPlan::single(uri, 600);
+        plan.extra.push((instance, ContentFormat::Lwm2mTlv, payload));
+        Some(plan)
+    });
+    let dir = TestDir::new("e2e-app-data-observe");
+    let (mut rt, mut port, mut events) = boot_until_registered(dir.path(), generic(&uri).build());
+    let endpoint = server.registrations()[0].endpoint.clone();
+    let data = Path::resource(19, 0, 0).unwrap();
+    let timeout = std::time::Duration::from_secs(10);
+    let (observed, cancelled) = while_device_runs(&mut rt, &mut port, &mut events, || {
+        let format = Some(ContentFormat::Lwm2mTlv);
+        let observed = server.request(&endpoint, Request::Observe { path: data, format }, timeout);
+        let cancelled = server.request(&endpoint, Request::CancelObserve { path: data }, timeout);
+        (observed, cancelled)
+    });
+    assert_eq!(observed.unwrap().code, Code::Content);
+    assert!(cancelled.is_ok(), "{cancelled:?}");
+    // The server forgot the observation; the next notification (after the
+    // application changes the data) is answered with RST, which ends it at
+    // the client (RFC 7641 §3.6).
+    rt.api().set_app_data(&[19, 0, 0, 0], Some(b"y")).unwrap();
+    let stopped = |events: &[Event<'static>]| {
+        events.iter().any(|e| matches!(e, Event::AppData { kind: AppDataKind::ObserveStop, .. }))
+    };
+    let mut waited = Vec::new();
+    while_device_runs(&mut rt, &mut port, &mut waited, || {
+        // Bounded: the notification and its RST take milliseconds on loopback.
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while let Some(left) = end.checked_duration_since(std::time::Instant::now()) {
+            let _ = server.next_event(left);
+        }
+    });
+    events.extend(waited);
+    assert!(stopped(&events), "{events:?}");
+    let app_data: Vec<_> = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Event::AppData { kind: AppDataKind::ObserveStart | AppDataKind::ObserveStop, .. }
+            )
+        })
+        .copied()
+        .collect();
+    // carrier-api.md §2 APP_DATA: OBSERVE_START (1), then OBSERVE_STOP (2).
+    assert_eq!(
+        app_data,
+        [
+            Event::AppData { path: data, kind: AppDataKind::ObserveStart, data: &[] },
+            Event::AppData { path: data, kind: AppDataKind::ObserveStop, data: &[] },
+        ]
+    );
+    server.stop();
+}
