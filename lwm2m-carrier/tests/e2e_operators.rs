@@ -155,6 +155,7 @@ fn softbank_sim_bootstraps_then_registers_when_the_application_asks() {
     assert_eq!(o.events, FIRST_BOOT);
     assert_eq!(o.registration.endpoint, format!("urn:imei:{imei}"));
     assert_eq!(o.registration.lifetime_s, 3600);
+    assert!(o.registration.queue_mode, "SoftBank's server provisions queue mode (UQ)");
 }
 
 #[test]

@@ -107,7 +107,7 @@ pub const T_MOBILE: OperatorServer = LWM2M_DEFAULTS;
 
 /// SoftBank (`carriers.md` §6): the sample runs NB-IoT with a non-IP PDN,
 /// which suggests binding `N` (**unconfirmed**); over IP (this server)
-/// the account is `U`, queue mode on, as an NB-IoT device sleeps between
+/// the account is `UQ` (queue mode), as an NB-IoT device sleeps between
 /// exchanges.
 pub const SOFTBANK: OperatorServer = OperatorServer { binding: "UQ", ..LWM2M_DEFAULTS };
 
@@ -133,8 +133,10 @@ pub fn plan_for(operator: Operator, dm_uri: &str, psk: Option<(&[u8], &[u8])>) -
     if let Some((identity, key)) = psk {
         account = account.with_psk(identity, key);
     }
-    account.binding = p.binding.replace('Q', "");
-    account.queue_mode = p.binding.contains('Q');
+    // Queue mode as the LwM2M 1.0 binding letter `Q` (`UQ`), which the
+    // client reads; not `ServerAccount::queue_mode`, which writes 1/x/23 —
+    // in the 1.1 Server object that resource is Mute Send.
+    account.binding = p.binding.into();
     account.default_pmin_s = p.default_pmin_s;
     account.default_pmax_s = p.default_pmax_s;
     let mut extra = Vec::new();
@@ -159,8 +161,7 @@ pub fn verizon_diagnostics(uri: &str) -> ServerAccount {
     let mut account = ServerAccount::new(uri, 101, 86_400);
     account.security_instance = 2;
     account.server_instance = 1;
-    account.binding = "US".into();
-    account.queue_mode = true;
+    account.binding = "UQS".into();
     account.default_pmin_s = Some(300);
     account.default_pmax_s = Some(6000);
     account
@@ -182,7 +183,8 @@ mod tests {
             assert!(matches!(a.security, crate::SecurityMode::Psk { .. }), "{op:?}");
         }
         assert_eq!(plan_for(Operator::Verizon, "coap://x", None).accounts[0].ssid, 102);
-        assert!(plan_for(Operator::SoftBank, "coap://x", None).accounts[0].queue_mode);
+        let softbank = &plan_for(Operator::SoftBank, "coap://x", None).accounts[0];
+        assert_eq!((softbank.binding.as_str(), softbank.queue_mode), ("UQ", false));
     }
 
     #[test]
