@@ -1,8 +1,11 @@
-//! The runtime: start-up, operator detection, factory reset on changed server
-//! options, PDN activation, bootstrap, DM key provisioning with the link down,
-//! registration, session idle timeout, and the deferred retries of each
+//! The runtime: start-up, operator detection (`%XOPERID` through
+//! `Modem::operator_id`, then the IMSI), factory reset on changed server
+//! options, PDN activation, bootstrap (from the network or the smartcard),
+//! DM key provisioning with the link down, registration and its Updates
+//! (the runtime is their only scheduler), the session idle timeout and the
+//! re-handshake on the next activity, and the deferred retries of each
 //! operator's back-off schedule (`carrier-api.md` §1.2, §2, §3;
-//! carriers.md §10–§12; app-integration.txt "Events").
+//! carriers.md §1, §10–§12; app-integration.txt "Events").
 //!
 //! Sans-IO over `carrier-os`: [`Runtime::poll`] does all the work that is due
 //! at the port's `now`, never blocks, and returns the next deadline for the
