@@ -42,13 +42,19 @@ fn battery() -> Path {
     Path::resource(3, 0, 9).unwrap()
 }
 
-#[test]
-fn request_for_a_sleeping_queue_mode_client_waits_for_its_update_then_goes_out() {
+/// The test device bootstrapped with a queue-mode account and registered.
+fn registered_in_queue_mode() -> Bench {
     let mut account = ServerAccount::new(&server_uri(), 101, 600);
     account.queue_mode = true;
     let plan = BootstrapPlan { accounts: vec![account], extra: vec![] };
     let mut b = Bench::new(config(plan), device());
     b.bootstrap_and_register();
+    b
+}
+
+#[test]
+fn request_for_a_sleeping_queue_mode_client_waits_for_its_update_then_goes_out() {
+    let mut b = registered_in_queue_mode();
     assert!(b.server.registration(EP).unwrap().queue_mode, "registered with Q");
 
     // Awake (heard from within 93 s): a request goes out at once.
@@ -91,11 +97,7 @@ fn request_for_a_sleeping_queue_mode_client_waits_for_its_update_then_goes_out()
 
 #[test]
 fn held_requests_fail_when_the_sleeping_client_deregisters() {
-    let mut account = ServerAccount::new(&server_uri(), 101, 600);
-    account.queue_mode = true;
-    let plan = BootstrapPlan { accounts: vec![account], extra: vec![] };
-    let mut b = Bench::new(config(plan), device());
-    b.bootstrap_and_register();
+    let mut b = registered_in_queue_mode();
     b.advance(Duration::from_secs(100));
     let t = b.server.request(b.now, EP, Request::Read { path: battery(), format: None });
     b.client.deregister(b.now, 101).unwrap();
