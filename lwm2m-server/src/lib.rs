@@ -375,7 +375,8 @@ pub struct BootstrapStep {
 /// (lifetime, default `pmin`/`pmax`, binding, queue mode) in TLV, an
 /// Access Control instance (object 2) per managed object instance, owned
 /// by the account's SSID with full rights, then the `extra` writes in
-/// order, then Bootstrap-Finish.
+/// order, then Bootstrap-Finish. A write larger than one datagram is
+/// left out (no block-wise Bootstrap-Write).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct BootstrapPlan {
     /// The accounts to provision.
@@ -1454,11 +1455,17 @@ impl Server {
                 (self.endpoint.request(now, addr, true, Code::Post, |w| w.add_uri_path("bs")), true)
             }
         };
-        if let Ok(exchange) = result {
-            self.pending.insert(
-                exchange,
-                Pending::Bootstrap { endpoint, addr, next: index + 1, finish_sent: finish },
-            );
+        match result {
+            Ok(exchange) => {
+                self.pending.insert(
+                    exchange,
+                    Pending::Bootstrap { endpoint, addr, next: index + 1, finish_sent: finish },
+                );
+            }
+            // A write that does not fit one datagram is left out rather than
+            // stalling the plan before Bootstrap-Finish.
+            Err(_) if !finish => self.bootstrap_step(now, endpoint, addr, index + 1),
+            Err(_) => {}
         }
     }
 

@@ -395,3 +395,18 @@ fn the_object_model_accepts_every_write_of_a_psk_plan_with_acl_and_default_perio
         assert_eq!(acl.rights_of(101), AccessRights::OWNER);
     }
 }
+
+#[test]
+fn an_extra_write_too_large_for_a_datagram_is_left_out_and_the_plan_still_finishes() {
+    let mut plan = BootstrapPlan::single(&server_uri(), 60);
+    let model = Path::resource(3, 0, 1).unwrap();
+    plan.extra.push((model, ContentFormat::TextPlain, vec![b'x'; 2000]));
+    plan.extra.push((model, ContentFormat::TextPlain, b"after".to_vec()));
+    let mut b = Bench::new(config(plan), device());
+    b.bootstrap_and_register();
+    assert!(
+        b.server_events
+            .contains(&ServerEvent::BootstrapFinished { endpoint: EP.into(), code: Code::Changed })
+    );
+    assert_eq!(b.client.store().values.get(&model), Some(&Owned::Str("after".into())));
+}
