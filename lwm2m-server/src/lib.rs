@@ -290,15 +290,16 @@ pub struct ServerAccount {
     pub default_pmax_s: Option<u32>,
     /// Queue mode (1/x/23, LwM2M 1.1): the client registers with `Q`.
     pub queue_mode: bool,
-    /// The object instances this server manages: an Access Control
-    /// instance each, owned by this SSID with full rights (R, W, E, D);
-    /// instance 65535 means the object itself (the Create right).
+    /// The object instances this server manages besides its own Server
+    /// instance (which always gets one): an Access Control instance each,
+    /// owned by this SSID with full rights (R, W, E, D); instance 65535
+    /// means the object itself (the Create right).
     pub managed: Vec<(u16, u16)>,
 }
 
 impl ServerAccount {
     /// A NoSec account: Security instance 1, Server instance 0, binding
-    /// `U`, managing its own Server instance and the Device instance 3/0.
+    /// `U`, managing (besides its Server instance) the Device instance 3/0.
     pub fn new(uri: &str, ssid: u16, lifetime_s: u32) -> ServerAccount {
         ServerAccount {
             security_instance: 1,
@@ -311,7 +312,7 @@ impl ServerAccount {
             default_pmin_s: None,
             default_pmax_s: None,
             queue_mode: false,
-            managed: vec![(1, 0), (3, 0)],
+            managed: vec![(3, 0)],
         }
     }
 
@@ -419,7 +420,8 @@ impl BootstrapPlan {
             let Ok(srv) = Path::instance(1, a.server_instance) else { continue };
             steps.push(write(sec, encode_tlv(&sec, &a.security_values())));
             steps.push(write(srv, encode_tlv(&srv, &a.server_values())));
-            for &(object, instance) in &a.managed {
+            let own = core::iter::once((1, a.server_instance));
+            for (object, instance) in own.chain(a.managed.iter().copied()) {
                 let id = acl_instance;
                 acl_instance = acl_instance.saturating_add(1);
                 let (Ok(acl), Ok(entry)) = (Path::instance(2, id), Path::new(&[2, id, 2, a.ssid]))
