@@ -1158,3 +1158,25 @@ fn drain_events(p: &mut Pair) -> Vec<Event> {
     }
     out
 }
+
+proptest::proptest! {
+    #[test]
+    fn arbitrary_observe_composite_payloads_never_panic_and_are_answered(
+        payload in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+        cbor in proptest::prelude::any::<bool>(),
+        observe in 0u32..2,
+    ) {
+        let mut p = Pair::new(true);
+        p.register();
+        let cf = if cbor { ContentFormat::SenmlCbor } else { ContentFormat::SenmlJson };
+        let out = raw_request(&mut p, 0x7200, b"pp", |w| {
+            w.add_uint(OptionNumber::Observe, observe)?;
+            w.add_uint(OptionNumber::ContentFormat, u32::from(cf.raw()))?;
+            w.set_payload(&payload)
+        });
+        // Exactly one answer to the FETCH, whatever the payload.
+        proptest::prop_assert_eq!(out.len(), 1);
+        change_battery(&mut p, 1);
+        drain_client(&mut p);
+    }
+}

@@ -291,15 +291,16 @@ pub struct ServerAccount {
     pub default_pmax_s: Option<u32>,
     /// Queue mode (1/x/23, LwM2M 1.1): the client registers with `Q`.
     pub queue_mode: bool,
-    /// The object instances this server manages: an Access Control
-    /// instance each, owned by this SSID with full rights (R, W, E, D);
-    /// instance 65535 means the object itself (the Create right).
+    /// The object instances this server manages besides its own Server
+    /// instance (which always gets one): an Access Control instance each,
+    /// owned by this SSID with full rights (R, W, E, D); instance 65535
+    /// means the object itself (the Create right).
     pub managed: Vec<(u16, u16)>,
 }
 
 impl ServerAccount {
     /// A NoSec account: Security instance 1, Server instance 0, binding
-    /// `U`, managing its own Server instance and the Device instance 3/0.
+    /// `U`, managing (besides its Server instance) the Device instance 3/0.
     pub fn new(uri: &str, ssid: u16, lifetime_s: u32) -> ServerAccount {
         ServerAccount {
             security_instance: 1,
@@ -312,7 +313,7 @@ impl ServerAccount {
             default_pmin_s: None,
             default_pmax_s: None,
             queue_mode: false,
-            managed: vec![(1, 0), (3, 0)],
+            managed: vec![(3, 0)],
         }
     }
 
@@ -376,7 +377,8 @@ pub struct BootstrapStep {
 /// (lifetime, default `pmin`/`pmax`, binding, queue mode) in TLV, an
 /// Access Control instance (object 2) per managed object instance, owned
 /// by the account's SSID with full rights, then the `extra` writes in
-/// order, then Bootstrap-Finish.
+/// order, then Bootstrap-Finish. A write larger than one datagram is
+/// left out (no block-wise Bootstrap-Write).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct BootstrapPlan {
     /// The accounts to provision.
@@ -419,7 +421,8 @@ impl BootstrapPlan {
             let Ok(srv) = Path::instance(1, a.server_instance) else { continue };
             steps.push(write(sec, encode_tlv(&sec, &a.security_values())));
             steps.push(write(srv, encode_tlv(&srv, &a.server_values())));
-            for &(object, instance) in &a.managed {
+            let own = core::iter::once((1, a.server_instance));
+            for (object, instance) in own.chain(a.managed.iter().copied()) {
                 let id = acl_instance;
                 acl_instance = acl_instance.saturating_add(1);
                 let (Ok(acl), Ok(entry)) = (Path::instance(2, id), Path::new(&[2, id, 2, a.ssid]))
@@ -1455,11 +1458,17 @@ impl Server {
                 (self.endpoint.request(now, addr, true, Code::Post, |w| w.add_uri_path("bs")), true)
             }
         };
-        if let Ok(exchange) = result {
-            self.pending.insert(
-                exchange,
-                Pending::Bootstrap { endpoint, addr, next: index + 1, finish_sent: finish },
-            );
+        match result {
+            Ok(exchange) => {
+                self.pending.insert(
+                    exchange,
+                    Pending::Bootstrap { endpoint, addr, next: index + 1, finish_sent: finish },
+                );
+            }
+            // A write that does not fit one datagram is left out rather than
+            // stalling the plan before Bootstrap-Finish.
+            Err(_) if !finish => self.bootstrap_step(now, endpoint, addr, index + 1),
+            Err(_) => {}
         }
     }
 

@@ -29,7 +29,7 @@ fn config(plan: BootstrapPlan) -> ServerConfig {
     ServerConfig { default_plan: Some(plan), ..ServerConfig::default() }
 }
 
-fn answer(b: &Bench, ticket: Ticket) -> Option<Response> {
+fn answer<S>(b: &Bench<S>, ticket: Ticket) -> Option<Response> {
     b.server_events.iter().find_map(|e| match e {
         ServerEvent::Response { ticket: t, result } if *t == ticket => {
             Some(result.clone().expect("answered"))
@@ -42,13 +42,19 @@ fn battery() -> Path {
     Path::resource(3, 0, 9).unwrap()
 }
 
-#[test]
-fn request_for_a_sleeping_queue_mode_client_waits_for_its_update_then_goes_out() {
+/// The test device bootstrapped with a queue-mode account and registered.
+fn registered_in_queue_mode() -> Bench {
     let mut account = ServerAccount::new(&server_uri(), 101, 600);
     account.queue_mode = true;
     let plan = BootstrapPlan { accounts: vec![account], extra: vec![] };
     let mut b = Bench::new(config(plan), device());
     b.bootstrap_and_register();
+    b
+}
+
+#[test]
+fn request_for_a_sleeping_queue_mode_client_waits_for_its_update_then_goes_out() {
+    let mut b = registered_in_queue_mode();
     assert!(b.server.registration(EP).unwrap().queue_mode, "registered with Q");
 
     // Awake (heard from within 93 s): a request goes out at once.
@@ -91,11 +97,7 @@ fn request_for_a_sleeping_queue_mode_client_waits_for_its_update_then_goes_out()
 
 #[test]
 fn held_requests_fail_when_the_sleeping_client_deregisters() {
-    let mut account = ServerAccount::new(&server_uri(), 101, 600);
-    account.queue_mode = true;
-    let plan = BootstrapPlan { accounts: vec![account], extra: vec![] };
-    let mut b = Bench::new(config(plan), device());
-    b.bootstrap_and_register();
+    let mut b = registered_in_queue_mode();
     b.advance(Duration::from_secs(100));
     let t = b.server.request(b.now, EP, Request::Read { path: battery(), format: None });
     b.client.deregister(b.now, 101).unwrap();
@@ -107,22 +109,19 @@ fn held_requests_fail_when_the_sleeping_client_deregisters() {
     assert!(matches!(result, Some(Err(lwm2m_server::ServerError::UnknownEndpoint(_)))));
 }
 
-#[test]
-fn client_notifies_at_the_default_pmax_the_bootstrap_wrote_without_write_attributes() {
+/// Bootstrap with Default Maximum Period 30 s, observe the battery level
+/// without Write-Attributes: a notification every 30 s, none before.
+fn notifies_at_the_default_pmax<S: lwm2m_core::client::ObjectStore>(store: S) {
     let mut account = ServerAccount::new(&server_uri(), 101, 600);
     account.default_pmax_s = Some(30);
     let plan = BootstrapPlan { accounts: vec![account], extra: vec![] };
-    let mut b = Bench::new(config(plan), device());
+    let mut b = Bench::new(config(plan), store);
     b.bootstrap_and_register();
-    assert_eq!(
-        b.client.store().values.get(&Path::resource(1, 0, 3).unwrap()),
-        Some(&Owned::Int(30))
-    );
     let t = b.server.request(b.now, EP, Request::Observe { path: battery(), format: None });
     b.settle();
     assert_eq!(answer(&b, t).unwrap().payload, b"80");
     let t0 = b.now;
-    let notifications = |b: &Bench| {
+    let notifications = |b: &Bench<S>| {
         b.server_events.iter().filter(|e| matches!(e, ServerEvent::Notification { .. })).count()
     };
     b.run_until(t0 + Duration::from_millis(29_999));
@@ -131,6 +130,25 @@ fn client_notifies_at_the_default_pmax_the_bootstrap_wrote_without_write_attribu
     assert_eq!(notifications(&b), 1);
     b.run_until(t0 + Duration::from_secs(60));
     assert_eq!(notifications(&b), 2);
+}
+
+#[test]
+fn client_notifies_at_the_default_pmax_the_bootstrap_wrote_without_write_attributes() {
+    notifies_at_the_default_pmax(device());
+}
+
+#[test]
+fn the_object_model_client_notifies_at_the_default_pmax_the_bootstrap_wrote() {
+    let mut store = real_objects();
+    use lwm2m_objects::objects::PowerSource;
+    store
+        .objects
+        .update_device(|d| {
+            d.set_power_sources(&[PowerSource::Dc, PowerSource::InternalBattery])?;
+            d.set_battery_level(80)
+        })
+        .unwrap();
+    notifies_at_the_default_pmax(store);
 }
 
 #[test]
@@ -227,9 +245,12 @@ fn register_of_many_instances_goes_block1_and_the_server_reassembles_it() {
     );
 }
 
-#[test]
-fn register_payload_and_update_sizes_of_the_test_device() {
-    let mut b = Bench::new(config(BootstrapPlan::single(&server_uri(), 60)), device());
+/// Bootstrap, register, send an Update with nothing changed: the
+/// Register datagram and payload sizes, the objects, the Update size.
+fn register_and_update_sizes<S: lwm2m_core::client::ObjectStore>(
+    store: S,
+) -> (usize, usize, String, usize) {
+    let mut b = Bench::new(config(BootstrapPlan::single(&server_uri(), 60)), store);
     b.bootstrap_and_register();
     let (objects, request_len, payload_len) = b
         .server_events
@@ -241,8 +262,6 @@ fn register_payload_and_update_sizes_of_the_test_device() {
             _ => None,
         })
         .unwrap();
-    assert_eq!(objects, "</1>;ver=1.1,</1/0>,</3>;ver=1.1,</3/0>,</5/0>");
-    assert_eq!(payload_len, objects.len());
     b.client.update(b.now, 101, false).unwrap();
     b.settle();
     let update_len = b
@@ -253,11 +272,30 @@ fn register_payload_and_update_sizes_of_the_test_device() {
             _ => None,
         })
         .unwrap();
-    // Header 4 + token 4 + Uri-Path "rd" (3) + "1" (2): nothing else changed.
-    assert_eq!(update_len, 13);
     println!(
         "Register: {request_len} B datagram, {payload_len} B payload ({objects}); Update: {update_len} B"
     );
+    (request_len, payload_len, objects, update_len)
+}
+
+#[test]
+fn register_payload_and_update_sizes_of_the_test_device() {
+    let (_, payload_len, objects, update_len) = register_and_update_sizes(device());
+    assert_eq!(objects, "</1>;ver=1.1,</1/0>,</3>;ver=1.1,</3/0>,</5/0>");
+    assert_eq!(payload_len, objects.len());
+    // Header 4 + token 4 + Uri-Path "rd" (3) + "1" (2): nothing else changed.
+    assert_eq!(update_len, 13);
+}
+
+#[test]
+fn register_payload_and_update_sizes_of_the_object_model() {
+    let (request_len, payload_len, objects, update_len) = register_and_update_sizes(real_objects());
+    // TS §6.2.1: no Security object, the Server and Device instances listed.
+    assert!(!objects.contains("</0"), "{objects}");
+    assert!(objects.contains("</1/0>") && objects.contains("</3/0>"), "{objects}");
+    assert_eq!(payload_len, objects.len());
+    assert!(request_len > payload_len);
+    assert_eq!(update_len, 13);
 }
 
 #[test]
@@ -307,4 +345,68 @@ fn register_block_out_of_sequence_is_4_08_and_the_last_block_is_answered_with_it
         _ => None,
     });
     assert_eq!(objects.as_deref(), Some("</3/0>,</3303/0>,</3303/1>"));
+}
+
+/// `lwm2m-objects`' model with only the factory Bootstrap-Server account.
+fn real_objects() -> lwm2m_objects::client_store::ClientStore {
+    let mut objects = lwm2m_objects::ObjectStore::new();
+    let mut bs = lwm2m_objects::objects::SecurityInstance::new(0);
+    bs.uri = server_uri().as_str().try_into().unwrap();
+    bs.bootstrap = true;
+    objects.security_mut().put(bs).unwrap();
+    lwm2m_objects::client_store::ClientStore::new(objects)
+}
+
+#[test]
+fn the_object_model_accepts_every_write_of_a_psk_plan_with_acl_and_default_periods() {
+    use lwm2m_objects::model::AccessRights;
+    use lwm2m_objects::objects::SecurityMode;
+    let mut account = ServerAccount::new("coaps://127.0.0.1:5684", 101, 86400)
+        .with_psk(b"urn:imei:490154203237511", &[0xa5; 16]);
+    account.default_pmin_s = Some(5);
+    account.default_pmax_s = Some(3600);
+    account.managed.push((5, 0));
+    let plan = BootstrapPlan { accounts: vec![account], extra: vec![] };
+    let mut b = Bench::new(config(plan), real_objects());
+    b.auto_register = false;
+    b.client.bootstrap(b.now, SERVER).unwrap();
+    b.advance(Duration::from_secs(5));
+    // Every Bootstrap-Delete and -Write was accepted (2.02 / 2.04).
+    let refused: Vec<_> = b
+        .log
+        .iter()
+        .filter(|c| c.from == bench::DEVICE)
+        .map(|c| c.repr().code)
+        .filter(|c| c.class() != 2 && *c != Code::Post)
+        .collect();
+    assert!(refused.is_empty(), "refused: {refused:?}");
+    assert!(b.client_events.contains(&Event::Bootstrapped));
+    let objects = &b.client.store().objects;
+    let sec = objects.security().instances().iter().find(|s| !s.bootstrap).unwrap();
+    assert_eq!(sec.mode, SecurityMode::Psk);
+    assert_eq!(sec.identity.as_slice(), b"urn:imei:490154203237511");
+    assert_eq!(sec.secret_key.expose(), &[0xa5; 16]);
+    assert_eq!(sec.ssid, Some(101));
+    let srv = objects.server().by_ssid(101).unwrap();
+    assert_eq!((srv.lifetime_s, srv.pmin_s, srv.pmax_s), (86400, Some(5), Some(3600)));
+    for (object, instance) in [(1, 0), (3, 0), (5, 0)] {
+        let acl = objects.access_control().find(object, instance).expect("ACL instance");
+        assert_eq!(acl.owner, 101);
+        assert_eq!(acl.rights_of(101), AccessRights::OWNER);
+    }
+}
+
+#[test]
+fn an_extra_write_too_large_for_a_datagram_is_left_out_and_the_plan_still_finishes() {
+    let mut plan = BootstrapPlan::single(&server_uri(), 60);
+    let model = Path::resource(3, 0, 1).unwrap();
+    plan.extra.push((model, ContentFormat::TextPlain, vec![b'x'; 2000]));
+    plan.extra.push((model, ContentFormat::TextPlain, b"after".to_vec()));
+    let mut b = Bench::new(config(plan), device());
+    b.bootstrap_and_register();
+    assert!(
+        b.server_events
+            .contains(&ServerEvent::BootstrapFinished { endpoint: EP.into(), code: Code::Changed })
+    );
+    assert_eq!(b.client.store().values.get(&model), Some(&Owned::Str("after".into())));
 }

@@ -29,11 +29,15 @@
 //! TS §E.2), read when the client registers and whenever a server writes
 //! object 1.
 //!
-//! A Register whose object list does not fit one datagram goes block-wise
-//! (RFC 7959 §2.5, Block1 with Size1), each block carrying the same
-//! Uri-Path and Uri-Query options; the link-format payload is encoded
-//! again for every block through a window at the block's offset, so
-//! nothing is buffered beyond one block.
+//! A Register (or an Update carrying the object list) whose object list
+//! does not fit one datagram goes block-wise (RFC 7959 §2.5, Block1 with
+//! Size1), each block carrying the same Uri-Path and Uri-Query options;
+//! the link-format payload is encoded again for every block through a
+//! window at the block's offset, so nothing is buffered beyond one block.
+//!
+//! Limits: a Read-Composite answer or composite notification must fit one
+//! datagram (else 4.13, or the observation ends); Reads of single targets
+//! larger than a datagram are served with Block2.
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod attributes;

@@ -4,7 +4,7 @@
 //! in milliseconds, and every datagram is seen.
 #![allow(clippy::std_instead_of_core, dead_code)]
 
-use lwm2m_core::client::{Client, Config, Event};
+use lwm2m_core::client::{Client, Config, Event, ObjectStore};
 use lwm2m_core::coap::endpoint::config::MAX_MESSAGE_LEN;
 use lwm2m_core::coap::message::Repr;
 use lwm2m_core::rng::XorShiftRng;
@@ -40,12 +40,13 @@ impl Crossed {
     }
 }
 
-/// The two sans-IO peers and the link between them.
-pub struct Bench {
+/// The two sans-IO peers and the link between them; the device's object
+/// store is `S` (the test `MemoryStore`, or `lwm2m-objects`' model).
+pub struct Bench<S = MemoryStore> {
     /// The server.
     pub server: Server,
     /// The device.
-    pub client: Client<SocketAddr, XorShiftRng, MemoryStore>,
+    pub client: Client<SocketAddr, XorShiftRng, S>,
     /// Virtual now.
     pub now: Instant,
     /// Every server event so far.
@@ -61,10 +62,10 @@ pub struct Bench {
     pub auto_register: bool,
 }
 
-impl Bench {
+impl<S: ObjectStore> Bench<S> {
     /// A server with `config` and a device with `store`; the device
     /// bootstraps from the server (which must have a plan for it).
-    pub fn new(config: ServerConfig, store: MemoryStore) -> Bench {
+    pub fn new(config: ServerConfig, store: S) -> Bench<S> {
         let mut client_config = Config::new(EP);
         client_config.con_interval = lwm2m_core::client::ConInterval::Always;
         Bench {
