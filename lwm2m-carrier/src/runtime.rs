@@ -184,6 +184,9 @@ pub struct Runtime<'c, S: Session> {
     modem_ready: bool,
     /// In [`Phase::WaitReconnect`]: the link has gone down since.
     link_went_down: bool,
+    /// The old DM key must go: the modem refused the delete with the link
+    /// up, so it is deleted at the next key step (link down).
+    delete_dm_key: bool,
     plan: Option<Plan>,
     stored: Stored,
     pdn: Option<PdnId>,
@@ -261,6 +264,7 @@ impl<'c, S: Session> Runtime<'c, S> {
             events_lost: 0,
             modem_ready: false,
             link_went_down: false,
+            delete_dm_key: false,
             plan: None,
             stored: Stored::default(),
             pdn: None,
@@ -732,7 +736,7 @@ impl<'c, S: Session> Runtime<'c, S> {
             state.dm = None;
         }
         if reset.is_some() {
-            let _ = port.psk_delete(DM_SEC_TAG);
+            self.forget_dm_key(port);
         }
         state.carrier_bit = eff.carrier.bit();
         state.fingerprint = fingerprint;
@@ -805,6 +809,12 @@ impl<'c, S: Session> Runtime<'c, S> {
             self.emit(Event::LteLinkDown);
             self.phase = Phase::ProvisioningKeys;
         }
+    }
+
+    /// The DM account is gone (factory reset): its key too. Key writes need
+    /// the link down; if the modem refuses now, the next key step deletes it.
+    fn forget_dm_key<P: Port>(&mut self, port: &mut P) {
+        self.delete_dm_key = port.psk_delete(DM_SEC_TAG).is_err();
     }
 
     /// ICCID or MSISDN unreadable: ERROR BOOTSTRAP −EFAULT; the runtime reads
@@ -1040,6 +1050,9 @@ impl<'c, S: Session> Runtime<'c, S> {
                     return;
                 }
                 self.keys_deadline = None;
+                if self.delete_dm_key {
+                    self.delete_dm_key = port.psk_delete(DM_SEC_TAG).is_err();
+                }
                 if let Some((identity, psk)) = self.pending_bs_key.as_ref() {
                     let identity = identity.get(..).filter(|id| !id.is_empty());
                     if port.psk_store(SMARTCARD_SEC_TAG, identity, psk).is_err() {
@@ -1149,7 +1162,7 @@ impl<'c, S: Session> Runtime<'c, S> {
             ObjectEvent::FactoryReset | ObjectEvent::BootstrapRequestTrigger { .. } => {
                 self.stored.dm = None;
                 save(port, &self.stored);
-                let _ = port.psk_delete(DM_SEC_TAG);
+                self.forget_dm_key(port);
                 self.close(port);
                 self.registered_once = false;
                 self.next_update = None;

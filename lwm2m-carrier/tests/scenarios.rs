@@ -749,3 +749,28 @@ fn an_idle_closed_session_reopens_for_a_notification_without_registering_again()
     run(&mut rt, &mut port, &mut app, 200_000);
     assert_eq!(port.opens_of("dm.example").len(), 2);
 }
+
+#[test]
+fn a_factory_reset_deletes_the_old_dm_key_with_the_link_down() {
+    // First boot: the DM server's PSK in the runtime's tag.
+    let mut port = TestPort::new(GENERIC_IMSI);
+    let mut rt = boot(generic_config(), ScriptedSession::default());
+    run(&mut rt, &mut port, &mut App::default(), 60_000);
+    assert!(port.psks.contains_key(&DM_SEC_TAG.0));
+    drop(rt);
+    // Changed server options: factory reset; the new bootstrap provisions a
+    // NoSec DM account, so nothing overwrites the old key: it must be deleted
+    // (the modem refuses while the link is up; the key step has it down).
+    port.link = Some(false);
+    let mut nosec = support::dm_account();
+    nosec.uri = "coap://dm.example:5683".try_into().unwrap();
+    nosec.psk = None;
+    let mut session = ScriptedSession::default();
+    session.bootstrap.push_back(SessionOutcome::Bootstrapped(nosec));
+    let config = ConfigBuilder::from_config(generic_config()).server_lifetime_s(1200).build();
+    let mut app = App::default();
+    let mut rt = boot(config, session);
+    run(&mut rt, &mut port, &mut app, 120_000);
+    assert_eq!(app.list().last(), Some(&Event::Registered));
+    assert!(!port.psks.contains_key(&DM_SEC_TAG.0), "the old DM key is gone");
+}

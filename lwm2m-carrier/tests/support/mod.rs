@@ -210,6 +210,10 @@ impl Modem for TestPort {
         Ok(self.psks.contains_key(&tag.0))
     }
     fn psk_delete(&mut self, tag: SecTag) -> Result<(), ModemError> {
+        // Same rule as writes.
+        if self.link.is_some() || self.refuse_keys {
+            return Err(ModemError::LinkUp);
+        }
         self.psks.remove(&tag.0);
         Ok(())
     }
