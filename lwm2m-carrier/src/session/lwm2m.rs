@@ -60,9 +60,8 @@ pub struct ModemInfo {
     serial_number: String<INFO_LEN>,
     firmware_version: String<INFO_LEN>,
     hardware_version: String<INFO_LEN>,
-    time: i64,
-    utc_offset: String<8>,
-    timezone: String<32>,
+    /// Time, UTC offset and time zone, kept as the fixed platform keeps them.
+    clock: StaticDeviceInfo,
 }
 
 /// A [`DeviceInfo`] the runtime can fill from the modem.
@@ -108,25 +107,22 @@ impl DeviceInfo for ModemInfo {
         &self.hardware_version
     }
     fn current_time(&self) -> i64 {
-        self.time
+        self.clock.current_time()
     }
     fn utc_offset(&self) -> &str {
-        &self.utc_offset
+        self.clock.utc_offset()
     }
     fn timezone(&self) -> &str {
-        &self.timezone
+        self.clock.timezone()
     }
     fn set_current_time(&mut self, unix_s: i64) -> Result<(), ObjectError> {
-        self.time = unix_s;
-        Ok(())
+        self.clock.set_current_time(unix_s)
     }
     fn set_utc_offset(&mut self, offset: &str) -> Result<(), ObjectError> {
-        self.utc_offset = String::try_from(offset).map_err(|_| ObjectError::BadValue)?;
-        Ok(())
+        self.clock.set_utc_offset(offset)
     }
     fn set_timezone(&mut self, tz: &str) -> Result<(), ObjectError> {
-        self.timezone = String::try_from(tz).map_err(|_| ObjectError::BadValue)?;
-        Ok(())
+        self.clock.set_timezone(tz)
     }
 }
 
