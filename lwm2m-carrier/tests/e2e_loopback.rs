@@ -49,6 +49,9 @@ fn first_boot_bootstraps_registers_and_answers_a_read_of_device() {
     assert_eq!(regs.len(), 1, "{regs:?}");
     let endpoint = regs[0].endpoint.clone();
     assert_eq!(regs[0].lifetime_s, 600, "the lifetime bootstrap provisioned");
+    // Queue mode is on by default (`disable_queue_mode` = false,
+    // carrier-api.md §1): the server is told the device may sleep.
+    assert!(regs[0].queue_mode, "{:?}", regs[0]);
     assert!(!regs[0].objects.contains("</0"), "Security is never announced: {}", regs[0].objects);
 
     // The application sets the battery; the server reads /3/0 in TLV.
@@ -416,5 +419,15 @@ fn a_server_observing_binary_app_data_gives_app_data_observe_start_and_stop() {
             Event::AppData { path: data, kind: AppDataKind::ObserveStop, data: &[] },
         ]
     );
+    server.stop();
+}
+
+#[test]
+fn with_queue_mode_disabled_the_device_registers_without_queue_mode() {
+    let (server, uri) = server();
+    let dir = TestDir::new("e2e-no-queue-mode");
+    let _ = boot_until_registered(dir.path(), generic(&uri).queue_mode(false).build());
+    let regs = server.registrations();
+    assert_eq!((regs[0].binding.as_str(), regs[0].queue_mode), ("U", false), "{:?}", regs[0]);
     server.stop();
 }

@@ -277,6 +277,36 @@ pub(crate) fn dm_account(objects: &ObjectStore) -> Option<DmAccount> {
     })
 }
 
+/// Queue mode (`disable_queue_mode` off, the default) is announced as the
+/// binding's `Q` (`carrier-api.md` §1: "binding UQ/NQ"): each DM account's
+/// binding gets `Q` after its transport letter (`U` → `UQ`, `US` → `UQS`),
+/// or loses it when queue mode is off. The client registers with what the
+/// Server object says.
+fn apply_queue_mode(objects: &mut ObjectStore, queue_mode: bool) {
+    let ids: Vec<u16, { lwm2m_objects::config::SERVER_INSTANCES }> =
+        objects.server().instances().iter().map(|s| s.id).collect();
+    for id in ids {
+        let Some(mut server) = objects.server().get(id).cloned() else { continue };
+        if server.binding.contains('Q') == queue_mode {
+            continue;
+        }
+        let mut letters = server.binding.chars().filter(|&c| c != 'Q');
+        let mut binding: String<4> = String::new();
+        let mut ok = letters.next().is_some_and(|first| binding.push(first).is_ok());
+        if queue_mode {
+            ok = ok && binding.push('Q').is_ok();
+        }
+        for c in letters {
+            ok = ok && binding.push(c).is_ok();
+        }
+        if ok {
+            server.binding = binding;
+            // A replacement of an existing instance cannot run out of room.
+            let _ = objects.server_mut().put(server);
+        }
+    }
+}
+
 /// Application data the APP_DATA event reports: `/19/x/0[/y]` (Binary App
 /// Data Container, Data) and `/10250/0/1` (App Data Container, Data).
 fn is_app_data(path: &Path) -> bool {
@@ -340,11 +370,12 @@ impl<R: Rng, I: ModemDeviceInfo> Session for Lwm2mSession<R, I> {
         &mut self,
         now: Instant,
         endpoint: &str,
-        _params: &RegisterParams,
+        params: &RegisterParams,
         objects: &mut ObjectStore,
     ) {
         self.ensure_client(endpoint);
         self.peer = Peer::Server;
+        apply_queue_mode(objects, params.queue_mode);
         let now = core_now(now);
         let sent = self.lend(objects, |c| c.register(now, |_| Some(Peer::Server)));
         match sent {
@@ -504,6 +535,25 @@ mod tests {
         s.start_bootstrap(Instant::ZERO, "urn:imei:352656100000001");
         let every = ConInterval::Every(lwm2m_core::time::Duration::from_secs(600));
         assert_eq!(s.client().unwrap().config().con_interval, every);
+    }
+
+    #[test]
+    fn queue_mode_is_the_bindings_q_after_the_transport_letter() {
+        use lwm2m_objects::objects::ServerInstance;
+        let with = |binding: &str, queue_mode: bool| {
+            let mut objects = ObjectStore::new();
+            let mut server = ServerInstance::new(0, 101);
+            server.binding = String::try_from(binding).unwrap();
+            objects.server_mut().put(server).unwrap();
+            apply_queue_mode(&mut objects, queue_mode);
+            objects.server().get(0).unwrap().binding.clone()
+        };
+        assert_eq!(with("U", true), "UQ");
+        assert_eq!(with("US", true), "UQS");
+        assert_eq!(with("N", true), "NQ");
+        assert_eq!(with("UQ", true), "UQ");
+        assert_eq!(with("UQS", false), "US");
+        assert_eq!(with("U", false), "U");
     }
 
     #[test]
