@@ -133,9 +133,8 @@ pub fn plan_for(operator: Operator, dm_uri: &str, psk: Option<(&[u8], &[u8])>) -
     if let Some((identity, key)) = psk {
         account = account.with_psk(identity, key);
     }
-    // Queue mode as the LwM2M 1.0 binding letter `Q` (`UQ`), which the
-    // client reads; not `ServerAccount::queue_mode`, which writes 1/x/23 —
-    // in the 1.1 Server object that resource is Mute Send.
+    // Queue mode as the binding letter `Q` (`UQ`) of the operator's table,
+    // which the client reads.
     account.binding = p.binding.into();
     account.default_pmin_s = p.default_pmin_s;
     account.default_pmax_s = p.default_pmax_s;
