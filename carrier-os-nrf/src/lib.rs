@@ -48,11 +48,14 @@
 #[macro_use]
 extern crate std;
 
+pub mod assembly;
 pub mod at;
 pub mod channel;
 pub mod dfu;
+pub mod log;
 pub mod modem;
 pub mod port;
+pub mod random;
 pub mod storage;
 pub mod transcript;
 pub mod transport;

@@ -26,12 +26,13 @@ pub const MAX_SOCKETS: usize = 4;
 pub struct SocketSpec<'a> {
     /// Host name or IP literal.
     pub host: &'a str,
-    /// UDP port.
+    /// UDP port (0 for non-IP).
     pub port: u16,
     /// The PDN's context identifier (the binding maps it to the modem's PDN
     /// ID with `AT%XGETPDNID`).
     pub pdn_cid: u8,
-    /// IPv4, IPv6 or either.
+    /// IPv4, IPv6, either, or non-IP (a packet socket bound to the PDN;
+    /// `host` and `port` are then meaningless).
     pub family: Family,
     /// DTLS with the credentials of this security tag, and whether to ask
     /// for a Connection ID.
@@ -87,11 +88,9 @@ impl<S: ModemSockets> NrfTransport<S> {
 
 impl<S: ModemSockets> Transport for NrfTransport<S> {
     fn open(&mut self, endpoint: &Endpoint) -> Result<SocketId, TransportError> {
-        if endpoint.family == Family::NonIp {
-            // Non-IP needs the modem's packet sockets; not offered here.
-            return Err(TransportError::Unsupported);
-        }
-        if endpoint.host.is_empty() || endpoint.port == 0 {
+        // Non-IP (the modem's `AF_PACKET` sockets on a Non-IP PDN) has no
+        // host or port; an IP endpoint needs both.
+        if endpoint.family != Family::NonIp && (endpoint.host.is_empty() || endpoint.port == 0) {
             return Err(TransportError::InvalidEndpoint);
         }
         let (index, slot) = self
@@ -155,7 +154,7 @@ impl<S: ModemSockets> Transport for NrfTransport<S> {
 
 /// Host stand-in for the modem's sockets.
 pub mod host {
-    use super::{ModemSockets, SocketSpec, TransportError};
+    use super::{Family, ModemSockets, SocketSpec, TransportError};
     use core::task::Poll;
     use heapless::{Deque, Vec};
 
@@ -179,6 +178,9 @@ pub mod host {
                 && !self.known_tags.contains(&tag)
             {
                 return Err(TransportError::NoCredentials);
+            }
+            if spec.family == Family::NonIp && spec.dtls.is_some() {
+                return Err(TransportError::InvalidEndpoint);
             }
             let (i, slot) = self
                 .open

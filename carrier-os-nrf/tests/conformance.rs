@@ -280,14 +280,32 @@ mod transport {
     }
 
     #[test]
-    fn dtls_without_credentials_and_non_ip_are_refused_at_open() {
+    fn dtls_without_credentials_is_refused_at_open() {
         let mut t = NrfTransport::new(EchoSockets::default());
         let dtls = Security::DtlsPsk { sec_tag: SecTag(99), connection_id: true };
         assert_eq!(t.open(&endpoint(dtls)), Err(TransportError::NoCredentials));
-        let mut non_ip = endpoint(Security::None);
-        non_ip.family = Family::NonIp;
-        assert_eq!(t.open(&non_ip), Err(TransportError::Unsupported));
         assert_eq!(t.poll_open(SocketId(200)), Poll::Ready(Err(TransportError::InvalidSocket)));
+    }
+
+    #[test]
+    fn non_ip_opens_without_host_or_port_and_carries_datagrams() {
+        let mut t = NrfTransport::new(EchoSockets::default());
+        let non_ip = Endpoint {
+            host: heapless::String::new(),
+            port: 0,
+            pdn: PdnId(1),
+            family: Family::NonIp,
+            security: Security::None,
+        };
+        let s = t.open(&non_ip).unwrap();
+        while t.poll_open(s).is_pending() {}
+        assert_eq!(t.send(s, b"nidd"), Poll::Ready(Ok(())));
+        let mut buf = [0u8; 8];
+        assert_eq!(t.recv(s, &mut buf), Poll::Ready(Ok(4)));
+        assert_eq!(&buf[..4], b"nidd");
+        let mut ip_without_host = endpoint(Security::None);
+        ip_without_host.host = heapless::String::new();
+        assert_eq!(t.open(&ip_without_host), Err(TransportError::InvalidEndpoint));
     }
 
     #[test]

@@ -7,8 +7,21 @@
 //! application creates, pins and registers after `nrf_modem::init`, and
 //! are polled here with a no-op waker (the port's outer loop re-polls after
 //! every wake-up, so no waker is needed).
+//!
+//! The rest of the device port lives in the submodules: [`sockets`]
+//! (`ModemSockets` over `nrf-modem`'s UDP, DTLS and non-IP sockets),
+//! [`entropy`] (the random seed), and, for the nRF9160 (`nrf9160-pac`),
+//! `clock` (`Clock` + `Wait` on RTC1) and `flash` (`NorFlash` on the
+//! NVMC). `unsafe` is allowed only in `delta_dfu`, `flash` and `sockets`,
+//! each block with its SAFETY argument.
 
+#[cfg(feature = "nrf9160")]
+pub mod clock;
 mod delta_dfu;
+pub mod entropy;
+#[cfg(feature = "nrf9160")]
+pub mod flash;
+pub mod sockets;
 
 pub use delta_dfu::NrfModemDelta;
 
