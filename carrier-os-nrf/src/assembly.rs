@@ -8,7 +8,7 @@
 //! [`SeededRandom`](crate::random::SeededRandom), a [`log`](crate::log)
 //! sink, [`NrfModem`](crate::port::NrfModem),
 //! [`NrfTransport`](crate::transport::NrfTransport) over
-//! `device::DeviceSockets`, a download and
+//! `device::DeviceSockets`, [`CoapDownload`](crate::download::CoapDownload) and
 //! [`NrfDfu`](crate::dfu::NrfDfu); on the host the same struct holds the
 //! fakes.
 //!
@@ -17,6 +17,7 @@
 use core::fmt;
 use core::task::Poll;
 
+use crate::download::PortDownload;
 use carrier_os::dfu::{Dfu, DfuError, ImageType, UpdateOutcome};
 use carrier_os::download::{Download, DownloadError, DownloadProgress, DownloadRequest};
 use carrier_os::log::{Level, Log};
@@ -45,7 +46,8 @@ pub struct NrfPort<C, S, R, L, M, T, D, F> {
     pub modem: M,
     /// `Transport`.
     pub transport: T,
-    /// `Download`.
+    /// `Download`: a [`PortDownload`] that borrows `transport` and `clock`
+    /// for each call (one socket table for the session and the download).
     pub download: D,
     /// `Dfu`.
     pub dfu: F,
@@ -171,18 +173,20 @@ impl<C, S, R, L, M, T: Transport, D, F> Transport for NrfPort<C, S, R, L, M, T, 
     }
 }
 
-impl<C, S, R, L, M, T, D: Download, F> Download for NrfPort<C, S, R, L, M, T, D, F> {
+impl<C: Clock, S, R, L, M, T, D: PortDownload<T, C>, F> Download
+    for NrfPort<C, S, R, L, M, T, D, F>
+{
     fn start_download(&mut self, req: &DownloadRequest<'_>) -> Result<(), DownloadError> {
-        self.download.start_download(req)
+        self.download.start(&mut self.transport, &self.clock, req)
     }
     fn poll_download(&mut self, buf: &mut [u8]) -> Poll<Result<DownloadProgress, DownloadError>> {
-        self.download.poll_download(buf)
+        self.download.poll(&mut self.transport, &self.clock, buf)
     }
     fn download_size(&mut self) -> Option<u64> {
-        self.download.download_size()
+        self.download.size()
     }
     fn abort_download(&mut self) {
-        self.download.abort_download();
+        self.download.abort(&mut self.transport);
     }
 }
 

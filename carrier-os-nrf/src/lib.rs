@@ -52,6 +52,7 @@ pub mod assembly;
 pub mod at;
 pub mod channel;
 pub mod dfu;
+pub mod download;
 pub mod log;
 pub mod modem;
 pub mod port;
