@@ -152,6 +152,30 @@ impl<S: ModemSockets> Transport for NrfTransport<S> {
     }
 }
 
+impl<S: ModemSockets + crate::download::StreamSockets> crate::download::StreamSockets
+    for NrfTransport<S>
+{
+    type Stream = S::Stream;
+    fn stream_connect(
+        &mut self,
+        spec: &crate::download::StreamSpec<'_>,
+    ) -> Result<S::Stream, TransportError> {
+        self.sockets.stream_connect(spec)
+    }
+    fn stream_poll_connect(&mut self, s: S::Stream) -> Poll<Result<(), TransportError>> {
+        self.sockets.stream_poll_connect(s)
+    }
+    fn stream_write(&mut self, s: S::Stream, data: &[u8]) -> Poll<Result<usize, TransportError>> {
+        self.sockets.stream_write(s, data)
+    }
+    fn stream_read(&mut self, s: S::Stream, buf: &mut [u8]) -> Poll<Result<usize, TransportError>> {
+        self.sockets.stream_read(s, buf)
+    }
+    fn stream_close(&mut self, s: S::Stream) {
+        self.sockets.stream_close(s);
+    }
+}
+
 /// Host stand-in for the modem's sockets.
 pub mod host {
     use super::{Family, ModemSockets, SocketSpec, TransportError};

@@ -26,6 +26,10 @@
 //!   asked for; `connect` runs the handshake in the modem.
 //! - Non-IP: an `AF_PACKET` raw socket bound to the PDN (the modem's
 //!   non-IP data delivery); host and port are ignored.
+//! - Streams ([`StreamSockets`], for the HTTP(S) download): a TCP socket,
+//!   or TLS 1.2 offloaded to the modem with the security tag's CA
+//!   certificate, peer verification required and the host name set for
+//!   SNI and the name check. The peer's orderly close reads as 0 bytes.
 //!
 //! One `nrf_modem::LteLink` is held for the life of [`DeviceSockets`]:
 //! `nrf-modem` switches the modem off (`AT+CFUN=0`) when its count of
@@ -50,6 +54,7 @@ use nrf_modem::socket::{Socket, SocketFamily, SocketOption, SocketProtocol, Sock
 use nrf_modem::{Error, LteLink};
 
 use super::ModemAt;
+use crate::download::{StreamSockets, StreamSpec};
 use crate::modem::AtModem;
 use crate::transport::{MAX_SOCKETS, ModemSockets, SocketSpec};
 
@@ -61,6 +66,8 @@ pub struct OpenSpec {
     pdn_id: Option<u8>,
     family: Family,
     dtls: Option<(u32, bool)>,
+    /// A stream (TCP), with TLS by this security tag if `Some`.
+    stream: Option<Option<u32>>,
 }
 
 /// An open socket.
@@ -87,10 +94,23 @@ pub async fn open(spec: OpenSpec) -> Result<Conn, Error> {
         (IpAddr::V6(_), Family::Ipv6 | Family::Any) => SocketFamily::Ipv6,
         _ => return Err(Error::AddressNotFound),
     };
-    let protocol = if spec.dtls.is_some() { SocketProtocol::DTls1v2 } else { SocketProtocol::Udp };
-    let socket = Socket::create(family, SocketType::Datagram, protocol).await?;
+    let (kind, protocol) = match (spec.stream, spec.dtls) {
+        (Some(None), _) => (SocketType::Stream, SocketProtocol::Tcp),
+        (Some(Some(_)), _) => (SocketType::Stream, SocketProtocol::Tls1v2),
+        (None, Some(_)) => (SocketType::Datagram, SocketProtocol::DTls1v2),
+        (None, None) => (SocketType::Datagram, SocketProtocol::Udp),
+    };
+    let socket = Socket::create(family, kind, protocol).await?;
     if let Some(id) = spec.pdn_id {
         socket.set_option(SocketOption::BindToPdn(i32::from(id)))?;
+    }
+    if let Some(Some(tag)) = spec.stream {
+        // HTTPS: the server's certificate is verified against the CA
+        // certificate(s) of the tag and the host name.
+        let tags = [tag];
+        socket.set_option(SocketOption::TlsPeerVerify(2))?;
+        socket.set_option(SocketOption::TlsTagList(&tags))?;
+        socket.set_option(SocketOption::TlsHostName(&spec.host))?;
     }
     if let Some((tag, cid)) = spec.dtls {
         let tags = [tag];
@@ -188,6 +208,38 @@ impl<F: Future<Output = Result<Conn, Error>>> DeviceSockets<F> {
         Some(unsafe { Pin::new_unchecked(slot) })
     }
 
+    /// Puts the open future of a new socket into a free slot.
+    #[allow(clippy::too_many_arguments)]
+    fn start(
+        mut self: Pin<&mut Self>,
+        host: &str,
+        port: u16,
+        pdn_cid: u8,
+        family: Family,
+        dtls: Option<(u32, bool)>,
+        stream: Option<Option<u32>>,
+        secure: bool,
+    ) -> Result<u8, TransportError> {
+        let host = String::try_from(host).map_err(|_| TransportError::InvalidEndpoint)?;
+        let pdn_id = match pdn_cid {
+            0 => None,
+            cid => Some(
+                AtModem::new(ModemAt::new()).pdn_id(cid).map_err(|_| TransportError::NoRoute)?,
+            ),
+        };
+        let index = self
+            .slots
+            .iter()
+            .position(|s| matches!(s, Slot::Empty))
+            .ok_or(TransportError::NoSocket)?;
+        let h = u8::try_from(index).map_err(|_| TransportError::NoSocket)?;
+        let future = (self.make)(OpenSpec { host, port, pdn_id, family, dtls, stream });
+        if let Some(mut slot) = self.as_mut().slot(h) {
+            slot.set(Slot::Opening { future, dtls: secure });
+        }
+        Ok(h)
+    }
+
     fn conn(self: Pin<&mut Self>, h: u8) -> Result<&Socket, TransportError> {
         // SAFETY: only a shared reference to the open socket is handed out;
         // nothing is moved.
@@ -205,31 +257,8 @@ impl<F: Future<Output = Result<Conn, Error>>> ModemSockets for Pin<&mut DeviceSo
     type Handle = u8;
 
     fn connect(&mut self, spec: &SocketSpec<'_>) -> Result<u8, TransportError> {
-        let host = String::try_from(spec.host).map_err(|_| TransportError::InvalidEndpoint)?;
-        let pdn_id = match spec.pdn_cid {
-            0 => None,
-            cid => Some(
-                AtModem::new(ModemAt::new()).pdn_id(cid).map_err(|_| TransportError::NoRoute)?,
-            ),
-        };
-        let index = self
-            .slots
-            .iter()
-            .position(|s| matches!(s, Slot::Empty))
-            .ok_or(TransportError::NoSocket)?;
-        let h = u8::try_from(index).map_err(|_| TransportError::NoSocket)?;
-        let future = (self.make)(OpenSpec {
-            host,
-            port: spec.port,
-            pdn_id,
-            family: spec.family,
-            dtls: spec.dtls,
-        });
         let dtls = spec.dtls.is_some();
-        if let Some(mut slot) = self.as_mut().slot(h) {
-            slot.set(Slot::Opening { future, dtls });
-        }
-        Ok(h)
+        self.as_mut().start(spec.host, spec.port, spec.pdn_cid, spec.family, spec.dtls, None, dtls)
     }
 
     fn poll_connect(&mut self, h: u8) -> Poll<Result<(), TransportError>> {
@@ -294,5 +323,49 @@ impl<F: Future<Output = Result<Conn, Error>>> ModemSockets for Pin<&mut DeviceSo
 
     fn connection_id_in_use(&mut self, _h: u8) -> bool {
         false
+    }
+}
+
+impl<F: Future<Output = Result<Conn, Error>>> StreamSockets for Pin<&mut DeviceSockets<F>> {
+    type Stream = u8;
+
+    fn stream_connect(&mut self, spec: &StreamSpec<'_>) -> Result<u8, TransportError> {
+        let carrier_os::modem::PdnId(cid) = spec.pdn;
+        let secure = spec.tls.is_some();
+        self.as_mut().start(spec.host, spec.port, cid, Family::Any, None, Some(spec.tls), secure)
+    }
+
+    fn stream_poll_connect(&mut self, s: u8) -> Poll<Result<(), TransportError>> {
+        self.poll_connect(s)
+    }
+
+    fn stream_write(&mut self, s: u8, data: &[u8]) -> Poll<Result<usize, TransportError>> {
+        let socket = match self.as_mut().conn(s) {
+            Ok(sock) => sock,
+            Err(e) => return Poll::Ready(Err(e)),
+        };
+        match poll_once(socket.write(data)) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(n)) => Poll::Ready(Ok(n)),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(map_error(&e, false))),
+        }
+    }
+
+    fn stream_read(&mut self, s: u8, buf: &mut [u8]) -> Poll<Result<usize, TransportError>> {
+        let socket = match self.as_mut().conn(s) {
+            Ok(sock) => sock,
+            Err(e) => return Poll::Ready(Err(e)),
+        };
+        match poll_once(socket.receive(buf)) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(n)) => Poll::Ready(Ok(n)),
+            // `nrf-modem` reports the peer's orderly close as `Disconnected`.
+            Poll::Ready(Err(Error::Disconnected)) => Poll::Ready(Ok(0)),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(map_error(&e, false))),
+        }
+    }
+
+    fn stream_close(&mut self, s: u8) {
+        self.close(s);
     }
 }

@@ -118,6 +118,11 @@ impl CoapDownload {
         }
     }
 
+    /// Whether a download is in progress (its socket is open).
+    pub fn is_active(&self) -> bool {
+        self.socket.is_some()
+    }
+
     fn next_random(&mut self) -> u32 {
         // xorshift32: jitter and identifiers, not secrets.
         self.rng ^= self.rng << 13;

@@ -1,6 +1,7 @@
 //! Firmware download for the nRF91 port (`carrier_os::Download`), resumable
 //! from a byte offset: CoAP(S) block-wise ([`coap`], RFC 7959 Block2) over
-//! the port's own datagram `Transport`.
+//! the port's own datagram `Transport`, and HTTP(S) with `Range` ([`http`])
+//! over the port's [`StreamSockets`]; [`AnyDownload`] picks by scheme.
 //!
 //! Owns the URI split ([`Uri`], RFC 3986 §3 as far as `coap[s]://` and
 //! `http[s]://` need it) and the [`PortDownload`] seam: a download that
@@ -14,6 +15,8 @@
 //! a `DownloadError` as documented on `carrier_os::download`.
 
 pub mod coap;
+pub mod http;
+pub mod http_head;
 
 use core::task::Poll;
 
@@ -22,6 +25,7 @@ use carrier_os::transport::{HOST_LEN, TransportError};
 use heapless::String;
 
 pub use coap::CoapDownload;
+pub use http::{HttpDownload, StreamSockets, StreamSpec};
 
 /// Longest URI accepted (`UriTooLong` beyond; the original's limit is 255).
 pub const URI_LEN: usize = 255;
@@ -50,6 +54,65 @@ pub trait PortDownload<T, C> {
     fn size(&self) -> Option<u64>;
     /// Stops the download and closes its socket; idempotent.
     fn abort(&mut self, net: &mut T);
+}
+
+/// CoAP(S) and HTTP(S) downloads, one at a time, chosen by the URI's
+/// scheme; the transport `T` carries both datagrams and streams.
+#[derive(Debug)]
+pub struct AnyDownload<H> {
+    coap: CoapDownload,
+    http: HttpDownload<H>,
+    http_last: bool,
+}
+
+impl<H: Copy> AnyDownload<H> {
+    /// A downloader; `seed` as for [`CoapDownload::new`].
+    pub fn new(seed: u32) -> Self {
+        Self { coap: CoapDownload::new(seed), http: HttpDownload::default(), http_last: false }
+    }
+}
+
+impl<T, C, H> PortDownload<T, C> for AnyDownload<H>
+where
+    T: carrier_os::transport::Transport + StreamSockets<Stream = H>,
+    C: carrier_os::time::Clock,
+    H: Copy,
+{
+    fn start(
+        &mut self,
+        net: &mut T,
+        clock: &C,
+        req: &DownloadRequest<'_>,
+    ) -> Result<(), DownloadError> {
+        if self.coap.is_active() || self.http.is_active() {
+            return Err(DownloadError::Busy);
+        }
+        let uri = Uri::parse(req.uri)?;
+        self.http_last = matches!(uri.scheme, Scheme::Http | Scheme::Https);
+        if self.http_last {
+            self.http.start(net, &uri, req)
+        } else {
+            self.coap.start(net, clock, req)
+        }
+    }
+
+    fn poll(
+        &mut self,
+        net: &mut T,
+        clock: &C,
+        buf: &mut [u8],
+    ) -> Poll<Result<DownloadProgress, DownloadError>> {
+        if self.http_last { self.http.poll(net, buf) } else { self.coap.poll(net, clock, buf) }
+    }
+
+    fn size(&self) -> Option<u64> {
+        if self.http_last { self.http.size() } else { PortDownload::<T, C>::size(&self.coap) }
+    }
+
+    fn abort(&mut self, net: &mut T) {
+        PortDownload::<T, C>::abort(&mut self.coap, net);
+        self.http.abort(net);
+    }
 }
 
 /// The scheme of a download URI.
@@ -188,6 +251,7 @@ pub(crate) fn from_transport(e: TransportError, got_any: bool) -> DownloadError 
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
 
     #[test]

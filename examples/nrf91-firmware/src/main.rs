@@ -12,7 +12,7 @@
 //! random from timed modem round trips (`device::entropy`), no logging
 //! (`log::NoLog`; `DefmtLog` with a `defmt` logger), the modem over AT
 //! (`port::NrfModem`), sockets through `nrf-modem` (`device::sockets`),
-//! CoAP(S) block-wise download (`download::CoapDownload`) and the MCUboot
+//! CoAP(S) block-wise and HTTP(S) ranged download (`download::AnyDownload`) and the MCUboot
 //! slot plus modem delta DFU (`dfu::NrfDfu`).
 //!
 //! Build (from this directory): `cargo build --release`; the target and
@@ -33,7 +33,7 @@ use carrier_os_nrf::device::clock::{LfClock, RtcClock, signal_io};
 use carrier_os_nrf::device::flash::Nvmc;
 use carrier_os_nrf::device::{ModemAt, Notifications, NrfModemDelta, entropy, sockets};
 use carrier_os_nrf::dfu::{McubootControl, NrfDfu};
-use carrier_os_nrf::download::CoapDownload;
+use carrier_os_nrf::download::AnyDownload;
 use carrier_os_nrf::log::NoLog;
 use carrier_os_nrf::modem::AtModem;
 use carrier_os_nrf::port::NrfModem;
@@ -170,7 +170,7 @@ fn main() -> ! {
         log: NoLog,
         modem,
         transport: NrfTransport::new(sockets.as_mut()),
-        download: CoapDownload::new(download_seed),
+        download: AnyDownload::new(download_seed),
         dfu,
     };
 
