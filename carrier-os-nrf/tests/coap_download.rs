@@ -21,6 +21,23 @@ impl Clock for TestClock {
         Instant::from_millis(self.0.get())
     }
 }
+impl carrier_os::wait::Wait for TestClock {
+    // Virtual time: datagrams are already queued, so report I/O after a
+    // 100 ms step (or the deadline, if nearer).
+    fn wait_until(&mut self, deadline: Option<Instant>) -> carrier_os::wait::Wake {
+        let step = self.0.get() + 100;
+        match deadline {
+            Some(d) if d.as_millis() <= step => {
+                self.0.set(self.0.get().max(d.as_millis()));
+                carrier_os::wait::Wake::Deadline
+            }
+            _ => {
+                self.0.set(step);
+                carrier_os::wait::Wake::Io
+            }
+        }
+    }
+}
 
 /// One GET the server saw.
 #[derive(Debug, Clone)]
@@ -361,6 +378,30 @@ fn start_refuses_bad_requests_and_a_second_download() {
     assert!(server.closed);
     let mut buf = [0u8; 8];
     assert_eq!(dl.poll(&mut server, &clock, &mut buf), Poll::Ready(Err(DownloadError::NotStarted)));
+}
+
+#[test]
+fn download_conformance_suite_passes_on_the_nrf_port_assembly() {
+    // The shared carrier-os suite (also run on carrier-os-std), on
+    // `NrfPort` with only the parts `Download` needs.
+    let server = Server::with_file(3000);
+    let expected = server.file.clone();
+    let mut port = carrier_os_nrf::assembly::NrfPort {
+        clock: TestClock(Cell::new(0)),
+        storage: (),
+        random: (),
+        log: (),
+        modem: (),
+        transport: server,
+        download: CoapDownload::new(77),
+        dfu: (),
+    };
+    carrier_os::conformance::download_suite(
+        &mut port,
+        "coap://192.0.2.1/fw",
+        &expected,
+        carrier_os::time::Duration::from_secs(60),
+    );
 }
 
 proptest::proptest! {

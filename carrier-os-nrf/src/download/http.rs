@@ -5,7 +5,7 @@
 //!
 //! Owns the request (`GET <target> HTTP/1.1`, `Host`, `Range:
 //! bytes=<offset>-` when resuming, `Connection: close`) and the reading of
-//! the response: the head by [`parse_head`](super::http_head::parse_head),
+//! the response: the head by [`super::http_head::parse_head`],
 //! then the body up to `Content-Length` (or the end of the connection when
 //! there is none).
 //!
