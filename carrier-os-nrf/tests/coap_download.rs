@@ -56,6 +56,7 @@ struct Server {
     to_client: VecDeque<Vec<u8>>,
     seen: Vec<Seen>,
     acks_from_client: Vec<u16>,
+    rsts_from_client: Vec<u16>,
     /// Requests to ignore (lost) before answering.
     drop: usize,
     /// Answer with this block size instead.
@@ -126,6 +127,10 @@ impl Transport for Server {
         let req = Repr::decode(d).expect("the client sends valid CoAP");
         if req.msg_type == MessageType::Ack {
             self.acks_from_client.push(req.message_id);
+            return Poll::Ready(Ok(()));
+        }
+        if req.msg_type == MessageType::Rst {
+            self.rsts_from_client.push(req.message_id);
             return Poll::Ready(Ok(()));
         }
         assert_eq!(req.msg_type, MessageType::Con, "requests are confirmable");
@@ -352,6 +357,30 @@ fn a_separate_response_is_acknowledged_and_delivered() {
         "each CON response is ACKed with its MID"
     );
     assert_eq!(server.seen.len(), 2, "no retransmission after the empty ACK");
+}
+
+#[test]
+fn an_unknown_confirmable_message_is_rejected_with_rst_and_the_download_goes_on() {
+    let clock = TestClock(Cell::new(0));
+    let mut server = Server::with_file(100);
+    // A stray CON (another token) waiting before the first response.
+    let mut buf = [0u8; 32];
+    let stray = MessageWriter::new(
+        &mut buf,
+        MessageType::Con,
+        Code::Content,
+        0x4242,
+        Token::new(&[9, 9, 9, 9, 9, 9]).unwrap(),
+    )
+    .unwrap();
+    let n = stray.len();
+    server.to_client.push_back(buf[..n].to_vec());
+    let mut dl = CoapDownload::new(5);
+    dl.start(&mut server, &clock, &request("coap://192.0.2.1/f", 0)).unwrap();
+    let (got, end) = run(&mut dl, &mut server, &clock, 4096);
+    assert_eq!(end, Ok(()));
+    assert_eq!(got, server.file);
+    assert_eq!(server.rsts_from_client, [0x4242]);
 }
 
 #[test]

@@ -233,17 +233,16 @@ impl CoapDownload {
             MessageType::Ack if msg.message_id == self.mid && ours => msg,
             MessageType::Con | MessageType::Non if ours && msg.code != Code::Empty => {
                 if msg.msg_type == MessageType::Con {
-                    let ack = Repr::empty(MessageType::Ack, msg.message_id);
-                    let mut buf = [0u8; 4];
-                    if let Ok(n) = ack.encode_into(&mut buf) {
-                        // A lost ACK makes the server retransmit; nothing to do.
-                        let _ = net.send(
-                            self.socket.unwrap_or(SocketId(u8::MAX)),
-                            buf.get(..n).unwrap_or(&[]),
-                        );
-                    }
+                    self.send_empty(net, MessageType::Ack, msg.message_id);
                 }
                 msg
+            }
+            MessageType::Con => {
+                // Not ours (or a retransmitted separate response to an
+                // earlier block, whose token is gone): reject it with an
+                // RST so the server stops retransmitting (RFC 7252 §4.2).
+                self.send_empty(net, MessageType::Rst, msg.message_id);
+                return;
             }
             _ => return,
         };
@@ -258,6 +257,15 @@ impl CoapDownload {
             Ok(false) => Phase::Last,
             Err(e) => Phase::Failed(e),
         };
+    }
+
+    /// Sends an empty ACK or RST; a lost one makes the server retransmit,
+    /// so a refused send needs no handling.
+    fn send_empty<T: Transport>(&self, net: &mut T, ty: MessageType, mid: u16) {
+        let mut buf = [0u8; 4];
+        if let (Some(socket), Ok(n)) = (self.socket, Repr::empty(ty, mid).encode_into(&mut buf)) {
+            let _ = net.send(socket, buf.get(..n).unwrap_or(&[]));
+        }
     }
 
     fn close<T: Transport>(&mut self, net: &mut T) {
