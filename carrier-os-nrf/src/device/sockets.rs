@@ -36,9 +36,10 @@
 //! links drops to zero, which closing the last socket would otherwise do;
 //! link up and down stay with the port's `+CFUN` requests.
 //!
-//! Not available through `nrf-modem` 0.11: reading whether the peer
-//! accepted a Connection ID (`connection_id_in_use` answers `false`), and
-//! `nrf-modem`'s `Socket` panics in `drop` if `nrf_close` fails.
+//! Whether the peer accepted a Connection ID is read with
+//! `nrf_getsockopt(SO_SEC_DTLS_CID_STATUS)`, which `nrf-modem` 0.11 does not
+//! wrap. Beware: `nrf-modem`'s `Socket` panics in `drop` if `nrf_close`
+//! fails.
 #![allow(unsafe_code)]
 
 use core::future::Future;
@@ -118,7 +119,7 @@ pub async fn open(spec: OpenSpec) -> Result<Conn, Error> {
         socket.set_option(SocketOption::TlsSessionCache(0))?;
         socket.set_option(SocketOption::TlsTagList(&tags))?;
         if cid {
-            socket.set_option(SocketOption::DtlsCid(2))?;
+            socket.set_option(SocketOption::DtlsCid(sys::NRF_SO_SEC_DTLS_CID_ENABLED as i32))?;
         }
     }
     socket.connect(SocketAddr::new(ip, spec.port)).await?;
@@ -321,8 +322,24 @@ impl<F: Future<Output = Result<Conn, Error>>> ModemSockets for Pin<&mut DeviceSo
         }
     }
 
-    fn connection_id_in_use(&mut self, _h: u8) -> bool {
-        false
+    fn connection_id_in_use(&mut self, h: u8) -> bool {
+        let Ok(socket) = self.as_mut().conn(h) else { return false };
+        let mut status: i32 = 0;
+        let mut len = core::mem::size_of::<i32>() as u32;
+        // SAFETY: `fd` is an open libmodem socket (the slot is `Open`);
+        // `status` and `len` are valid for writes, and `len` holds the size
+        // of `status`, which is what `NRF_SO_SEC_DTLS_CID_STATUS` writes (an
+        // int). libmodem keeps no pointer past the call.
+        let r = unsafe {
+            sys::nrf_getsockopt(
+                socket.as_raw_fd(),
+                sys::NRF_SOL_SECURE as i32,
+                sys::NRF_SO_SEC_DTLS_CID_STATUS as i32,
+                (&raw mut status).cast(),
+                &raw mut len,
+            )
+        };
+        r == 0 && status != sys::NRF_SO_SEC_DTLS_CID_STATUS_DISABLED as i32
     }
 }
 
