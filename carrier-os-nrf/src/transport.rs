@@ -1,11 +1,16 @@
 //! `carrier_os::Transport` for the nRF91: datagram sockets offloaded to the
-//! modem, DTLS done by the modem with the PSK of a security tag.
+//! modem, DTLS done by the modem with the PSK of a security tag, and
+//! non-IP data delivery over a Non-IP PDN.
 //!
-//! Owns the socket table and the endpoint rules; the sockets themselves
+//! Owns the socket table and the endpoint rules (an IP endpoint needs a
+//! host and a port; a non-IP one has neither); the sockets themselves
 //! come from a [`ModemSockets`] implementation — the modem library's
-//! socket API on a device (`nrf-modem`'s UDP and DTLS sockets, where the
-//! modem runs the handshake with the credentials stored by `%CMNG` under
-//! the security tag), [`host::EchoSockets`] on the host.
+//! socket API on a device (`device::sockets`: UDP, DTLS where the modem
+//! runs the handshake with the credentials stored by `%CMNG` under the
+//! security tag, and `AF_PACKET` for non-IP), [`host::EchoSockets`] on the
+//! host. The same table also lends its sockets to the HTTP(S) download as
+//! streams when the sockets implement
+//! [`StreamSockets`](crate::download::StreamSockets).
 //!
 //! Guarantee: no panic on any input; a handle that is not open is
 //! `TransportError::InvalidSocket`, never an index out of bounds.
