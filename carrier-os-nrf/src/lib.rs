@@ -25,6 +25,7 @@
 //! | [`dfu`] | [`dfu::NrfDfu`]: MCUboot slot + modem delta | `Dfu` |
 //! | [`random`] | [`random::SeededRandom`] (xoshiro128++ seeded from timing jitter) | `Random` |
 //! | [`log`] | [`log::NoLog`], `DefmtLog` (feature `defmt`) | `Log` |
+//! | [`ticks`] | RTC tick arithmetic (24-bit extension, ms conversion) of the device clock | — |
 //! | [`assembly`] | [`assembly::NrfPort`]: the parts on one value | `Port` (+ `Wait`) |
 //! | `device` | `nrf-modem` binding: AT channel, notifications, sockets (UDP/DTLS/non-IP/TCP/TLS), modem delta DFU, random seed; nRF9160: RTC1 `Clock` + `Wait`, NVMC `NorFlash` (device target only) | — |
 //!
@@ -73,6 +74,7 @@ pub mod modem;
 pub mod port;
 pub mod random;
 pub mod storage;
+pub mod ticks;
 pub mod transcript;
 pub mod transport;
 

@@ -26,12 +26,8 @@ use carrier_os::wait::{Wait, Wake};
 use cortex_m::peripheral::{NVIC, SCB};
 use nrf9160_pac::{CLOCK_NS, Interrupt, RTC1_NS};
 
-/// The RTC ticks per second (PRESCALER = 0).
-const HZ: u64 = 32_768;
-/// The counter is 24 bits wide.
-const WRAP: u64 = 1 << 24;
-/// Longest single sleep: half the wrap period, so a wrap is always seen.
-pub const MAX_SLEEP_MS: u64 = 256_000;
+pub use crate::ticks::MAX_SLEEP_MS;
+use crate::ticks::{Ticks24, WRAP, ms_to_ticks, ticks_to_ms};
 
 static IO: AtomicBool = AtomicBool::new(false);
 
@@ -55,8 +51,7 @@ pub enum LfClock {
 /// Milliseconds since start-up from RTC1.
 pub struct RtcClock {
     rtc: RTC1_NS,
-    wraps: Cell<u64>,
-    last: Cell<u32>,
+    ticks: Cell<Ticks24>,
 }
 
 impl core::fmt::Debug for RtcClock {
@@ -87,23 +82,21 @@ impl RtcClock {
         rtc.intenset.write(|w| w.compare0().set());
         rtc.tasks_start.write(|w| w.tasks_start().trigger());
         scb.set_sevonpend();
-        Self { rtc, wraps: Cell::new(0), last: Cell::new(0) }
+        Self { rtc, ticks: Cell::new(Ticks24::default()) }
     }
 
     /// The extended tick count.
     fn ticks(&self) -> u64 {
-        let c = self.rtc.counter.read().counter().bits();
-        if c < self.last.get() {
-            self.wraps.set(self.wraps.get().saturating_add(1));
-        }
-        self.last.set(c);
-        self.wraps.get().saturating_mul(WRAP).saturating_add(u64::from(c))
+        let mut t = self.ticks.get();
+        let now = t.extend(self.rtc.counter.read().counter().bits());
+        self.ticks.set(t);
+        now
     }
 
     /// Arms COMPARE0 `ms` from now (at least two ticks ahead, as the RTC
     /// requires) and clears the pending interrupt so its next edge wakes.
     fn arm(&self, ms: u64) {
-        let ticks = ms.saturating_mul(HZ).div_ceil(1000).max(2);
+        let ticks = ms_to_ticks(ms).max(2);
         let target = self.ticks().saturating_add(ticks) % WRAP;
         self.rtc.events_compare[0].reset();
         NVIC::unpend(Interrupt::RTC1);
@@ -111,11 +104,6 @@ impl RtcClock {
         #[allow(clippy::cast_possible_truncation)]
         self.rtc.cc[0].write(|w| w.compare().variant(target as u32));
     }
-}
-
-/// Ticks to milliseconds, exact, without overflow for any reachable count.
-fn ticks_to_ms(t: u64) -> u64 {
-    (t >> 15).saturating_mul(1000) + (((t & (HZ - 1)) * 1000) >> 15)
 }
 
 impl Clock for RtcClock {
