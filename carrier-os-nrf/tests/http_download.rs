@@ -276,3 +276,100 @@ proptest::proptest! {
         proptest::prop_assert_eq!(&got[..], &file()[offset as usize..]);
     }
 }
+
+mod any {
+    use super::*;
+    use carrier_os::time::{Clock, Instant};
+    use carrier_os::transport::{Endpoint, SocketId, Transport};
+    use carrier_os_nrf::download::{AnyDownload, PortDownload};
+
+    /// Streams from the scripted HTTP server; datagram opens are counted
+    /// and refused (no CoAP server here).
+    struct Both {
+        http: Server,
+        coap_opens: Vec<String>,
+    }
+
+    impl Transport for Both {
+        fn open(&mut self, e: &Endpoint) -> Result<SocketId, TransportError> {
+            self.coap_opens.push(e.host.to_string());
+            Err(TransportError::NoRoute)
+        }
+        fn poll_open(&mut self, _s: SocketId) -> Poll<Result<(), TransportError>> {
+            Poll::Ready(Err(TransportError::InvalidSocket))
+        }
+        fn send(&mut self, _s: SocketId, _d: &[u8]) -> Poll<Result<(), TransportError>> {
+            Poll::Ready(Err(TransportError::InvalidSocket))
+        }
+        fn recv(&mut self, _s: SocketId, _b: &mut [u8]) -> Poll<Result<usize, TransportError>> {
+            Poll::Ready(Err(TransportError::InvalidSocket))
+        }
+        fn close(&mut self, _s: SocketId) {}
+    }
+
+    impl StreamSockets for Both {
+        type Stream = u8;
+        fn stream_connect(&mut self, spec: &StreamSpec<'_>) -> Result<u8, TransportError> {
+            self.http.stream_connect(spec)
+        }
+        fn stream_poll_connect(&mut self, s: u8) -> Poll<Result<(), TransportError>> {
+            self.http.stream_poll_connect(s)
+        }
+        fn stream_write(&mut self, s: u8, d: &[u8]) -> Poll<Result<usize, TransportError>> {
+            self.http.stream_write(s, d)
+        }
+        fn stream_read(&mut self, s: u8, b: &mut [u8]) -> Poll<Result<usize, TransportError>> {
+            self.http.stream_read(s, b)
+        }
+        fn stream_close(&mut self, s: u8) {
+            self.http.stream_close(s)
+        }
+    }
+
+    struct Zero;
+    impl Clock for Zero {
+        fn now(&self) -> Instant {
+            Instant::from_millis(0)
+        }
+    }
+
+    fn req(uri: &str) -> DownloadRequest<'_> {
+        DownloadRequest { uri, sec_tag: None, pdn: PdnId(0), offset: 0 }
+    }
+
+    #[test]
+    fn the_scheme_picks_the_protocol_and_one_download_runs_at_a_time() {
+        let mut net = Both { http: Server::new(500, ranged), coap_opens: Vec::new() };
+        let mut dl = AnyDownload::<u8>::new(1);
+        assert_eq!(
+            dl.start(&mut net, &Zero, &req("ftp://h/f")),
+            Err(DownloadError::UnsupportedScheme)
+        );
+        assert_eq!(
+            dl.start(&mut net, &Zero, &req("coap://cs.example/f")),
+            Err(DownloadError::NoRoute),
+            "coap goes to the datagram transport"
+        );
+        assert_eq!(net.coap_opens, ["cs.example"]);
+        dl.start(&mut net, &Zero, &req("http://hs.example/f")).unwrap();
+        assert_eq!(
+            dl.start(&mut net, &Zero, &req("coap://cs.example/f")),
+            Err(DownloadError::Busy)
+        );
+        let mut got = Vec::new();
+        let mut buf = [0u8; 1000];
+        loop {
+            match dl.poll(&mut net, &Zero, &mut buf) {
+                Poll::Ready(Ok(DownloadProgress::Fragment { len })) => {
+                    got.extend_from_slice(&buf[..len])
+                }
+                Poll::Ready(Ok(DownloadProgress::Done)) => break,
+                Poll::Ready(Err(e)) => panic!("{e:?}"),
+                Poll::Pending => {}
+            }
+        }
+        assert_eq!(got, file());
+        assert_eq!(PortDownload::<Both, Zero>::size(&dl), Some(5000));
+        assert_eq!(net.coap_opens.len(), 1, "the http download opened no datagram socket");
+    }
+}
