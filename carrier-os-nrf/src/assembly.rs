@@ -59,9 +59,21 @@ impl<C: Clock, S, R, L, M, T, D, F> Clock for NrfPort<C, S, R, L, M, T, D, F> {
     }
 }
 
-impl<C: Wait, S, R, L, M, T, D, F> Wait for NrfPort<C, S, R, L, M, T, D, F> {
+/// Waits until `deadline` or the download's own deadline (a CoAP
+/// retransmission), whichever comes first; waking for the download's is
+/// reported as `Io`, so `Deadline` still means the caller's deadline passed.
+impl<C: Wait + Clock, S, R, L, M, T, D: PortDownload<T, C>, F> Wait
+    for NrfPort<C, S, R, L, M, T, D, F>
+{
     fn wait_until(&mut self, deadline: Option<Instant>) -> Wake {
-        self.clock.wait_until(deadline)
+        let until = match (deadline, self.download.deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        match self.clock.wait_until(until) {
+            Wake::Deadline if deadline.is_none_or(|d| self.clock.now() < d) => Wake::Io,
+            wake => wake,
+        }
     }
 }
 

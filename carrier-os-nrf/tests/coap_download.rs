@@ -433,6 +433,55 @@ fn download_conformance_suite_passes_on_the_nrf_port_assembly() {
     );
 }
 
+/// A virtual clock that jumps to the deadline (nothing arrives by itself).
+struct JumpClock(Cell<u64>);
+impl Clock for JumpClock {
+    fn now(&self) -> Instant {
+        Instant::from_millis(self.0.get())
+    }
+}
+impl carrier_os::wait::Wait for JumpClock {
+    fn wait_until(&mut self, deadline: Option<Instant>) -> carrier_os::wait::Wake {
+        let d = deadline.expect("the test never waits forever");
+        self.0.set(self.0.get().max(d.as_millis()));
+        carrier_os::wait::Wake::Deadline
+    }
+}
+
+#[test]
+fn the_port_wakes_for_a_retransmission_the_runtime_does_not_know_of() {
+    use carrier_os::download::Download;
+    use carrier_os::wait::{Wait, Wake};
+    let mut server = Server::with_file(10);
+    server.drop = 1;
+    let mut port = carrier_os_nrf::assembly::NrfPort {
+        clock: JumpClock(Cell::new(0)),
+        storage: (),
+        random: (),
+        log: (),
+        modem: (),
+        transport: server,
+        download: CoapDownload::new(21),
+        dfu: (),
+    };
+    port.start_download(&request("coap://192.0.2.1/f", 0)).unwrap();
+    let mut buf = [0u8; 64];
+    assert_eq!(port.poll_download(&mut buf), Poll::Pending);
+    assert_eq!(port.transport.seen.len(), 1);
+    // A runtime deadline before the retransmission is honoured as such.
+    assert_eq!(port.wait_until(Some(Instant::from_millis(500))), Wake::Deadline);
+    // No runtime deadline: the port still wakes, at ACK_TIMEOUT..×1.5, as I/O.
+    assert_eq!(port.wait_until(None), Wake::Io);
+    let woke_at = port.clock.0.get();
+    assert!((2000..=3000).contains(&woke_at), "woke at {woke_at} ms");
+    assert_eq!(
+        port.poll_download(&mut buf),
+        Poll::Ready(Ok(DownloadProgress::Fragment { len: 10 }))
+    );
+    assert_eq!(port.transport.seen.len(), 2, "the request was retransmitted");
+    assert_eq!(port.transport.seen[0].mid, port.transport.seen[1].mid);
+}
+
 proptest::proptest! {
     #[test]
     fn arbitrary_datagrams_from_the_server_never_panic(

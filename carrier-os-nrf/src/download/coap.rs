@@ -26,9 +26,11 @@
 //! - No input panics: every datagram is decoded by `Repr::decode` and read
 //!   with checked arithmetic.
 //!
-//! Limits: the retransmission deadline is only acted on when the runtime
-//! polls (`carrier_os::Download` has no way to tell the outer loop of it);
-//! no ETag check across a resume; Uri-Host is sent for host names only.
+//! The retransmission deadline is not part of the runtime's; it is offered
+//! through `PortDownload::deadline`, and `NrfPort`'s `Wait` wakes up for it.
+//!
+//! Limits: no ETag check across a resume; Uri-Host is sent for host names
+//! only.
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use core::net::IpAddr;
@@ -440,6 +442,13 @@ impl<T: Transport, C: Clock> PortDownload<T, C> for CoapDownload {
 
     fn size(&self) -> Option<u64> {
         self.size
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::Waiting { deadline, .. } => Some(deadline),
+            _ => None,
+        }
     }
 
     fn abort(&mut self, net: &mut T) {

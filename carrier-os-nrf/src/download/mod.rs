@@ -54,6 +54,32 @@ pub trait PortDownload<T, C> {
     fn size(&self) -> Option<u64>;
     /// Stops the download and closes its socket; idempotent.
     fn abort(&mut self, net: &mut T);
+    /// When the download next needs a poll although nothing arrives (a
+    /// retransmission); [`NrfPort`](crate::assembly::NrfPort)'s `Wait`
+    /// wakes up for it, since the runtime's deadline does not include it.
+    fn deadline(&self) -> Option<carrier_os::time::Instant> {
+        None
+    }
+}
+
+/// No download: every start is `UnsupportedScheme` (a port assembled
+/// without one).
+impl<T, C> PortDownload<T, C> for () {
+    fn start(&mut self, _: &mut T, _: &C, _: &DownloadRequest<'_>) -> Result<(), DownloadError> {
+        Err(DownloadError::UnsupportedScheme)
+    }
+    fn poll(
+        &mut self,
+        _: &mut T,
+        _: &C,
+        _: &mut [u8],
+    ) -> Poll<Result<DownloadProgress, DownloadError>> {
+        Poll::Ready(Err(DownloadError::NotStarted))
+    }
+    fn size(&self) -> Option<u64> {
+        None
+    }
+    fn abort(&mut self, _: &mut T) {}
 }
 
 /// CoAP(S) and HTTP(S) downloads, one at a time, chosen by the URI's
@@ -112,6 +138,10 @@ where
     fn abort(&mut self, net: &mut T) {
         PortDownload::<T, C>::abort(&mut self.coap, net);
         self.http.abort(net);
+    }
+
+    fn deadline(&self) -> Option<carrier_os::time::Instant> {
+        if self.http_last { None } else { PortDownload::<T, C>::deadline(&self.coap) }
     }
 }
 
