@@ -27,7 +27,7 @@
 //! | [`log`] | [`log::NoLog`], `DefmtLog` (feature `defmt`) | `Log` |
 //! | [`ticks`] | RTC tick arithmetic (24-bit extension, ms conversion) of the device clock | — |
 //! | [`assembly`] | [`assembly::NrfPort`]: the parts on one value | `Port` (+ `Wait`) |
-//! | `device` | `nrf-modem` binding: AT channel, notifications, sockets (UDP/DTLS/non-IP/TCP/TLS), modem delta DFU, random seed; nRF9160: RTC1 `Clock` + `Wait`, NVMC `NorFlash` (device target only) | — |
+//! | `device` | `nrf-modem` binding: AT channel, notifications, sockets (UDP/DTLS/non-IP/TCP/TLS), modem delta DFU, random seed, RTC1 `Clock` + `Wait`, NVMC `NorFlash` (device target only) | — |
 //!
 //! The small "modem library" interface the port runs on is
 //! [`channel::AtChannel`] (AT commands and notifications),
@@ -38,9 +38,8 @@
 //!
 //! Device build: `cargo build -p carrier-os-nrf --no-default-features
 //! --features nrf9160 --target thumbv8m.main-none-eabihf` (or `nrf9161`,
-//! `nrf9151`, which have the modem binding but not yet the RTC clock and
-//! NVMC driver, written against `nrf9160-pac`; each implies `nrf-modem`,
-//! which needs `rustup component add llvm-tools`).
+//! `nrf9151`, with `nrf9120-pac` for the registers; each implies
+//! `nrf-modem`, which needs `rustup component add llvm-tools`).
 //!
 //! A whole firmware image on this port — the lwm2m-carrier `Runtime` with
 //! the `Lwm2mSession` engine — is `examples/nrf91-firmware`: 251 524 bytes

@@ -1,4 +1,4 @@
-//! `Clock` and `Wait` on the nRF9160: RTC1 (non-secure) counting the
+//! `Clock` and `Wait` on the nRF91 (nRF9160, nRF9161, nRF9151): RTC1 (non-secure) counting the
 //! 32.768 kHz low-frequency clock, `wfe` until the deadline or an event.
 //!
 //! Owns RTC1 and the low-frequency clock start. Time is the 24-bit RTC
@@ -21,10 +21,10 @@
 use core::cell::Cell;
 use core::sync::atomic::{AtomicBool, Ordering};
 
+use super::pac::{CLOCK_NS, Interrupt, RTC1_NS};
 use carrier_os::time::{Clock, Instant};
 use carrier_os::wait::{Wait, Wake};
 use cortex_m::peripheral::{NVIC, SCB};
-use nrf9160_pac::{CLOCK_NS, Interrupt, RTC1_NS};
 
 pub use crate::ticks::MAX_SLEEP_MS;
 use crate::ticks::{Ticks24, WRAP, ms_to_ticks, ticks_to_ms};
@@ -44,7 +44,7 @@ pub fn signal_io() {
 pub enum LfClock {
     /// The internal RC oscillator (±500 ppm after calibration; no crystal).
     Rc,
-    /// The crystal oscillator (the nRF9160 SiP carries the crystal).
+    /// The crystal oscillator (the nRF91 SiPs carry the crystal).
     Xtal,
 }
 

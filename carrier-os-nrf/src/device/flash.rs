@@ -1,4 +1,4 @@
-//! `embedded-storage` NOR flash over the nRF9160's NVMC (non-secure).
+//! `embedded-storage` NOR flash over the nRF91's NVMC (non-secure; nRF9160, nRF9161, nRF9151).
 //!
 //! Owns NVMC_NS and the rules of the internal flash (nRF9160 Product
 //! Specification, "NVMC"): 4 KiB pages erased to `0xFF` by writing
@@ -16,11 +16,11 @@
 
 use core::ops::Range;
 
+use super::pac::NVMC_NS;
 use embedded_storage::nor_flash::{
     ErrorType, NorFlash, NorFlashError, NorFlashErrorKind, ReadNorFlash, check_erase, check_read,
     check_write,
 };
-use nrf9160_pac::NVMC_NS;
 
 /// Erase page size.
 pub const PAGE_SIZE: usize = 4096;

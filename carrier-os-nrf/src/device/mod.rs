@@ -10,17 +10,23 @@
 //!
 //! The rest of the device port lives in the submodules: [`sockets`]
 //! (`ModemSockets` over `nrf-modem`'s UDP, DTLS and non-IP sockets),
-//! [`entropy`] (the random seed), and, for the nRF9160 (`nrf9160-pac`),
-//! `clock` (`Clock` + `Wait` on RTC1) and `flash` (`NorFlash` on the
-//! NVMC). `unsafe` is allowed only in `delta_dfu`, `flash` and `sockets`,
+//! [`entropy`] (the random seed), `clock` (`Clock` + `Wait` on RTC1) and
+//! `flash` (`NorFlash` on the NVMC), the last two with the chip's PAC
+//! (`nrf9160-pac`, or `nrf9120-pac` for the nRF9161 and nRF9151). `unsafe` is allowed only in `delta_dfu`, `flash` and `sockets`,
 //! each block with its SAFETY argument.
 
-#[cfg(feature = "nrf9160")]
+#[cfg(any(feature = "nrf9160", feature = "nrf9161", feature = "nrf9151"))]
 pub mod clock;
 mod delta_dfu;
 pub mod entropy;
-#[cfg(feature = "nrf9160")]
+#[cfg(any(feature = "nrf9160", feature = "nrf9161", feature = "nrf9151"))]
 pub mod flash;
+
+#[cfg(all(not(feature = "nrf9160"), any(feature = "nrf9161", feature = "nrf9151")))]
+use nrf9120_pac as pac;
+/// The chip's registers: RTC, CLOCK and NVMC are the same on the three.
+#[cfg(feature = "nrf9160")]
+use nrf9160_pac as pac;
 pub mod sockets;
 
 pub use delta_dfu::NrfModemDelta;
