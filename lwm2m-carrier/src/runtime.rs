@@ -28,6 +28,7 @@ use lwm2m_core::value::DataType;
 use lwm2m_objects::{ObjectEvent, ObjectStore};
 
 mod fota;
+pub use fota::{FOTA_KEY, ImageValidator, PACKAGE_URI_LEN, accept_image};
 
 use crate::api::{AppApi, CfunMode, ModemInitResult, Request};
 use crate::config::{Config, config_error_event};
@@ -182,6 +183,7 @@ pub struct Runtime<'c, S: Session> {
     register_requested: bool,
     deregistering: bool,
     fota: fota::Fota,
+    fota_ctl: fota::Control,
     push_deadline: Option<Instant>,
     buf: [u8; carrier_os::transport::MAX_DATAGRAM],
 }
@@ -251,6 +253,7 @@ impl<'c, S: Session> Runtime<'c, S> {
             register_requested: false,
             deregistering: false,
             fota: fota::Fota::Idle,
+            fota_ctl: fota::Control::default(),
             push_deadline: None,
             buf: [0; carrier_os::transport::MAX_DATAGRAM],
         }
@@ -926,15 +929,7 @@ impl<'c, S: Session> Runtime<'c, S> {
             self.on_object_event(port, now, e);
         }
         // Pushed firmware bytes, after FirmwarePackage started the download.
-        let mut block = [0u8; PUSH_BLOCK];
-        while let Some((n, last)) = self.session.poll_firmware(&mut block) {
-            let data = block.get(..n).unwrap_or_default();
-            // A refusal is already FOTA_FAIL (and Update Result) inside.
-            let _ = self.firmware_block(port, data, last);
-            if n == 0 {
-                break;
-            }
-        }
+        self.fota_pushed(port, now);
     }
 
     /// Effects of server operations on the objects (`carrier-api.md` §2).
@@ -948,7 +943,7 @@ impl<'c, S: Session> Runtime<'c, S> {
             // /3/0/12: the application re-adds the error codes that still apply.
             ObjectEvent::ErrorCodesReset => self.emit(Event::ErrorCodeReset),
             ObjectEvent::FirmwareDownload => self.fota_pull(port),
-            ObjectEvent::FirmwarePackage => self.fota_push(now),
+            ObjectEvent::FirmwarePackage => self.fota_push(port, now),
             ObjectEvent::FirmwareUpdate => self.fota_update(port),
             // A server wrote /19/i/0/ri: APP_DATA with the bytes.
             ObjectEvent::AppDataWritten { instance, resource_instance } => {

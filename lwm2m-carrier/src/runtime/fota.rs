@@ -9,8 +9,28 @@
 //! ERROR FOTA_FAIL with its errno, and the Update Result the server reads.
 //!
 //! Push delivery: the server's block-wise Write of `/5/0/0` gives FOTA_START
-//! without URI; the protocol engine hands each block to
-//! [`Runtime::firmware_block`]; `firmware_download_timeout` bounds it.
+//! without URI at the first block; the protocol engine hands each block to
+//! [`Runtime::firmware_block`] and answers the block with the DFU target's
+//! verdict ([`Session::firmware_written`]: acknowledged only once written,
+//! 4.13 / 5.00 when refused); `firmware_download_timeout` bounds it.
+//!
+//! ## Power cuts
+//! The FOTA progress is a small record under [`FOTA_KEY`], written at each
+//! state change (not per fragment: the downloaded bytes are counted by the
+//! DFU target, which keeps them across a reboot). On the next start:
+//! - a pull being downloaded resumes once registered: FOTA_START again (the
+//!   application closes its TLS sockets; the URI is the record's, `/5/0/1`
+//!   itself is not persisted so the event carries none), then the port
+//!   downloads from the offset `dfu_start` returns (Block2 num / HTTP Range);
+//! - a push being downloaded cannot resume (the server restarts it):
+//!   FOTA_FAIL −ENETDOWN, Update Result 4;
+//! - a downloaded image stays Downloaded (the server may execute Update);
+//! - an applied update reports its outcome: the application image is
+//!   checked by the validation hook ([`Runtime::set_image_validator`], by
+//!   default accepting what the port's DFU confirmed) → FOTA_SUCCESS and
+//!   Update Result 1, or FOTA_FAIL −EBADF (the image could not be applied,
+//!   app-integration.txt) and Update Result 8. A modem delta's outcome
+//!   comes through `on_modem_init`.
 //!
 //! Not here yet: SoftBank divided images, per-fragment CRC.
 
@@ -18,15 +38,49 @@ use carrier_os::Port;
 use carrier_os::dfu::{DfuError, ImageType, UpdateOutcome};
 use carrier_os::download::{DownloadError, DownloadProgress, DownloadRequest};
 use carrier_os::modem::PdnId;
+use carrier_os::storage::Key;
 use carrier_os::time::{Duration, Instant};
 use core::task::Poll;
-use heapless::Vec;
+use heapless::{String, Vec};
 use lwm2m_objects::objects::{FirmwareState, UpdateResult};
 
-use super::{Queued, Runtime};
+use super::{Phase, Queued, Runtime};
 use crate::errno::Errno;
 use crate::event::{ErrorKind, Event};
 use crate::session::Session;
+
+/// Storage key of the FOTA record (see the module doc).
+pub const FOTA_KEY: Key = Key(0xCA11);
+/// Longest Package URI kept for a resume.
+pub const PACKAGE_URI_LEN: usize = 255;
+const FOTA_RECORD_VERSION: u8 = 1;
+const FOTA_RECORD_LEN: usize = 5 + PACKAGE_URI_LEN;
+
+/// Decides, on the first start of a new application image, whether it
+/// works (the original's `lwm2m_os_dfu_application_update_validate`);
+/// `false` reports FOTA_FAIL −EBADF.
+pub type ImageValidator = fn(ImageType) -> bool;
+
+/// The default [`ImageValidator`]: the port's DFU confirmed the image when
+/// it reported it applied (`Dfu::dfu_take_outcome`), so accept it.
+pub fn accept_image(_: ImageType) -> bool {
+    true
+}
+
+/// FOTA bookkeeping next to the state: the URI to resume, the validation
+/// hook, and whether the record must be written.
+#[derive(Debug, Clone)]
+pub(super) struct Control {
+    uri: String<PACKAGE_URI_LEN>,
+    validate: ImageValidator,
+    dirty: bool,
+}
+
+impl Default for Control {
+    fn default() -> Self {
+        Control { uri: String::new(), validate: accept_image, dirty: false }
+    }
+}
 
 /// Bytes kept until the image type is known.
 pub(super) const HEAD_LEN: usize = 64;
@@ -44,6 +98,76 @@ pub(super) enum Fota {
     Downloaded(ImageType),
     /// Update executed; waiting for the reboot or the modem re-initialisation.
     Applying(ImageType),
+    /// A pull cut by a reboot, resumed once registered (`image` if the DFU
+    /// target already holds the start of one).
+    Resume(Option<ImageType>),
+}
+
+fn image_code(t: Option<ImageType>) -> u8 {
+    match t {
+        None => 0,
+        Some(ImageType::Application) => 1,
+        Some(ImageType::ModemDelta) => 2,
+        Some(ImageType::ApplicationFile) => 3,
+    }
+}
+
+fn image_from(code: u8) -> Option<Option<ImageType>> {
+    Some(match code {
+        0 => None,
+        1 => Some(ImageType::Application),
+        2 => Some(ImageType::ModemDelta),
+        3 => Some(ImageType::ApplicationFile),
+        _ => return None,
+    })
+}
+
+/// The stored FOTA record: version, state (0 idle, 1 downloading, 2
+/// downloaded, 3 applying), pull flag, image type, URI (len + bytes).
+fn encode_record(fota: &Fota, uri: &str, out: &mut Vec<u8, FOTA_RECORD_LEN>) -> bool {
+    let (state, pull, image) = match fota {
+        Fota::Idle => (0, false, None),
+        Fota::Downloading { pull, image, .. } => (1, *pull, *image),
+        Fota::Resume(image) => (1, true, *image),
+        Fota::Downloaded(t) => (2, false, Some(*t)),
+        Fota::Applying(t) => (3, false, Some(*t)),
+    };
+    let uri = if pull { uri } else { "" };
+    let Ok(len) = u8::try_from(uri.len()) else { return false };
+    out.extend_from_slice(&[FOTA_RECORD_VERSION, state, u8::from(pull), image_code(image), len])
+        .is_ok()
+        && out.extend_from_slice(uri.as_bytes()).is_ok()
+}
+
+/// The record back: the state to resume in (a download as [`Fota::Resume`]
+/// for a pull, `Downloading { pull: false }` for a push) and the URI.
+fn decode_record(bytes: &[u8]) -> Option<(Fota, String<PACKAGE_URI_LEN>)> {
+    let (head, uri) = bytes.split_at_checked(5)?;
+    let [version, state, pull, image, len] = <[u8; 5]>::try_from(head).ok()?;
+    if version != FOTA_RECORD_VERSION || usize::from(len) != uri.len() {
+        return None;
+    }
+    let image = image_from(image)?;
+    let uri = String::try_from(core::str::from_utf8(uri).ok()?).ok()?;
+    let fota = match (state, pull, image) {
+        (0, _, _) => Fota::Idle,
+        (1, 1, image) => Fota::Resume(image),
+        (1, 0, image) => Fota::Downloading { pull: false, image, head: Vec::new() },
+        (2, _, Some(t)) => Fota::Downloaded(t),
+        (3, _, Some(t)) => Fota::Applying(t),
+        _ => return None,
+    };
+    Some((fota, uri))
+}
+
+/// CoAP code (`class << 5 | detail`) answering a pushed block the DFU
+/// target refused: 4.13 Request Entity Too Large for an image too large,
+/// 5.00 Internal Server Error otherwise.
+pub(super) fn refusal_code(e: Errno) -> u8 {
+    match e {
+        Errno::FBig => (4 << 5) | 13,
+        _ => 5 << 5,
+    }
 }
 
 /// FOTA_FAIL value and Update Result of a download failure (documented on
@@ -78,22 +202,77 @@ impl<S: Session> Runtime<'_, S> {
     /// `/5/0/1` written: FOTA_START (the application closes its TLS sockets), then download.
     pub(super) fn fota_pull<P: Port>(&mut self, port: &mut P) {
         self.queue(Queued::FotaStart);
+        let uri = self.api.objects().map(|o| o.firmware().package_uri()).unwrap_or_default();
+        let Ok(uri) = String::try_from(uri) else {
+            return self.fota_fail(port, download_failure(DownloadError::UriTooLong));
+        };
+        self.fota_ctl.uri = uri;
         match self.start_pull(port, 0) {
-            Ok(()) => self.fota = Fota::Downloading { pull: true, image: None, head: Vec::new() },
+            Ok(()) => {
+                let state = Fota::Downloading { pull: true, image: None, head: Vec::new() };
+                self.fota_set(port, state);
+            }
             Err(e) => self.fota_fail(port, download_failure(e)),
         }
     }
 
-    /// Asks the port for the Package URI `/5/0/1` from byte `offset`.
+    /// Asks the port for the Package URI from byte `offset`.
     fn start_pull<P: Port>(&mut self, port: &mut P, offset: u64) -> Result<(), DownloadError> {
         let pdn = self.pdn.unwrap_or(PdnId::DEFAULT);
-        let objects = self.api.objects().ok_or(DownloadError::InvalidUri)?;
-        let uri = objects.firmware().package_uri();
+        let uri = self.fota_ctl.uri.as_str();
         port.start_download(&DownloadRequest { uri, sec_tag: None, pdn, offset })
+    }
+
+    /// A pull cut by a reboot, once registered: FOTA_START, then the
+    /// download from the offset the DFU target kept.
+    fn fota_resume<P: Port>(&mut self, port: &mut P) {
+        let Fota::Resume(image) = self.fota else { return };
+        if self.phase != Phase::Registered {
+            return;
+        }
+        self.queue(Queued::FotaStart);
+        let kept = match image {
+            Some(t) => port.dfu_start(t, None).map(|n| (n > 0).then_some((t, n))),
+            None => Ok(None),
+        };
+        let (image, offset) = match kept {
+            Ok(Some((t, n))) => (Some(t), n),
+            Ok(None) => (None, 0),
+            Err(e) => return self.fota_fail(port, dfu_failure(e)),
+        };
+        if let Some(o) = self.api.objects_mut() {
+            o.update_firmware(|f| f.set_state(FirmwareState::Downloading));
+        }
+        match self.start_pull(port, offset) {
+            Ok(()) => {
+                self.fota_set(port, Fota::Downloading { pull: true, image, head: Vec::new() })
+            }
+            Err(e) => self.fota_fail(port, download_failure(e)),
+        }
+    }
+
+    /// Moves to `state` and stores the record.
+    fn fota_set<P: Port>(&mut self, port: &mut P, state: Fota) {
+        self.fota = state;
+        self.fota_ctl.dirty = false;
+        let mut out = Vec::new();
+        if encode_record(&self.fota, &self.fota_ctl.uri, &mut out) {
+            let _ = port.set(FOTA_KEY, &out);
+        }
+    }
+
+    /// Replaces the validation hook run on the first start of a new
+    /// application image (default [`accept_image`]).
+    pub fn set_image_validator(&mut self, validate: ImageValidator) {
+        self.fota_ctl.validate = validate;
     }
 
     /// Moves the download on: fragments into the DFU target.
     pub(super) fn fota_step<P: Port>(&mut self, port: &mut P) {
+        if self.fota_ctl.dirty {
+            self.fota_set(port, self.fota.clone());
+        }
+        self.fota_resume(port);
         let mut buf = [0u8; 512];
         for _ in 0..64 {
             if !matches!(self.fota, Fota::Downloading { pull: true, .. }) {
@@ -129,7 +308,7 @@ impl<S: Session> Runtime<'_, S> {
         if let Err(e) = port.dfu_finish(None) {
             return self.fota_fail(port, dfu_failure(e));
         }
-        self.fota = Fota::Downloaded(image);
+        self.fota_set(port, Fota::Downloaded(image));
         self.push_deadline = None;
         if let Some(o) = self.api.objects_mut() {
             o.update_firmware(|f| f.set_state(FirmwareState::Downloaded));
@@ -139,9 +318,9 @@ impl<S: Session> Runtime<'_, S> {
     /// `/5/0/0` written (push): FOTA_START without URI; the blocks follow
     /// through [`Runtime::firmware_block`], bounded by the push download
     /// timeout (`firmware_download_timeout`, SoftBank 30 min).
-    pub(super) fn fota_push(&mut self, now: Instant) {
+    pub(super) fn fota_push<P: Port>(&mut self, port: &mut P, now: Instant) {
         self.queue(Queued::FotaStart);
-        self.fota = Fota::Downloading { pull: false, image: None, head: Vec::new() };
+        self.fota_set(port, Fota::Downloading { pull: false, image: None, head: Vec::new() });
         let minutes = self.plan.as_ref().and_then(|p| p.firmware_download_timeout_min);
         self.push_deadline = minutes
             .filter(|m| *m > 0)
@@ -161,8 +340,8 @@ impl<S: Session> Runtime<'_, S> {
     ///
     /// # Errors
     /// The FOTA_FAIL value (also emitted as the ERROR event) when the DFU
-    /// target refuses: the engine answers the block with 4.00 (unsupported
-    /// image, since 3.6.0) or 4.13 (too large).
+    /// target refuses; `-EBADR` when no push is being downloaded. The engine
+    /// answers the block with 4.13 (too large) or 5.00.
     pub fn firmware_block<P: Port>(
         &mut self,
         port: &mut P,
@@ -209,13 +388,36 @@ impl<S: Session> Runtime<'_, S> {
         Ok(())
     }
 
+    /// The pushed bytes the engine holds: into the DFU target, then the
+    /// verdict back to the engine, which answers the block with it.
+    pub(super) fn fota_pushed<P: Port>(&mut self, port: &mut P, now: Instant) {
+        let mut block = [0u8; super::PUSH_BLOCK];
+        let mut verdict: Option<Result<(), u8>> = None;
+        // Bounded: the engine holds one block until it has the verdict.
+        while let Some((n, last)) = self.session.poll_firmware(&mut block) {
+            let data = block.get(..n).unwrap_or_default();
+            // A refusal is FOTA_FAIL (and Update Result) inside.
+            let r = self.firmware_block(port, data, last).map_err(refusal_code);
+            verdict = Some(verdict.unwrap_or(Ok(())).and(r));
+            if n == 0 {
+                break;
+            }
+        }
+        if let Some(v) = verdict {
+            self.session.firmware_written(now, v);
+        }
+    }
+
     /// `/5/0/2` executed: apply.
     pub(super) fn fota_update<P: Port>(&mut self, port: &mut P) {
         let Fota::Downloaded(image) = self.fota else { return };
         if let Err(e) = port.dfu_schedule() {
             return self.fota_fail(port, dfu_failure(e));
         }
-        self.fota = Fota::Applying(image);
+        self.fota_set(port, Fota::Applying(image));
+        if let Some(o) = self.api.objects_mut() {
+            o.update_firmware(|f| f.set_state(FirmwareState::Updating));
+        }
         match image {
             ImageType::ModemDelta => {
                 // 3.3.0+: LTE_POWER_OFF → MODEM_SHUTDOWN → MODEM_INIT; the
@@ -236,6 +438,7 @@ impl<S: Session> Runtime<'_, S> {
     /// FOTA_FAIL −EBADF (the image could not be applied, app-integration.txt).
     pub(super) fn fota_outcome(&mut self, applied: bool) {
         self.fota = Fota::Idle;
+        self.fota_ctl.dirty = true;
         let result = if applied { UpdateResult::SUCCESS } else { UpdateResult::UPDATE_FAILED };
         if let Some(o) = self.api.objects_mut() {
             o.update_firmware(|f| f.set_result(result));
@@ -247,12 +450,48 @@ impl<S: Session> Runtime<'_, S> {
         }
     }
 
-    /// At start: an update applied before the reboot.
+    /// At start: what the record says was going on before the reboot (see
+    /// the module doc), with the outcome of an update applied since.
     pub(super) fn fota_boot<P: Port>(&mut self, port: &mut P) {
-        match port.dfu_take_outcome() {
-            Ok(Some(UpdateOutcome::Applied(_))) => self.fota_outcome(true),
-            Ok(Some(UpdateOutcome::Failed(_))) => self.fota_outcome(false),
-            Ok(None) | Err(_) => {}
+        let mut buf = [0u8; FOTA_RECORD_LEN];
+        let record = match port.get(FOTA_KEY, &mut buf) {
+            Ok(Some(n)) => buf.get(..n).and_then(decode_record),
+            _ => None,
+        };
+        // Taken in any case, so that an outcome never outlives its start.
+        let outcome = port.dfu_take_outcome().ok().flatten();
+        let Some((fota, uri)) = record else { return };
+        self.fota_ctl.uri = uri;
+        match (fota, outcome) {
+            (Fota::Applying(t), Some(UpdateOutcome::Applied(u))) if t == u => {
+                let works = t == ImageType::ModemDelta || (self.fota_ctl.validate)(t);
+                self.fota_outcome(works);
+            }
+            (Fota::Applying(_), Some(UpdateOutcome::Failed(_))) => self.fota_outcome(false),
+            (Fota::Applying(ImageType::ModemDelta), _) => {
+                // The modem applies its delta when initialised: `on_modem_init` tells.
+                self.fota = Fota::Applying(ImageType::ModemDelta);
+                if let Some(o) = self.api.objects_mut() {
+                    o.update_firmware(|f| f.set_state(FirmwareState::Updating));
+                }
+            }
+            // An application image that did not come up.
+            (Fota::Applying(_), _) => self.fota_outcome(false),
+            (Fota::Downloaded(t), _) => {
+                self.fota = Fota::Downloaded(t);
+                if let Some(o) = self.api.objects_mut() {
+                    o.update_firmware(|f| f.set_state(FirmwareState::Downloaded));
+                }
+            }
+            (Fota::Resume(image), _) => self.fota = Fota::Resume(image),
+            (Fota::Downloading { .. }, _) => {
+                // A push cannot resume: the server sends it again.
+                self.fota_fail(port, (Errno::NetDown, UpdateResult::CONNECTION_LOST));
+            }
+            (Fota::Idle, _) => {}
+        }
+        if self.fota_ctl.dirty {
+            self.fota_set(port, self.fota.clone());
         }
     }
 
@@ -260,7 +499,7 @@ impl<S: Session> Runtime<'_, S> {
         port.abort_download();
         self.push_deadline = None;
         let _ = port.dfu_reset();
-        self.fota = Fota::Idle;
+        self.fota_set(port, Fota::Idle);
         if let Some(o) = self.api.objects_mut() {
             o.update_firmware(|f| f.set_result(result));
         }
