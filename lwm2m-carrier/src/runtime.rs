@@ -461,7 +461,7 @@ impl<'c, S: Session> Runtime<'c, S> {
             (None, b) => b,
         };
         let mut d = self.session.deadline();
-        if matches!(self.fota, fota::Fota::Downloading { pull: true, .. }) {
+        if self.fota_busy() {
             d = earliest(d, link_poll);
         }
         d = earliest(d, self.push_deadline);
@@ -493,7 +493,7 @@ impl<'c, S: Session> Runtime<'c, S> {
     }
 
     fn step<P: Port>(&mut self, port: &mut P, now: Instant) {
-        self.fota_step(port);
+        self.fota_step(port, now);
         self.fota_push_timeout(port, now);
         match self.phase {
             Phase::WaitAutoStartup | Phase::Stopped | Phase::WaitRegisterRequest => {}

@@ -74,11 +74,14 @@ pub(super) struct Control {
     uri: String<PACKAGE_URI_LEN>,
     validate: ImageValidator,
     dirty: bool,
+    /// A modem update restarted the modem: its sockets are gone, so the
+    /// session is reopened (and an Update sent) once it is back.
+    reconnect: bool,
 }
 
 impl Default for Control {
     fn default() -> Self {
-        Control { uri: String::new(), validate: accept_image, dirty: false }
+        Control { uri: String::new(), validate: accept_image, dirty: false, reconnect: false }
     }
 }
 
@@ -251,6 +254,59 @@ impl<S: Session> Runtime<'_, S> {
         }
     }
 
+    /// After a modem update restarted the modem (its sockets are gone): once
+    /// registered with the link up, a new socket to the DM server and an
+    /// Update on it, so the server knows where the device is now; a socket
+    /// that fails to open sends the runtime to register again.
+    fn fota_reconnect<P: Port>(&mut self, port: &mut P, now: Instant) {
+        use super::Conn;
+        if !self.fota_ctl.reconnect
+            || matches!(self.fota, Fota::Applying(_))
+            || self.phase != Phase::Registered
+            || !port.link_state().is_up()
+        {
+            return;
+        }
+        match self.conn {
+            Conn::Opening(sock) => match port.poll_open(sock) {
+                Poll::Pending => {}
+                Poll::Ready(Ok(())) => {
+                    self.fota_ctl.reconnect = false;
+                    self.conn = Conn::Open(sock);
+                    self.last_activity = now;
+                    if let Some(o) = self.api.objects_mut() {
+                        self.session.start_update(now, o);
+                    }
+                }
+                Poll::Ready(Err(_)) => {
+                    self.fota_ctl.reconnect = false;
+                    port.close(sock);
+                    self.conn = Conn::Closed;
+                    self.phase = Phase::Registering;
+                }
+            },
+            Conn::Open(_) | Conn::Closed => {
+                if let Conn::Open(sock) = self.conn {
+                    port.close(sock);
+                }
+                self.conn = Conn::Closed;
+                match self.endpoint(false).map(|e| port.open(&e)) {
+                    Some(Ok(sock)) => self.conn = Conn::Opening(sock),
+                    _ => {
+                        self.fota_ctl.reconnect = false;
+                        self.phase = Phase::Registering;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether the FOTA needs the runtime polled every `LINK_POLL`
+    /// (a pull downloading or waiting to resume, a reconnection pending).
+    pub(super) fn fota_busy(&self) -> bool {
+        self.fota_ctl.reconnect || matches!(self.fota, Fota::Downloading { pull: true, .. })
+    }
+
     /// Moves to `state` and stores the record.
     fn fota_set<P: Port>(&mut self, port: &mut P, state: Fota) {
         self.fota = state;
@@ -268,13 +324,18 @@ impl<S: Session> Runtime<'_, S> {
     }
 
     /// Moves the download on: fragments into the DFU target.
-    pub(super) fn fota_step<P: Port>(&mut self, port: &mut P) {
+    pub(super) fn fota_step<P: Port>(&mut self, port: &mut P, now: Instant) {
         if self.fota_ctl.dirty {
             self.fota_set(port, self.fota.clone());
         }
         self.fota_resume(port);
+        self.fota_reconnect(port, now);
         let mut buf = [0u8; 512];
         for _ in 0..64 {
+            if self.fota_ctl.dirty {
+                // The image type became known: the record says which to resume.
+                self.fota_set(port, self.fota.clone());
+            }
             if !matches!(self.fota, Fota::Downloading { pull: true, .. }) {
                 return;
             }
@@ -382,6 +443,7 @@ impl<S: Session> Runtime<'_, S> {
         }
         port.dfu_write(head)?;
         *image = Some(t);
+        self.fota_ctl.dirty = true;
         if !rest.is_empty() {
             port.dfu_write(rest)?;
         }
@@ -422,6 +484,7 @@ impl<S: Session> Runtime<'_, S> {
             ImageType::ModemDelta => {
                 // 3.3.0+: LTE_POWER_OFF → MODEM_SHUTDOWN → MODEM_INIT; the
                 // integration reports the result through `on_modem_init`.
+                self.fota_ctl.reconnect = true;
                 self.emit(Event::LtePowerOff);
                 self.emit(Event::ModemShutdown);
                 self.emit(Event::ModemInit);
