@@ -569,3 +569,62 @@ impl<S: Session> Runtime<'_, S> {
         self.emit(Event::Error { kind: ErrorKind::FotaFail, value });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use proptest::prelude::*;
+
+    fn round_trip(fota: &Fota, uri: &str) -> Option<(Fota, String<PACKAGE_URI_LEN>)> {
+        let mut out = Vec::new();
+        assert!(encode_record(fota, uri, &mut out));
+        decode_record(&out)
+    }
+
+    #[test]
+    fn the_record_brings_back_what_a_new_start_needs() {
+        let uri = "coaps://fw.example/app.bin";
+        let downloading =
+            Fota::Downloading { pull: true, image: Some(ImageType::ModemDelta), head: Vec::new() };
+        let back = round_trip(&downloading, uri).unwrap();
+        assert_eq!(back.0, Fota::Resume(Some(ImageType::ModemDelta)), "a pull resumes");
+        assert_eq!(back.1.as_str(), uri);
+        let push = Fota::Downloading { pull: false, image: None, head: Vec::new() };
+        assert_eq!(round_trip(&push, uri).unwrap(), (push, String::new()), "no URI for a push");
+        for state in [
+            Fota::Idle,
+            Fota::Downloaded(ImageType::Application),
+            Fota::Applying(ImageType::ApplicationFile),
+            Fota::Resume(None),
+        ] {
+            assert_eq!(round_trip(&state, "").unwrap().0, state);
+        }
+    }
+
+    #[test]
+    fn a_record_of_another_version_or_length_is_ignored() {
+        let mut out = Vec::new();
+        assert!(encode_record(&Fota::Downloaded(ImageType::Application), "", &mut out));
+        let mut other = out.clone();
+        other[0] = FOTA_RECORD_VERSION + 1;
+        assert_eq!(decode_record(&other), None);
+        assert_eq!(decode_record(&out[..out.len() - 1]), None);
+        let _ = out.push(b'x');
+        assert_eq!(decode_record(&out), None, "trailing bytes");
+    }
+
+    #[test]
+    fn a_refused_block_is_4_13_when_too_large_and_5_00_otherwise() {
+        assert_eq!(refusal_code(Errno::FBig), 0x8D);
+        assert_eq!(refusal_code(Errno::NotSup), 0xA0);
+        assert_eq!(refusal_code(Errno::BadR), 0xA0);
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_stored_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = decode_record(&bytes);
+        }
+    }
+}
