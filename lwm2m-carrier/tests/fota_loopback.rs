@@ -12,7 +12,7 @@
 
 #![allow(clippy::std_instead_of_core)]
 use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
@@ -427,5 +427,82 @@ fn a_power_cut_mid_download_resumes_from_the_stored_offset_after_the_reboot() {
     let mut d = update_and_reboot(d, &server, dir.path(), &bs);
     assert_eq!(d.events, [ev(&Event::FotaSuccess), ev(&Event::Registered)]);
     assert_eq!(read_firmware(&mut d, &server, 5), "1");
+    server.stop();
+}
+
+/// A UDP relay in front of the CoAP file server that records the sender
+/// and byte offset (Block2 NUM × size) of every GET it forwards.
+struct CoapRelay {
+    uri: String,
+    offsets: Arc<Mutex<Vec<(SocketAddr, u64)>>>,
+}
+
+fn coap_relay(server: SocketAddr, file: &str) -> CoapRelay {
+    use lwm2m_core::coap::block::BlockValue;
+    use lwm2m_core::coap::message::Repr;
+    use lwm2m_core::coap::numbers::OptionNumber;
+    let front = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let back = UdpSocket::bind("127.0.0.1:0").unwrap();
+    back.connect(server).unwrap();
+    let uri = format!("coap://{}/{file}", front.local_addr().unwrap());
+    let offsets = Arc::new(Mutex::new(Vec::new()));
+    let client: Arc<Mutex<Option<SocketAddr>>> = Arc::default();
+    let (front2, back2, seen, client2) =
+        (front.try_clone().unwrap(), back.try_clone().unwrap(), offsets.clone(), client.clone());
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 2048];
+        while let Ok((n, from)) = front2.recv_from(&mut buf) {
+            *client2.lock().unwrap() = Some(from);
+            if let Ok(req) = Repr::decode(&buf[..n])
+                && req.code == Code::Get
+            {
+                let block = req.options.get_uint(OptionNumber::Block2).map(BlockValue::from_uint);
+                let offset = match block {
+                    Some(Ok(b)) => u64::from(b.num) * b.size() as u64,
+                    _ => 0,
+                };
+                seen.lock().unwrap().push((from, offset));
+            }
+            let _ = back2.send(&buf[..n]);
+        }
+    });
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 2048];
+        while let Ok(n) = back.recv(&mut buf) {
+            if let Some(to) = *client.lock().unwrap() {
+                let _ = front.send_to(&buf[..n], to);
+            }
+        }
+    });
+    CoapRelay { uri, offsets }
+}
+
+#[test]
+fn a_power_cut_mid_coap_download_resumes_at_the_block_holding_the_kept_offset() {
+    let image = test_app_image(30_000);
+    let (server, bs) = server(&[("fw/app.bin", image.clone())]);
+    let addr: SocketAddr = bs.trim_start_matches("coap://").parse().unwrap();
+    let relay = coap_relay(addr, "fw/app.bin");
+    let dir = TestDir::new("fota-pull-coap-power-cut");
+    let mut d = Device::boot(dir.path(), &bs);
+    write_package_uri(&mut d, &server, &relay.uri);
+    d.run_until(10, |d| d.port.dfu_offset() >= 10_000);
+    let kept = d.port.dfu_offset();
+    drop(d);
+    assert!(kept < image.len() as u64, "cut mid-download at {kept}");
+    let mut d = Device::boot(dir.path(), &bs);
+    d.run_until(10, |d| d.firmware_state() == 2);
+    let gets = relay.offsets.lock().unwrap().clone();
+    let first_run = gets[0].0;
+    assert_eq!(gets[0].1, 0, "the first run starts at block 0");
+    // The new run (a new socket) asks first for the block holding the kept
+    // offset (RFC 7959 §2.4: Block2 NUM of the wanted block), not block 0.
+    let (_, resumed) = *gets.iter().find(|(from, _)| *from != first_run).unwrap();
+    assert!(
+        resumed <= kept && kept - resumed < 1024 && resumed > 0,
+        "resumed at {resumed} with {kept} kept: {gets:?}"
+    );
+    let stored = std::fs::read(dir.path().join("dfu/image.bin")).unwrap();
+    assert!(stored == image, "the resumed image is whole and in order");
     server.stop();
 }
