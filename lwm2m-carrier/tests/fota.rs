@@ -3,16 +3,16 @@
 //! dropped connection, Update, the modem-delta and application event
 //! sequences, and the FOTA_FAIL values.
 
+mod fota_ops;
 mod support;
 
 use carrier_os::dfu::{ImageType, UpdateOutcome};
+use fota_ops::server_op;
 use lwm2m_carrier::api::ModemInitResult;
 use lwm2m_carrier::config::ConfigBuilder;
 use lwm2m_carrier::{Errno, ErrorKind, Event, Runtime};
-use lwm2m_core::path::Path;
 use lwm2m_core::value::Value;
 use lwm2m_objects::objects::{ServerInstance, UpdateResult};
-use lwm2m_objects::{Caller, Operation, StaticDeviceInfo, WriteMode};
 use support::*;
 
 const URI: &str = "coap://fw.example/image.bin";
@@ -28,17 +28,6 @@ fn registered(firmware: &[u8]) -> (TestPort, Runtime<'static, ScriptedSession>, 
     let store = rt.api().objects_mut().unwrap();
     store.server_mut().put(ServerInstance::new(0, 101)).unwrap();
     (port, rt, app)
-}
-
-fn server_op(rt: &mut Runtime<'_, ScriptedSession>, path: Path, value: Option<Value<'_>>) {
-    let store = rt.api().objects_mut().unwrap();
-    let op =
-        if value.is_some() { Operation::Write(WriteMode::Replace) } else { Operation::Execute };
-    let access = store.authorize(Caller::Server(101), op, path).unwrap();
-    match value {
-        Some(v) => store.write(&access, &mut StaticDeviceInfo::default(), &[(path, v)]).unwrap(),
-        None => store.execute(&access, &mut StaticDeviceInfo::default(), &[]).unwrap(),
-    }
 }
 
 fn image(magic: &[u8; 4], len: usize) -> Vec<u8> {
@@ -57,11 +46,11 @@ fn modem_delta_pull_fota_follows_the_3_3_event_order() {
     let firmware = image(b"MODM", 1000);
     let (mut port, mut rt, mut app) = registered(&firmware);
     let before = app.events.len();
-    server_op(&mut rt, Path::resource(5, 0, 1).unwrap(), Some(Value::String(URI)));
+    server_op(&mut rt, 1, Some(Value::String(URI)));
     run(&mut rt, &mut port, &mut app, 20_000);
     assert_eq!(port.dfu, firmware, "the whole image reached the DFU target");
     assert_eq!(result(&mut rt).0, 2, "Downloaded");
-    server_op(&mut rt, Path::resource(5, 0, 2).unwrap(), None);
+    server_op(&mut rt, 2, None);
     run(&mut rt, &mut port, &mut app, 30_000);
     assert!(port.dfu_scheduled);
     // The integration re-initialises the modem library, which applied the patch.
@@ -87,7 +76,7 @@ fn a_dropped_download_resumes_at_the_dfu_offset() {
     let firmware = image(b"APPL", 1000);
     let (mut port, mut rt, mut app) = registered(&firmware);
     port.drop_download_at = Some(450);
-    server_op(&mut rt, Path::resource(5, 0, 1).unwrap(), Some(Value::String(URI)));
+    server_op(&mut rt, 1, Some(Value::String(URI)));
     run(&mut rt, &mut port, &mut app, 20_000);
     assert_eq!(port.download_starts, [0, 450]);
     assert_eq!(port.dfu, firmware);
@@ -99,9 +88,9 @@ fn an_application_image_reboots_and_reports_success_on_the_next_start() {
     let firmware = image(b"APPL", 300);
     let (mut port, mut rt, mut app) = registered(&firmware);
     let before = app.events.len();
-    server_op(&mut rt, Path::resource(5, 0, 1).unwrap(), Some(Value::String(URI)));
+    server_op(&mut rt, 1, Some(Value::String(URI)));
     run(&mut rt, &mut port, &mut app, 20_000);
-    server_op(&mut rt, Path::resource(5, 0, 2).unwrap(), None);
+    server_op(&mut rt, 2, None);
     run(&mut rt, &mut port, &mut app, 30_000);
     assert_eq!(app.list()[before + 1..], [Event::LtePowerOff, Event::Reboot]);
     drop(rt);
@@ -118,7 +107,7 @@ fn an_application_image_reboots_and_reports_success_on_the_next_start() {
 #[test]
 fn an_unknown_image_is_fota_fail_enotsup_and_unsupported_package() {
     let (mut port, mut rt, mut app) = registered(&image(b"JUNK", 300));
-    server_op(&mut rt, Path::resource(5, 0, 1).unwrap(), Some(Value::String(URI)));
+    server_op(&mut rt, 1, Some(Value::String(URI)));
     run(&mut rt, &mut port, &mut app, 20_000);
     assert_eq!(
         app.list().last(),
@@ -131,7 +120,7 @@ fn an_unknown_image_is_fota_fail_enotsup_and_unsupported_package() {
 #[test]
 fn an_unreachable_package_uri_is_fota_fail_enetunreach() {
     let (mut port, mut rt, mut app) = registered(&image(b"MODM", 300));
-    server_op(&mut rt, Path::resource(5, 0, 1).unwrap(), Some(Value::String("coap://nowhere/x")));
+    server_op(&mut rt, 1, Some(Value::String("coap://nowhere/x")));
     run(&mut rt, &mut port, &mut app, 20_000);
     assert_eq!(
         app.list().last(),
@@ -143,9 +132,9 @@ fn an_unreachable_package_uri_is_fota_fail_enetunreach() {
 #[test]
 fn a_modem_image_that_fails_to_apply_is_fota_fail_ebadf() {
     let (mut port, mut rt, mut app) = registered(&image(b"MODM", 300));
-    server_op(&mut rt, Path::resource(5, 0, 1).unwrap(), Some(Value::String(URI)));
+    server_op(&mut rt, 1, Some(Value::String(URI)));
     run(&mut rt, &mut port, &mut app, 20_000);
-    server_op(&mut rt, Path::resource(5, 0, 2).unwrap(), None);
+    server_op(&mut rt, 2, None);
     run(&mut rt, &mut port, &mut app, 30_000);
     rt.on_modem_init(Ok(ModemInitResult::UpdateFailed));
     run(&mut rt, &mut port, &mut app, 40_000);
@@ -164,7 +153,7 @@ fn a_pushed_package_gives_fota_start_without_uri_and_reaches_the_dfu() {
     let before = app.events.len();
     // The first block arrives as a Write of /5/0/0.
     let (first, rest) = firmware.split_at(256);
-    server_op(&mut rt, Path::resource(5, 0, 0).unwrap(), Some(Value::Opaque(first)));
+    server_op(&mut rt, 0, Some(Value::Opaque(first)));
     run(&mut rt, &mut port, &mut app, 11_000);
     assert_eq!(app.list()[before..], [Event::FotaStart { uri: None }]);
     rt.firmware_block(&mut port, first, false).unwrap();
@@ -179,7 +168,7 @@ fn a_pushed_package_gives_fota_start_without_uri_and_reaches_the_dfu() {
 fn a_pushed_unknown_image_is_refused_with_enotsup() {
     let (mut port, mut rt, mut app) = registered(&[]);
     let junk = image(b"JUNK", 100);
-    server_op(&mut rt, Path::resource(5, 0, 0).unwrap(), Some(Value::Opaque(&junk)));
+    server_op(&mut rt, 0, Some(Value::Opaque(&junk)));
     run(&mut rt, &mut port, &mut app, 11_000);
     assert_eq!(rt.firmware_block(&mut port, &junk, true), Err(Errno::NotSup));
     assert_eq!(
@@ -200,7 +189,7 @@ fn a_push_download_slower_than_the_timeout_is_fota_fail_etimedout() {
     run(&mut rt, &mut port, &mut app, 10_000);
     rt.api().objects_mut().unwrap().server_mut().put(ServerInstance::new(0, 101)).unwrap();
     let first = image(b"APPL", 256);
-    server_op(&mut rt, Path::resource(5, 0, 0).unwrap(), Some(Value::Opaque(&first)));
+    server_op(&mut rt, 0, Some(Value::Opaque(&first)));
     run(&mut rt, &mut port, &mut app, 10_000 + 119_000);
     assert_eq!(app.list().last(), Some(&Event::FotaStart { uri: None }), "not before 2 min");
     run(&mut rt, &mut port, &mut app, 10_000 + 121_000);
@@ -227,7 +216,7 @@ fn power_on(
 fn a_pull_cut_by_a_power_cut_resumes_from_the_dfu_offset_once_registered() {
     let firmware = image(b"APPL", 10_000);
     let (mut port, mut rt, _) = registered(&firmware);
-    server_op(&mut rt, Path::resource(5, 0, 1).unwrap(), Some(Value::String(URI)));
+    server_op(&mut rt, 1, Some(Value::String(URI)));
     // A poll starts the download, the next moves part of the image (at
     // most 64 fragments of 100 bytes).
     rt.poll(&mut port);
@@ -249,7 +238,7 @@ fn a_pull_cut_by_a_power_cut_resumes_from_the_dfu_offset_once_registered() {
 fn a_push_cut_by_a_power_cut_is_fota_fail_enetdown_at_the_next_start() {
     let (mut port, mut rt, mut app) = registered(&[]);
     let first = image(b"APPL", 256);
-    server_op(&mut rt, Path::resource(5, 0, 0).unwrap(), Some(Value::Opaque(&first)));
+    server_op(&mut rt, 0, Some(Value::Opaque(&first)));
     run(&mut rt, &mut port, &mut app, 11_000);
     rt.firmware_block(&mut port, &first, false).unwrap();
     drop(rt);
@@ -271,9 +260,9 @@ fn reboot_into_application(
     validate: Option<lwm2m_carrier::runtime::ImageValidator>,
 ) -> (Vec<Event<'static>>, (u8, UpdateResult)) {
     let (mut port, mut rt, mut app) = registered(&image(b"APPL", 300));
-    server_op(&mut rt, Path::resource(5, 0, 1).unwrap(), Some(Value::String(URI)));
+    server_op(&mut rt, 1, Some(Value::String(URI)));
     run(&mut rt, &mut port, &mut app, 20_000);
-    server_op(&mut rt, Path::resource(5, 0, 2).unwrap(), None);
+    server_op(&mut rt, 2, None);
     run(&mut rt, &mut port, &mut app, 30_000);
     assert_eq!(result(&mut rt).0, 3, "Updating until the reboot");
     drop(rt);
@@ -345,7 +334,7 @@ fn softbank_push_download_times_out_after_its_default_30_minutes() {
     assert_eq!(app.list(), [Event::Registered]);
     rt.api().objects_mut().unwrap().server_mut().put(ServerInstance::new(0, 101)).unwrap();
     let first = image(b"APPL", 256);
-    server_op(&mut rt, Path::resource(5, 0, 0).unwrap(), Some(Value::Opaque(&first)));
+    server_op(&mut rt, 0, Some(Value::Opaque(&first)));
     run(&mut rt, &mut port, &mut app, 20_000 + 30 * 60_000 - 1_000);
     assert_eq!(app.list().last(), Some(&Event::FotaStart { uri: None }), "not before 30 min");
     run(&mut rt, &mut port, &mut app, 20_000 + 30 * 60_000 + 1_000);

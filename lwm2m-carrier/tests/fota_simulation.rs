@@ -6,6 +6,7 @@
 //! exchanges are scripted (the Session seam); the server's Write and
 //! Execute go through the object store as in `tests/fota.rs`.
 
+mod fota_ops;
 mod support;
 
 use carrier_os::dfu::Dfu;
@@ -16,12 +17,11 @@ use carrier_os_std::dfu::test_app_image;
 use carrier_os_std::profile::DeviceProfile;
 use carrier_os_std::sim::{DeviceNvm, NetConfig, SimPort, World};
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
+use fota_ops::server_op;
 use lwm2m_carrier::api::ModemInitResult;
 use lwm2m_carrier::{Event, Runtime};
-use lwm2m_core::path::Path;
 use lwm2m_core::value::Value;
-use lwm2m_objects::objects::{ServerInstance, UpdateResult};
-use lwm2m_objects::{Caller, Operation, StaticDeviceInfo, WriteMode};
+use lwm2m_objects::objects::UpdateResult;
 use support::{App, ScriptedSession, generic_config};
 
 const URI: &str = "coap://fw.example/app.bin";
@@ -59,19 +59,6 @@ fn run_until(
             }
         }
         dev.wait_until(next);
-    }
-}
-
-fn server_op(rt: &mut Runtime<'_, ScriptedSession>, r: u16, value: Option<Value<'_>>) {
-    let path = Path::resource(5, 0, r).unwrap();
-    let store = rt.api().objects_mut().unwrap();
-    let _ = store.server_mut().put(ServerInstance::new(0, 101));
-    let op =
-        if value.is_some() { Operation::Write(WriteMode::Replace) } else { Operation::Execute };
-    let access = store.authorize(Caller::Server(101), op, path).unwrap();
-    match value {
-        Some(v) => store.write(&access, &mut StaticDeviceInfo::default(), &[(path, v)]).unwrap(),
-        None => store.execute(&access, &mut StaticDeviceInfo::default(), &[]).unwrap(),
     }
 }
 
