@@ -28,7 +28,7 @@ use lwm2m_core::value::DataType;
 use lwm2m_objects::{ObjectEvent, ObjectStore};
 
 mod fota;
-pub use fota::{FOTA_KEY, ImageValidator, PACKAGE_URI_LEN, accept_image};
+pub use fota::{FOTA_KEY, ImageValidator, PACKAGE_URI_LEN, PART_HEADER_LEN, Part, accept_image};
 
 use crate::api::{AppApi, CfunMode, ModemInitResult, Request};
 use crate::config::{Config, config_error_event};

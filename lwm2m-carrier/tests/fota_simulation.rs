@@ -15,11 +15,11 @@ use carrier_os::time::Clock;
 use carrier_os::wait::Wait;
 use carrier_os_std::dfu::test_app_image;
 use carrier_os_std::profile::DeviceProfile;
-use carrier_os_std::sim::{DeviceNvm, NetConfig, SimPort, World};
+use carrier_os_std::sim::{DeviceNvm, NetConfig, SimPort, SimSocket, World};
 use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 use fota_ops::server_op;
 use lwm2m_carrier::api::ModemInitResult;
-use lwm2m_carrier::{Event, Runtime};
+use lwm2m_carrier::{Errno, ErrorKind, Event, Runtime};
 use lwm2m_core::value::Value;
 use lwm2m_objects::objects::UpdateResult;
 use support::{App, ScriptedSession, generic_config};
@@ -76,14 +76,7 @@ fn registered(_: &mut Runtime<'_, ScriptedSession>, _: &mut SimPort, app: &App) 
 fn a_pull_cut_by_a_power_cut_resumes_at_the_kept_offset_and_updates_for_every_seed() {
     let image = test_app_image(40_000);
     for seed in 1..=16u64 {
-        let world = World::new(seed, NetConfig::default());
-        // The scripted bootstrap provisions dm.example:5684.
-        let (bs, dm) = (Ipv4Addr::new(192, 0, 2, 10), Ipv4Addr::new(192, 0, 2, 11));
-        world.add_host("bs.example", IpAddr::V4(bs));
-        world.add_host("dm.example", IpAddr::V4(dm));
-        let _bs = world.bind(SocketAddr::new(IpAddr::V4(bs), 5784));
-        let _dm = world.bind(SocketAddr::new(IpAddr::V4(dm), 5684));
-        world.add_file(URI, image.clone());
+        let (world, _servers) = world(seed, &[(URI, image.clone())]);
         let (mut dev, mut rt) = power_on(&world, DeviceNvm::default());
         let mut app = App::default();
         run_until(&mut rt, &mut dev, &mut app, registered);
@@ -118,5 +111,114 @@ fn a_pull_cut_by_a_power_cut_resumes_at_the_kept_offset_and_updates_for_every_se
         assert_eq!(app.list(), [Event::FotaSuccess, Event::Registered], "seed {seed}");
         assert_eq!(state(&mut rt), Some((0, UpdateResult::SUCCESS)), "seed {seed}");
         assert!(area.0.borrow().active == image, "seed {seed}: the image runs, whole");
+    }
+}
+
+/// One part of a SoftBank divided image, header written out byte by byte
+/// (the format `lwm2m_carrier::runtime::Part` documents).
+fn part_file(number: u8, last: bool, offset: u32, version: &[u8; 32], payload: &[u8]) -> Vec<u8> {
+    let mut v = 0x424a_d2dc_u32.to_le_bytes().to_vec();
+    v.push(number);
+    v.push(u8::from(last));
+    v.extend_from_slice(&offset.to_le_bytes());
+    v.extend_from_slice(version);
+    v.extend_from_slice(payload);
+    v
+}
+
+/// A world with the scripted servers' hosts (bs.example, and dm.example
+/// that bootstrap provisions) and `files`; the sockets must stay alive.
+fn world(seed: u64, files: &[(&str, Vec<u8>)]) -> (World, [SimSocket; 2]) {
+    let world = World::new(seed, NetConfig::default());
+    let (bs, dm) = (Ipv4Addr::new(192, 0, 2, 10), Ipv4Addr::new(192, 0, 2, 11));
+    world.add_host("bs.example", IpAddr::V4(bs));
+    world.add_host("dm.example", IpAddr::V4(dm));
+    let sockets = [
+        world.bind(SocketAddr::new(IpAddr::V4(bs), 5784)),
+        world.bind(SocketAddr::new(IpAddr::V4(dm), 5684)),
+    ];
+    for (uri, data) in files {
+        world.add_file(uri, data.clone());
+    }
+    (world, sockets)
+}
+
+const V1: &[u8; 32] = b"app-2.0.0-divided...............";
+
+#[test]
+fn softbank_divided_parts_make_one_application_image_even_across_a_power_cut() {
+    let image = test_app_image(30_000);
+    let parts = [
+        ("coap://fw.example/p1.bin", part_file(1, false, 0, V1, &image[..12_000])),
+        ("coap://fw.example/p2.bin", part_file(2, false, 12_000, V1, &image[12_000..24_000])),
+        ("coap://fw.example/p3.bin", part_file(3, true, 24_000, V1, &image[24_000..])),
+    ];
+    let (world, _servers) = world(7, &parts);
+    let (mut dev, mut rt) = power_on(&world, DeviceNvm::default());
+    let mut app = App::default();
+    run_until(&mut rt, &mut dev, &mut app, registered);
+
+    // Part 1: the payload goes to the image; State back to Idle for the next.
+    server_op(&mut rt, 1, Some(Value::String(parts[0].0)));
+    run_until(&mut rt, &mut dev, &mut app, |rt, d, _| {
+        d.dfu_offset() == 12_000 && state(rt) == Some((0, UpdateResult::INITIAL))
+    });
+    // Part 2, cut by a power cut midway.
+    server_op(&mut rt, 1, Some(Value::String(parts[1].0)));
+    run_until(&mut rt, &mut dev, &mut app, |_, d, _| d.dfu_offset() >= 17_000);
+    let kept = dev.dfu_offset();
+    drop(rt);
+    let (mut dev, mut rt) = power_on(&world, dev.power_cut());
+    let mut app = App::default();
+    run_until(&mut rt, &mut dev, &mut app, |rt, d, _| {
+        d.dfu_offset() == 24_000 && state(rt) == Some((0, UpdateResult::INITIAL))
+    });
+    // Resumed inside part 2's file: its header, then the payload bytes kept.
+    let resumed = format!("download {} from {}", parts[1].0, 42 + kept - 12_000);
+    assert!(world.trace().lines().any(|l| l.ends_with(&resumed)), "no `{resumed}`");
+    // The last part: Downloaded.
+    server_op(&mut rt, 1, Some(Value::String(parts[2].0)));
+    run_until(&mut rt, &mut dev, &mut app, |rt, _, _| state(rt).is_some_and(|s| s.0 == 2));
+    // FOTA_START for the resumed part (no URI kept) and for the last part.
+    let last = Event::FotaStart { uri: Some(parts[2].0) };
+    assert_eq!(app.list()[1..], [Event::FotaStart { uri: None }, last]);
+    server_op(&mut rt, 2, None);
+    run_until(&mut rt, &mut dev, &mut app, |_, _, a| a.list().contains(&Event::Reboot));
+    drop(rt);
+    let nvm = dev.power_cut();
+    let area = nvm.dfu.clone();
+    let (mut dev, mut rt) = power_on(&world, nvm);
+    let mut app = App::default();
+    run_until(&mut rt, &mut dev, &mut app, registered);
+    assert_eq!(app.list(), [Event::FotaSuccess, Event::Registered]);
+    assert!(area.0.borrow().active == image, "the assembled image runs");
+}
+
+#[test]
+fn a_divided_part_out_of_order_is_einval_and_of_another_version_ebadf() {
+    let image = test_app_image(20_000);
+    let other: &[u8; 32] = b"app-1.9.0-divided...............";
+    let parts = [
+        ("coap://fw.example/p1.bin", part_file(1, false, 0, V1, &image[..10_000])),
+        ("coap://fw.example/p3.bin", part_file(3, true, 10_000, V1, &image[10_000..])),
+        ("coap://fw.example/p2-old.bin", part_file(2, true, 10_000, other, &image[10_000..])),
+    ];
+    let (world, _servers) = world(7, &parts);
+    let (mut dev, mut rt) = power_on(&world, DeviceNvm::default());
+    let mut app = App::default();
+    run_until(&mut rt, &mut dev, &mut app, registered);
+    let fail = |value| Event::Error { kind: ErrorKind::FotaFail, value };
+    for (second, errno, result) in [
+        (parts[1].0, Errno::Inval, UpdateResult::INTEGRITY_FAILURE),
+        (parts[2].0, Errno::BadF, UpdateResult::UNSUPPORTED_PACKAGE),
+    ] {
+        server_op(&mut rt, 1, Some(Value::String(parts[0].0)));
+        run_until(&mut rt, &mut dev, &mut app, |rt, d, _| {
+            d.dfu_offset() == 10_000 && state(rt).is_some_and(|s| s.0 == 0)
+        });
+        server_op(&mut rt, 1, Some(Value::String(second)));
+        run_until(&mut rt, &mut dev, &mut app, |_, _, a| a.list().contains(&fail(errno)));
+        assert_eq!(state(&mut rt), Some((0, result)), "{second}");
+        assert_eq!(dev.dfu_offset(), 0, "{second}: the sequence is discarded");
     }
 }

@@ -32,7 +32,12 @@
 //!   app-integration.txt) and Update Result 8. A modem delta's outcome
 //!   comes through `on_modem_init`.
 //!
-//! Not here yet: SoftBank divided images, per-fragment CRC.
+//! SoftBank divided FOTA: an application image in parts, each with a
+//! 42-byte header (format chosen here, see [`Part`]), assembled in the DFU
+//! target as one application image.
+//!
+//! Not here yet: per-fragment CRC (the port's `dfu_finish` takes a
+//! whole-image CRC, none is sent), `/5/0/1` kept across a reboot.
 
 use carrier_os::Port;
 use carrier_os::dfu::{DfuError, ImageType, UpdateOutcome};
@@ -54,7 +59,90 @@ pub const FOTA_KEY: Key = Key(0xCA11);
 /// Longest Package URI kept for a resume.
 pub const PACKAGE_URI_LEN: usize = 255;
 const FOTA_RECORD_VERSION: u8 = 1;
-const FOTA_RECORD_LEN: usize = 5 + PACKAGE_URI_LEN;
+const FOTA_RECORD_LEN: usize = 5 + PACKAGE_URI_LEN + PART_RECORD_LEN;
+
+/// FOTA_FAIL value and Update Result.
+type Failure = (Errno, UpdateResult);
+const INTEGRITY: Failure = (Errno::Inval, UpdateResult::INTEGRITY_FAILURE);
+
+/// Length of a SoftBank divided part's header.
+pub const PART_HEADER_LEN: usize = 42;
+const PART_MAGIC: u32 = 0x424a_d2dc;
+const PART_RECORD_LEN: usize = 6 + 32;
+
+/// The header of one part of a SoftBank divided application image
+/// (carriers.md §SoftBank "divided FOTA", `carrier-api.md` §7). The format
+/// is unconfirmed; this is the one chosen here, little-endian, 42 bytes:
+///
+/// | bytes | field |
+/// |---|---|
+/// | 0..4 | magic 0x424ad2dc (what the DFU detects as `ApplicationFile`) |
+/// | 4 | part number, from 1 |
+/// | 5 | 1 on the last part, else 0 |
+/// | 6..10 | offset of this part's payload in the application image |
+/// | 10..42 | version string, the same in every part |
+///
+/// The payloads, in order, make one MCUboot application image (part 1
+/// starts with its header); each part is one download (push or pull),
+/// FOTA_START each; a part other than the last ends with State back to
+/// Idle, the last with Downloaded. A whole image (not a part) ends a
+/// divided sequence. A cut part resumes (link drop or power cut) at its
+/// own byte offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Part {
+    /// Part number, from 1.
+    pub number: u8,
+    /// The last part.
+    pub last: bool,
+    /// Where the payload goes in the image.
+    pub offset: u32,
+    /// Version string (bytes).
+    pub version: [u8; 32],
+}
+
+impl Part {
+    /// Parses a part header from the first [`PART_HEADER_LEN`] bytes.
+    pub fn parse(b: &[u8]) -> Option<Part> {
+        let (h, _) = b.split_at_checked(PART_HEADER_LEN)?;
+        let (magic, h) = h.split_at_checked(4)?;
+        if u32::from_le_bytes(magic.try_into().ok()?) != PART_MAGIC {
+            return None;
+        }
+        let (&[number, last], h) = h.split_first_chunk::<2>()?;
+        let (offset, version) = h.split_first_chunk::<4>()?;
+        Some(Part {
+            number,
+            last: match last {
+                0 => false,
+                1 => true,
+                _ => return None,
+            },
+            offset: u32::from_le_bytes(*offset),
+            version: version.try_into().ok()?,
+        })
+    }
+
+    /// The header's bytes.
+    pub fn to_bytes(&self) -> [u8; PART_HEADER_LEN] {
+        let mut out = [0u8; PART_HEADER_LEN];
+        let fields = PART_MAGIC
+            .to_le_bytes()
+            .into_iter()
+            .chain([self.number, u8::from(self.last)])
+            .chain(self.offset.to_le_bytes())
+            .chain(self.version);
+        for (o, b) in out.iter_mut().zip(fields) {
+            *o = b;
+        }
+        out
+    }
+}
+
+/// Byte of a part's file where a download resumes, the DFU target holding
+/// `kept` bytes of the image.
+fn part_offset(p: &Part, kept: u64) -> u64 {
+    kept.saturating_sub(u64::from(p.offset)).saturating_add(PART_HEADER_LEN as u64)
+}
 
 /// Decides, on the first start of a new application image, whether it
 /// works (the original's `lwm2m_os_dfu_application_update_validate`);
@@ -77,11 +165,19 @@ pub(super) struct Control {
     /// A modem update restarted the modem: its sockets are gone, so the
     /// session is reopened (and an Update sent) once it is back.
     reconnect: bool,
+    /// The SoftBank divided part being downloaded, or the last one done.
+    divided: Option<Part>,
 }
 
 impl Default for Control {
     fn default() -> Self {
-        Control { uri: String::new(), validate: accept_image, dirty: false, reconnect: false }
+        Control {
+            uri: String::new(),
+            validate: accept_image,
+            dirty: false,
+            reconnect: false,
+            divided: None,
+        }
     }
 }
 
@@ -126,8 +222,14 @@ fn image_from(code: u8) -> Option<Option<ImageType>> {
 }
 
 /// The stored FOTA record: version, state (0 idle, 1 downloading, 2
-/// downloaded, 3 applying), pull flag, image type, URI (len + bytes).
-fn encode_record(fota: &Fota, uri: &str, out: &mut Vec<u8, FOTA_RECORD_LEN>) -> bool {
+/// downloaded, 3 applying), pull flag, image type, URI (len + bytes), and
+/// the divided part (its header without the magic), if any.
+fn encode_record(
+    fota: &Fota,
+    uri: &str,
+    part: Option<&Part>,
+    out: &mut Vec<u8, FOTA_RECORD_LEN>,
+) -> bool {
     let (state, pull, image) = match fota {
         Fota::Idle => (0, false, None),
         Fota::Downloading { pull, image, .. } => (1, *pull, *image),
@@ -137,19 +239,35 @@ fn encode_record(fota: &Fota, uri: &str, out: &mut Vec<u8, FOTA_RECORD_LEN>) -> 
     };
     let uri = if pull { uri } else { "" };
     let Ok(len) = u8::try_from(uri.len()) else { return false };
-    out.extend_from_slice(&[FOTA_RECORD_VERSION, state, u8::from(pull), image_code(image), len])
+    let ok = out
+        .extend_from_slice(&[FOTA_RECORD_VERSION, state, u8::from(pull), image_code(image), len])
         .is_ok()
-        && out.extend_from_slice(uri.as_bytes()).is_ok()
+        && out.extend_from_slice(uri.as_bytes()).is_ok();
+    match part {
+        Some(p) => ok && out.extend_from_slice(p.to_bytes().get(4..).unwrap_or_default()).is_ok(),
+        None => ok,
+    }
 }
 
 /// The record back: the state to resume in (a download as [`Fota::Resume`]
 /// for a pull, `Downloading { pull: false }` for a push) and the URI.
-fn decode_record(bytes: &[u8]) -> Option<(Fota, String<PACKAGE_URI_LEN>)> {
-    let (head, uri) = bytes.split_at_checked(5)?;
+fn decode_record(bytes: &[u8]) -> Option<(Fota, String<PACKAGE_URI_LEN>, Option<Part>)> {
+    let (head, rest) = bytes.split_at_checked(5)?;
     let [version, state, pull, image, len] = <[u8; 5]>::try_from(head).ok()?;
-    if version != FOTA_RECORD_VERSION || usize::from(len) != uri.len() {
+    let (uri, tail) = rest.split_at_checked(usize::from(len))?;
+    if version != FOTA_RECORD_VERSION {
         return None;
     }
+    let part = match tail.len() {
+        0 => None,
+        PART_RECORD_LEN => {
+            let mut header = [0u8; PART_HEADER_LEN];
+            header.get_mut(..4)?.copy_from_slice(&PART_MAGIC.to_le_bytes());
+            header.get_mut(4..)?.copy_from_slice(tail);
+            Some(Part::parse(&header)?)
+        }
+        _ => return None,
+    };
     let image = image_from(image)?;
     let uri = String::try_from(core::str::from_utf8(uri).ok()?).ok()?;
     let fota = match (state, pull, image) {
@@ -160,7 +278,7 @@ fn decode_record(bytes: &[u8]) -> Option<(Fota, String<PACKAGE_URI_LEN>)> {
         (3, _, Some(t)) => Fota::Applying(t),
         _ => return None,
     };
-    Some((fota, uri))
+    Some((fota, uri, part))
 }
 
 /// CoAP code (`class << 5 | detail`) answering a pushed block the DFU
@@ -239,7 +357,7 @@ impl<S: Session> Runtime<'_, S> {
             None => Ok(None),
         };
         let (image, offset) = match kept {
-            Ok(Some((t, n))) => (Some(t), n),
+            Ok(Some((t, n))) => (Some(t), self.fota_ctl.divided.map_or(n, |p| part_offset(&p, n))),
             Ok(None) => (None, 0),
             Err(e) => return self.fota_fail(port, dfu_failure(e)),
         };
@@ -312,7 +430,7 @@ impl<S: Session> Runtime<'_, S> {
         self.fota = state;
         self.fota_ctl.dirty = false;
         let mut out = Vec::new();
-        if encode_record(&self.fota, &self.fota_ctl.uri, &mut out) {
+        if encode_record(&self.fota, &self.fota_ctl.uri, self.fota_ctl.divided.as_ref(), &mut out) {
             let _ = port.set(FOTA_KEY, &out);
         }
     }
@@ -344,13 +462,13 @@ impl<S: Session> Runtime<'_, S> {
                 Poll::Ready(Ok(DownloadProgress::Fragment { len })) => {
                     let data = buf.get(..len).unwrap_or_default();
                     if let Err(e) = self.fota_bytes(port, data) {
-                        return self.fota_fail(port, dfu_failure(e));
+                        return self.fota_fail(port, e);
                     }
                 }
                 Poll::Ready(Ok(DownloadProgress::Done)) => self.fota_done(port),
                 Poll::Ready(Err(DownloadError::Disconnected)) => {
                     // Resume where the DFU target stands (after a link drop).
-                    let offset = port.dfu_offset();
+                    let offset = self.resume_offset(port);
                     if self.start_pull(port, offset).is_err() {
                         return self.fota_fail(port, download_failure(DownloadError::Disconnected));
                     }
@@ -366,6 +484,19 @@ impl<S: Session> Runtime<'_, S> {
             Fota::Downloading { image: Some(t), .. } => *t,
             _ => return self.fota_fail(port, dfu_failure(DfuError::UnknownImage)),
         };
+        if let Some(part) = self.fota_ctl.divided {
+            if !part.last {
+                // A divided part, not the last: the image waits for the next
+                // part (State back to Idle, the server sends it).
+                self.push_deadline = None;
+                self.fota_set(port, Fota::Idle);
+                if let Some(o) = self.api.objects_mut() {
+                    o.update_firmware(|f| f.set_state(FirmwareState::Idle));
+                }
+                return;
+            }
+            self.fota_ctl.divided = None;
+        }
         if let Err(e) = port.dfu_finish(None) {
             return self.fota_fail(port, dfu_failure(e));
         }
@@ -412,8 +543,7 @@ impl<S: Session> Runtime<'_, S> {
         if !matches!(self.fota, Fota::Downloading { pull: false, .. }) {
             return Err(Errno::BadR);
         }
-        if let Err(e) = self.fota_bytes(port, data) {
-            let failure = dfu_failure(e);
+        if let Err(failure) = self.fota_bytes(port, data) {
             self.fota_fail(port, failure);
             return Err(failure.0);
         }
@@ -423,31 +553,104 @@ impl<S: Session> Runtime<'_, S> {
         Ok(())
     }
 
-    fn fota_bytes<P: Port>(&mut self, port: &mut P, data: &[u8]) -> Result<(), DfuError> {
+    /// Bytes of the package into the DFU target; the first ones pick the
+    /// image type (and, for a SoftBank divided part, carry its header).
+    fn fota_bytes<P: Port>(&mut self, port: &mut P, data: &[u8]) -> Result<(), Failure> {
         let Fota::Downloading { image, head, .. } = &mut self.fota else { return Ok(()) };
         if image.is_some() {
-            return port.dfu_write(data);
+            return port.dfu_write(data).map_err(dfu_failure);
         }
         let room = HEAD_LEN.saturating_sub(head.len());
         let (first, rest) = data.split_at_checked(room.min(data.len())).unwrap_or((data, &[]));
-        head.extend_from_slice(first).map_err(|_| DfuError::Io)?;
+        head.extend_from_slice(first).map_err(|_| dfu_failure(DfuError::Io))?;
         if head.len() < P::DETECT_LEN.min(HEAD_LEN) {
             return Ok(());
         }
-        let t = port.dfu_detect(head).ok_or(DfuError::UnknownImage)?;
-        let size = port.download_size();
-        if port.dfu_start(t, size)? > 0 {
-            // Bytes of an older attempt: this download starts at 0, so start the image afresh.
-            port.dfu_reset()?;
-            port.dfu_start(t, size)?;
+        let detected = port.dfu_detect(head).ok_or(dfu_failure(DfuError::UnknownImage))?;
+        let full = head.len() == HEAD_LEN;
+        if detected == ImageType::ApplicationFile
+            && head.len() < PART_HEADER_LEN.saturating_add(P::DETECT_LEN)
+            && !full
+        {
+            // The part header and the start of its payload first.
+            return Ok(());
         }
-        port.dfu_write(head)?;
-        *image = Some(t);
+        let head = head.clone();
+        let (t, first) = if detected == ImageType::ApplicationFile {
+            let h = Part::parse(&head).ok_or(INTEGRITY)?;
+            let payload = head.get(PART_HEADER_LEN..).unwrap_or_default();
+            self.fota_part(port, &h, payload)?;
+            (ImageType::Application, payload)
+        } else {
+            // A whole image ends a divided sequence.
+            self.fota_ctl.divided = None;
+            let size = port.download_size();
+            if port.dfu_start(detected, size).map_err(dfu_failure)? > 0 {
+                // Bytes of an older attempt: this download starts at 0, so start the image afresh.
+                port.dfu_reset().map_err(dfu_failure)?;
+                port.dfu_start(detected, size).map_err(dfu_failure)?;
+            }
+            (detected, head.as_slice())
+        };
+        port.dfu_write(first).map_err(dfu_failure)?;
+        if let Fota::Downloading { image, .. } = &mut self.fota {
+            *image = Some(t);
+        }
         self.fota_ctl.dirty = true;
         if !rest.is_empty() {
-            port.dfu_write(rest)?;
+            port.dfu_write(rest).map_err(dfu_failure)?;
         }
         Ok(())
+    }
+
+    /// A SoftBank divided part's header (see [`Part`]): part 1 starts a new
+    /// application image (its payload MUST begin with one); part `n + 1`
+    /// continues part `n` at the offset the DFU target holds, with the same
+    /// version. A wrong version is −EBADF, a part out of order −EINVAL.
+    fn fota_part<P: Port>(
+        &mut self,
+        port: &mut P,
+        h: &Part,
+        payload: &[u8],
+    ) -> Result<(), Failure> {
+        let app = ImageType::Application;
+        if h.number == 1 {
+            if h.offset != 0 {
+                return Err(INTEGRITY);
+            }
+            if port.dfu_detect(payload) != Some(app) {
+                return Err(dfu_failure(DfuError::UnknownImage));
+            }
+            if port.dfu_start(app, None).map_err(dfu_failure)? > 0 {
+                port.dfu_reset().map_err(dfu_failure)?;
+                port.dfu_start(app, None).map_err(dfu_failure)?;
+            }
+        } else {
+            let prev = self.fota_ctl.divided.ok_or(INTEGRITY)?;
+            if prev.version != h.version {
+                return Err((Errno::BadF, UpdateResult::UNSUPPORTED_PACKAGE));
+            }
+            if Some(h.number) != prev.number.checked_add(1) || prev.last {
+                return Err(INTEGRITY);
+            }
+            if port.dfu_start(app, None).map_err(dfu_failure)? != u64::from(h.offset) {
+                return Err(INTEGRITY);
+            }
+        }
+        self.fota_ctl.divided = Some(*h);
+        Ok(())
+    }
+
+    /// Where a cut download resumes in the package: the DFU target's
+    /// offset, mapped into the part for a divided part; 0 before the image
+    /// type is known (the bytes kept then are an older attempt's).
+    fn resume_offset<P: Port>(&mut self, port: &mut P) -> u64 {
+        let kept = port.dfu_offset();
+        match (&self.fota, self.fota_ctl.divided) {
+            (Fota::Downloading { image: None, .. }, _) => 0,
+            (_, Some(p)) => part_offset(&p, kept),
+            _ => kept,
+        }
     }
 
     /// The pushed bytes the engine holds: into the DFU target, then the
@@ -523,8 +726,9 @@ impl<S: Session> Runtime<'_, S> {
         };
         // Taken in any case, so that an outcome never outlives its start.
         let outcome = port.dfu_take_outcome().ok().flatten();
-        let Some((fota, uri)) = record else { return };
+        let Some((fota, uri, part)) = record else { return };
         self.fota_ctl.uri = uri;
+        self.fota_ctl.divided = part;
         match (fota, outcome) {
             (Fota::Applying(t), Some(UpdateOutcome::Applied(u))) if t == u => {
                 let works = t == ImageType::ModemDelta || (self.fota_ctl.validate)(t);
@@ -558,8 +762,9 @@ impl<S: Session> Runtime<'_, S> {
         }
     }
 
-    fn fota_fail<P: Port>(&mut self, port: &mut P, (value, result): (Errno, UpdateResult)) {
+    fn fota_fail<P: Port>(&mut self, port: &mut P, (value, result): Failure) {
         port.abort_download();
+        self.fota_ctl.divided = None;
         self.push_deadline = None;
         let _ = port.dfu_reset();
         self.fota_set(port, Fota::Idle);
@@ -578,8 +783,8 @@ mod tests {
 
     fn round_trip(fota: &Fota, uri: &str) -> Option<(Fota, String<PACKAGE_URI_LEN>)> {
         let mut out = Vec::new();
-        assert!(encode_record(fota, uri, &mut out));
-        decode_record(&out)
+        assert!(encode_record(fota, uri, None, &mut out));
+        decode_record(&out).map(|(f, u, _)| (f, u))
     }
 
     #[test]
@@ -605,13 +810,32 @@ mod tests {
     #[test]
     fn a_record_of_another_version_or_length_is_ignored() {
         let mut out = Vec::new();
-        assert!(encode_record(&Fota::Downloaded(ImageType::Application), "", &mut out));
+        assert!(encode_record(&Fota::Downloaded(ImageType::Application), "", None, &mut out));
         let mut other = out.clone();
         other[0] = FOTA_RECORD_VERSION + 1;
         assert_eq!(decode_record(&other), None);
         assert_eq!(decode_record(&out[..out.len() - 1]), None);
         let _ = out.push(b'x');
         assert_eq!(decode_record(&out), None, "trailing bytes");
+    }
+
+    #[test]
+    fn a_divided_part_header_round_trips_and_the_record_keeps_it() {
+        let part = Part { number: 2, last: true, offset: 12_000, version: [b'v'; 32] };
+        let bytes = part.to_bytes();
+        assert_eq!(bytes[..4], [0xdc, 0xd2, 0x4a, 0x42], "magic 0x424ad2dc little-endian");
+        assert_eq!(bytes[4..10], [2, 1, 0xe0, 0x2e, 0, 0]);
+        assert_eq!(Part::parse(&bytes), Some(part));
+        let mut bad = bytes;
+        bad[5] = 2;
+        assert_eq!(Part::parse(&bad), None, "is_last is 0 or 1");
+        assert_eq!(Part::parse(&bytes[..41]), None, "42 bytes");
+        let mut out = Vec::new();
+        let fota = Fota::Downloading { pull: true, image: None, head: Vec::new() };
+        assert!(encode_record(&fota, "coap://x/p2", Some(&part), &mut out));
+        let (_, uri, back) = decode_record(&out).unwrap();
+        assert_eq!((uri.as_str(), back), ("coap://x/p2", Some(part)));
+        assert_eq!(part_offset(&part, 12_500), 542, "500 payload bytes kept, after the header");
     }
 
     #[test]
