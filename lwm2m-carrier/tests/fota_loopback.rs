@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
 use carrier_os::dfu::{Dfu, ImageType, UpdateOutcome};
-use carrier_os::modem::{LinkRequest, Modem};
+use carrier_os::modem::{LinkRequest, Modem, SecTag};
 use carrier_os::time::{Clock, Duration, Instant};
 use carrier_os::wait::Wait;
 use carrier_os_std::dfu::{test_app_image, test_unbootable_app_image};
@@ -31,7 +31,7 @@ use lwm2m_carrier::{Errno, ErrorKind, Event, Runtime};
 use lwm2m_core::coap::numbers::{Code, ContentFormat};
 use lwm2m_core::path::Path;
 use lwm2m_core::rng::XorShiftRng;
-use lwm2m_server::transport::{Transport, UdpTransport};
+use lwm2m_server::transport::{DtlsTransport, Transport, UdpTransport};
 use lwm2m_server::{BootstrapPlan, Request, Response, ServerConfig, ServerHandle};
 
 type Rt<'c> = Runtime<'c, Lwm2mSession<XorShiftRng>>;
@@ -301,22 +301,30 @@ fn a_wrong_application_image_is_not_applied_and_gives_fota_fail_ebadf() {
     server.stop();
 }
 
-#[test]
-fn modem_delta_pull_is_applied_by_the_modem_restart_and_reports_success() {
-    let (server, bs) = server(&[("fw/modem.bin", modem_delta(5000))]);
-    let dir = TestDir::new("fota-pull-modem");
+/// Delivers a modem delta (`pull` or push), executes Update and lets the
+/// modem restart apply it: the FOTA events in order, then the server's view.
+fn modem_delta_update(pull: bool, dir_name: &str) {
+    let delta = modem_delta(5000);
+    let (server, bs) = server(&[("fw/modem.bin", delta.clone())]);
+    let dir = TestDir::new(dir_name);
     let mut d = Device::boot(dir.path(), &bs);
     let before = d.events.len();
     let uri = server.file_uri("fw/modem.bin");
-    write_package_uri(&mut d, &server, &uri);
-    d.run_until(10, |d| d.firmware_state() == 2);
+    if pull {
+        write_package_uri(&mut d, &server, &uri);
+        d.run_until(10, |d| d.firmware_state() == 2);
+    } else {
+        assert_eq!(push(&mut d, &server, &delta).code, Code::Changed);
+    }
+    assert_eq!(read_firmware(&mut d, &server, 3), "2", "Downloaded");
     execute_update(&mut d, &server);
     d.run_until(5, |d| d.saw(&Event::FotaSuccess));
     d.run_until(5, |d| d.events.last() == Some(&ev(&Event::LteLinkUp)));
+    let start = Event::FotaStart { uri: pull.then_some(uri.as_str()) };
     assert_eq!(
         d.events[before..],
         [
-            ev(&Event::FotaStart { uri: Some(&uri) }),
+            ev(&start),
             ev(&Event::LtePowerOff),
             ev(&Event::ModemShutdown),
             ev(&Event::ModemInit),
@@ -336,6 +344,52 @@ fn modem_delta_pull_is_applied_by_the_modem_restart_and_reports_success() {
     drop(d);
     let d = Device::boot(dir.path(), &bs);
     assert_eq!(d.events, [ev(&Event::Registered)]);
+    server.stop();
+}
+
+#[test]
+fn modem_delta_pull_is_applied_by_the_modem_restart_and_reports_success() {
+    modem_delta_update(true, "fota-pull-modem");
+}
+
+#[test]
+fn modem_delta_push_is_applied_by_the_modem_restart_and_reports_success() {
+    modem_delta_update(false, "fota-push-modem");
+}
+
+#[test]
+fn pull_over_coaps_uses_the_download_security_tag() {
+    const IDENTITY: &[u8] = b"fota-device";
+    const KEY: &[u8] = b"firmware-secret!";
+    let image = test_app_image(4000);
+    let keys = |identity: &[u8]| (identity == IDENTITY).then(|| dtls_psk::Psk::new(KEY).unwrap());
+    let transport = DtlsTransport::bind("127.0.0.1:0".parse().unwrap(), keys).unwrap();
+    let files_uri = format!("coaps://{}/fw/app.bin", transport.local_addr().unwrap());
+    let config = ServerConfig {
+        files: [("fw/app.bin".to_owned(), image.clone())].into_iter().collect(),
+        ..Default::default()
+    };
+    let files = lwm2m_server::spawn(transport, config).unwrap();
+    let (server, bs) = server(&[]);
+    let dir = TestDir::new("fota-pull-coaps");
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let keys_toml = format!(
+        "[[tag]]\nsec_tag = 9\nidentity_hex = \"{}\"\npsk_hex = \"{}\"\n",
+        hex(IDENTITY),
+        hex(KEY)
+    );
+    std::fs::write(dir.path().join("keys.toml"), keys_toml).unwrap();
+    let mut d = Device::boot(dir.path(), &bs);
+    // Without the tag the secure download is refused: FOTA_FAIL -ECONNREFUSED.
+    write_package_uri(&mut d, &server, &files_uri);
+    let refused = Event::Error { kind: ErrorKind::FotaFail, value: Errno::ConnRefused };
+    d.run_until(5, |d| d.saw(&refused));
+    d.rt.set_download_sec_tag(Some(SecTag(9)));
+    write_package_uri(&mut d, &server, &files_uri);
+    d.run_until(20, |d| d.firmware_state() == 2);
+    let stored = std::fs::read(dir.path().join("dfu/image.bin")).unwrap();
+    assert!(stored == image, "the image came over DTLS, whole");
+    files.stop();
     server.stop();
 }
 

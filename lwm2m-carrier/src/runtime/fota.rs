@@ -42,7 +42,7 @@
 use carrier_os::Port;
 use carrier_os::dfu::{DfuError, ImageType, UpdateOutcome};
 use carrier_os::download::{DownloadError, DownloadProgress, DownloadRequest};
-use carrier_os::modem::PdnId;
+use carrier_os::modem::{PdnId, SecTag};
 use carrier_os::storage::Key;
 use carrier_os::time::{Duration, Instant};
 use core::task::Poll;
@@ -167,6 +167,8 @@ pub(super) struct Control {
     reconnect: bool,
     /// The SoftBank divided part being downloaded, or the last one done.
     divided: Option<Part>,
+    /// Security tag for `https://` and `coaps://` package URIs.
+    sec_tag: Option<SecTag>,
 }
 
 impl Default for Control {
@@ -177,6 +179,7 @@ impl Default for Control {
             dirty: false,
             reconnect: false,
             divided: None,
+            sec_tag: None,
         }
     }
 }
@@ -340,8 +343,8 @@ impl<S: Session> Runtime<'_, S> {
     /// Asks the port for the Package URI from byte `offset`.
     fn start_pull<P: Port>(&mut self, port: &mut P, offset: u64) -> Result<(), DownloadError> {
         let pdn = self.pdn.unwrap_or(PdnId::DEFAULT);
-        let uri = self.fota_ctl.uri.as_str();
-        port.start_download(&DownloadRequest { uri, sec_tag: None, pdn, offset })
+        let (uri, sec_tag) = (self.fota_ctl.uri.as_str(), self.fota_ctl.sec_tag);
+        port.start_download(&DownloadRequest { uri, sec_tag, pdn, offset })
     }
 
     /// A pull cut by a reboot, once registered: FOTA_START, then the
@@ -433,6 +436,13 @@ impl<S: Session> Runtime<'_, S> {
         if encode_record(&self.fota, &self.fota_ctl.uri, self.fota_ctl.divided.as_ref(), &mut out) {
             let _ = port.set(FOTA_KEY, &out);
         }
+    }
+
+    /// The security tag whose credentials (CA certificates for `https://`,
+    /// a PSK for `coaps://`) secure a pulled package's download. Without
+    /// one a secure URI fails: FOTA_FAIL −ECONNREFUSED, Update Result 4.
+    pub fn set_download_sec_tag(&mut self, tag: Option<SecTag>) {
+        self.fota_ctl.sec_tag = tag;
     }
 
     /// Replaces the validation hook run on the first start of a new
