@@ -343,3 +343,22 @@ fn softbank_push_download_times_out_after_its_default_30_minutes() {
         Some(&Event::Error { kind: ErrorKind::FotaFail, value: Errno::TimedOut })
     );
 }
+
+#[test]
+fn a_downloaded_image_survives_a_power_cut_and_the_update_runs_after_it() {
+    let firmware = image(b"APPL", 500);
+    let (mut port, mut rt, mut app) = registered(&firmware);
+    server_op(&mut rt, 1, Some(Value::String(URI)));
+    run(&mut rt, &mut port, &mut app, 20_000);
+    assert_eq!(result(&mut rt).0, 2, "Downloaded");
+    drop(rt);
+    port.link = Some(false);
+    let mut app = App::default();
+    let mut rt = power_on(&mut port, &mut app, 60_000);
+    assert_eq!(result(&mut rt).0, 2, "still Downloaded after the power cut");
+    assert_eq!(port.download_starts, [0], "nothing downloaded again");
+    server_op(&mut rt, 2, None);
+    run(&mut rt, &mut port, &mut app, 70_000);
+    assert!(port.dfu_scheduled);
+    assert_eq!(app.list()[1..], [Event::LtePowerOff, Event::Reboot]);
+}
