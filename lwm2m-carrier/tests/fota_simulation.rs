@@ -72,6 +72,27 @@ fn registered(_: &mut Runtime<'_, ScriptedSession>, _: &mut SimPort, app: &App) 
     app.list().contains(&Event::Registered)
 }
 
+/// The server executes Update of the downloaded image; the device sees
+/// REBOOT and restarts: the events of the new start until REGISTERED, the
+/// firmware State and Update Result then, and the application now installed.
+fn update_and_reboot(
+    world: &World,
+    mut rt: Runtime<'static, ScriptedSession>,
+    mut dev: SimPort,
+    mut app: App,
+) -> (Vec<Event<'static>>, Option<(u8, UpdateResult)>, Vec<u8>) {
+    server_op(&mut rt, 2, None);
+    run_until(&mut rt, &mut dev, &mut app, |_, _, a| a.list().contains(&Event::Reboot));
+    drop(rt);
+    let nvm = dev.power_cut();
+    let area = nvm.dfu.clone();
+    let (mut dev, mut rt) = power_on(world, nvm);
+    let mut app = App::default();
+    run_until(&mut rt, &mut dev, &mut app, registered);
+    let active = area.0.borrow().active.clone();
+    (app.list(), state(&mut rt), active)
+}
+
 #[test]
 fn a_pull_cut_by_a_power_cut_resumes_at_the_kept_offset_and_updates_for_every_seed() {
     let image = test_app_image(40_000);
@@ -99,18 +120,10 @@ fn a_pull_cut_by_a_power_cut_resumes_at_the_kept_offset_and_updates_for_every_se
         assert!(requests[0].ends_with(&format!("{URI} from 0")), "seed {seed}: {requests:?}");
         let resumed = format!("{URI} from {kept}");
         assert!(requests[1].ends_with(&resumed), "seed {seed}: {requests:?}, kept {kept}");
-        server_op(&mut rt, 2, None);
-        run_until(&mut rt, &mut dev, &mut app, |_, _, a| a.list().contains(&Event::Reboot));
-        drop(rt);
-        let nvm = dev.power_cut();
-        let area = nvm.dfu.clone();
-
-        let (mut dev, mut rt) = power_on(&world, nvm);
-        let mut app = App::default();
-        run_until(&mut rt, &mut dev, &mut app, registered);
-        assert_eq!(app.list(), [Event::FotaSuccess, Event::Registered], "seed {seed}");
-        assert_eq!(state(&mut rt), Some((0, UpdateResult::SUCCESS)), "seed {seed}");
-        assert!(area.0.borrow().active == image, "seed {seed}: the image runs, whole");
+        let (events, state, active) = update_and_reboot(&world, rt, dev, app);
+        assert_eq!(events, [Event::FotaSuccess, Event::Registered], "seed {seed}");
+        assert_eq!(state, Some((0, UpdateResult::SUCCESS)), "seed {seed}");
+        assert!(active == image, "seed {seed}: the image runs, whole");
     }
 }
 
@@ -182,16 +195,10 @@ fn softbank_divided_parts_make_one_application_image_even_across_a_power_cut() {
     // FOTA_START for the resumed part (no URI kept) and for the last part.
     let last = Event::FotaStart { uri: Some(parts[2].0) };
     assert_eq!(app.list()[1..], [Event::FotaStart { uri: None }, last]);
-    server_op(&mut rt, 2, None);
-    run_until(&mut rt, &mut dev, &mut app, |_, _, a| a.list().contains(&Event::Reboot));
-    drop(rt);
-    let nvm = dev.power_cut();
-    let area = nvm.dfu.clone();
-    let (mut dev, mut rt) = power_on(&world, nvm);
-    let mut app = App::default();
-    run_until(&mut rt, &mut dev, &mut app, registered);
-    assert_eq!(app.list(), [Event::FotaSuccess, Event::Registered]);
-    assert!(area.0.borrow().active == image, "the assembled image runs");
+    let (events, state, active) = update_and_reboot(&world, rt, dev, app);
+    assert_eq!(events, [Event::FotaSuccess, Event::Registered]);
+    assert_eq!(state, Some((0, UpdateResult::SUCCESS)));
+    assert!(active == image, "the assembled image runs");
 }
 
 #[test]
