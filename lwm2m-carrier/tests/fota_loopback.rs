@@ -237,11 +237,25 @@ fn pull_over_coap_downloads_then_update_reboots_into_the_image_and_reports_succe
     let (server, bs) = server(&[("fw/app.bin", image.clone())]);
     let dir = TestDir::new("fota-pull-coap-app");
     let mut d = Device::boot(dir.path(), &bs);
+    // The server observes State (as Verizon's does) and sees it move.
+    let observe = Request::Observe { path: path(5, 0, 3), format: Some(ContentFormat::TextPlain) };
+    let first = server_request(&mut d, &server, observe);
+    assert_eq!((first.code, first.payload.as_slice()), (Code::Content, &b"0"[..]), "Idle");
     let uri = server.file_uri("fw/app.bin");
     write_package_uri(&mut d, &server, &uri);
     d.run_until(10, |d| d.firmware_state() == 2);
     assert!(d.saw(&Event::FotaStart { uri: Some(&uri) }), "{:?}", d.events);
     assert_eq!(read_firmware(&mut d, &server, 3), "2", "Downloaded");
+    let states: Vec<Vec<u8>> = d.run_while(|| {
+        let mut states = Vec::new();
+        while let Some(e) = server.next_event(std::time::Duration::from_millis(500)) {
+            if let lwm2m_server::ServerEvent::Notification { response, .. } = e {
+                states.push(response.payload);
+            }
+        }
+        states
+    });
+    assert_eq!(states, [b"1".to_vec(), b"2".to_vec()], "notified Downloading, then Downloaded");
     let d = update_and_reboot(d, &server, dir.path(), &bs);
     // The new image runs: FOTA_SUCCESS before REGISTERED, Update Result 1, State Idle.
     assert_eq!(d.events, [ev(&Event::FotaSuccess), ev(&Event::Registered)]);
