@@ -315,10 +315,7 @@ impl<'c, S: Session> Runtime<'c, S> {
                         .unwrap_or_default();
                     return Some(Event::AppData { path, kind: AppDataKind::DataWrite, data });
                 }
-                Queued::FotaStart => {
-                    let uri = self.api.objects().map(|o| o.firmware().package_uri());
-                    return Some(Event::FotaStart { uri: uri.filter(|u| !u.is_empty()) });
-                }
+                Queued::FotaStart => return Some(Event::FotaStart { uri: self.fota_start_uri() }),
             }
         }
     }

@@ -231,7 +231,7 @@ fn a_pull_cut_by_a_power_cut_resumes_from_the_dfu_offset_once_registered() {
     assert_eq!(port.dfu, firmware);
     assert_eq!(result(&mut rt).0, 2, "Downloaded");
     // FOTA_START again after REGISTERED: the application closes its TLS sockets.
-    assert_eq!(app.list(), [Event::Registered, Event::FotaStart { uri: None }]);
+    assert_eq!(app.list(), [Event::Registered, Event::FotaStart { uri: Some(URI) }]);
 }
 
 #[test]

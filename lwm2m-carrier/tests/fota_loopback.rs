@@ -485,7 +485,7 @@ fn a_power_cut_mid_download_resumes_from_the_stored_offset_after_the_reboot() {
     // closes its TLS sockets) from the offset the DFU target kept.
     assert_eq!(
         d.events,
-        [ev(&Event::Registered), ev(&Event::FotaStart { uri: None })],
+        [ev(&Event::Registered), ev(&Event::FotaStart { uri: Some(&http.uri) })],
         "events of the second boot"
     );
     assert_eq!(*http.ranges.lock().unwrap(), [None, Some(CUT_AT as u64)], "request ranges");

@@ -113,7 +113,8 @@ fn a_pull_cut_by_a_power_cut_resumes_at_the_kept_offset_and_updates_for_every_se
         let (mut dev, mut rt) = power_on(&world, nvm);
         let mut app = App::default();
         run_until(&mut rt, &mut dev, &mut app, |rt, _, _| state(rt).is_some_and(|s| s.0 == 2));
-        assert_eq!(app.list(), [Event::Registered, Event::FotaStart { uri: None }], "seed {seed}");
+        let start = Event::FotaStart { uri: Some(URI) };
+        assert_eq!(app.list(), [Event::Registered, start], "seed {seed}");
         let trace = world.trace();
         let requests: Vec<&str> = trace.lines().filter(|l| l.contains(" download coap")).collect();
         assert_eq!(requests.len(), 2, "seed {seed}: {requests:?}");
@@ -192,9 +193,10 @@ fn softbank_divided_parts_make_one_application_image_even_across_a_power_cut() {
     // The last part: Downloaded.
     server_op(&mut rt, 1, Some(Value::String(parts[2].0)));
     run_until(&mut rt, &mut dev, &mut app, |rt, _, _| state(rt).is_some_and(|s| s.0 == 2));
-    // FOTA_START for the resumed part (no URI kept) and for the last part.
+    // FOTA_START for the resumed part and for the last part.
+    let resumed = Event::FotaStart { uri: Some(parts[1].0) };
     let last = Event::FotaStart { uri: Some(parts[2].0) };
-    assert_eq!(app.list()[1..], [Event::FotaStart { uri: None }, last]);
+    assert_eq!(app.list()[1..], [resumed, last]);
     let (events, state, active) = update_and_reboot(&world, rt, dev, app);
     assert_eq!(events, [Event::FotaSuccess, Event::Registered]);
     assert_eq!(state, Some((0, UpdateResult::SUCCESS)));

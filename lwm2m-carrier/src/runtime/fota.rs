@@ -18,10 +18,10 @@
 //! The FOTA progress is a small record under [`FOTA_KEY`], written at each
 //! state change (not per fragment: the downloaded bytes are counted by the
 //! DFU target, which keeps them across a reboot). On the next start:
-//! - a pull being downloaded resumes once registered: FOTA_START again (the
-//!   application closes its TLS sockets; the URI is the record's, `/5/0/1`
-//!   itself is not persisted so the event carries none), then the port
-//!   downloads from the offset `dfu_start` returns (Block2 num / HTTP Range);
+//! - a pull being downloaded resumes once registered: FOTA_START again with
+//!   the record's URI (the application closes its TLS sockets; `/5/0/1`
+//!   itself is not persisted and reads empty), then the port downloads from
+//!   the offset `dfu_start` returns (Block2 num / HTTP Range);
 //! - a push being downloaded cannot resume (the server restarts it):
 //!   FOTA_FAIL −ENETDOWN, Update Result 4;
 //! - a downloaded image stays Downloaded (the server may execute Update);
@@ -169,6 +169,8 @@ pub(super) struct Control {
     divided: Option<Part>,
     /// Security tag for `https://` and `coaps://` package URIs.
     sec_tag: Option<SecTag>,
+    /// The FOTA last started is a pull (FOTA_START carries its URI).
+    pulling: bool,
 }
 
 impl Default for Control {
@@ -180,6 +182,7 @@ impl Default for Control {
             reconnect: false,
             divided: None,
             sec_tag: None,
+            pulling: false,
         }
     }
 }
@@ -331,6 +334,7 @@ impl<S: Session> Runtime<'_, S> {
             return self.fota_fail(port, download_failure(DownloadError::UriTooLong));
         };
         self.fota_ctl.uri = uri;
+        self.fota_ctl.pulling = true;
         match self.start_pull(port, 0) {
             Ok(()) => {
                 let state = Fota::Downloading { pull: true, image: None, head: Vec::new() };
@@ -355,6 +359,7 @@ impl<S: Session> Runtime<'_, S> {
             return;
         }
         self.queue(Queued::FotaStart);
+        self.fota_ctl.pulling = true;
         let kept = match image {
             Some(t) => port.dfu_start(t, None).map(|n| (n > 0).then_some((t, n))),
             None => Ok(None),
@@ -426,6 +431,13 @@ impl<S: Session> Runtime<'_, S> {
     /// (a pull downloading or waiting to resume, a reconnection pending).
     pub(super) fn fota_busy(&self) -> bool {
         self.fota_ctl.reconnect || matches!(self.fota, Fota::Downloading { pull: true, .. })
+    }
+
+    /// The URI FOTA_START carries: the package URI of a pull (kept across a
+    /// reboot), none for a push.
+    pub(super) fn fota_start_uri(&self) -> Option<&str> {
+        let uri = self.fota_ctl.uri.as_str();
+        (self.fota_ctl.pulling && !uri.is_empty()).then_some(uri)
     }
 
     /// Moves to `state` and stores the record.
@@ -522,6 +534,7 @@ impl<S: Session> Runtime<'_, S> {
     /// timeout (`firmware_download_timeout`, SoftBank 30 min).
     pub(super) fn fota_push<P: Port>(&mut self, port: &mut P, now: Instant) {
         self.queue(Queued::FotaStart);
+        self.fota_ctl.pulling = false;
         self.fota_set(port, Fota::Downloading { pull: false, image: None, head: Vec::new() });
         let minutes = self.plan.as_ref().and_then(|p| p.firmware_download_timeout_min);
         self.push_deadline = minutes
