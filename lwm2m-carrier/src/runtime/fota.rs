@@ -87,7 +87,8 @@ const PART_RECORD_LEN: usize = 6 + 32;
 /// FOTA_START each; a part other than the last ends with State back to
 /// Idle, the last with Downloaded. A whole image (not a part) ends a
 /// divided sequence. A cut part resumes (link drop or power cut) at its
-/// own byte offset.
+/// own byte offset. Parts are accepted whatever the operator (the original
+/// enables them with a build option meant for SoftBank).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Part {
     /// Part number, from 1.
