@@ -31,6 +31,7 @@ use lwm2m_core::value::DataType;
 use lwm2m_objects::{ObjectEvent, ObjectStore};
 
 mod fota;
+pub use fota::{FOTA_KEY, ImageValidator, PACKAGE_URI_LEN, PART_HEADER_LEN, Part, accept_image};
 
 use crate::api::{AppApi, CfunMode, ModemInitResult, Request};
 use crate::config::{Config, config_error_event};
@@ -213,6 +214,7 @@ pub struct Runtime<'c, S: Session> {
     register_requested: bool,
     deregistering: bool,
     fota: fota::Fota,
+    fota_ctl: fota::Control,
     push_deadline: Option<Instant>,
     buf: [u8; carrier_os::transport::MAX_DATAGRAM],
 }
@@ -287,6 +289,7 @@ impl<'c, S: Session> Runtime<'c, S> {
             register_requested: false,
             deregistering: false,
             fota: fota::Fota::Idle,
+            fota_ctl: fota::Control::default(),
             push_deadline: None,
             buf: [0; carrier_os::transport::MAX_DATAGRAM],
         }
@@ -348,10 +351,7 @@ impl<'c, S: Session> Runtime<'c, S> {
                         .unwrap_or_default();
                     return Some(Event::AppData { path, kind: AppDataKind::DataWrite, data });
                 }
-                Queued::FotaStart => {
-                    let uri = self.api.objects().map(|o| o.firmware().package_uri());
-                    return Some(Event::FotaStart { uri: uri.filter(|u| !u.is_empty()) });
-                }
+                Queued::FotaStart => return Some(Event::FotaStart { uri: self.fota_start_uri() }),
             }
         }
     }
@@ -498,7 +498,7 @@ impl<'c, S: Session> Runtime<'c, S> {
         // loop instead of a spin.
         let open = matches!(self.conn, Conn::Open(_));
         let mut d = self.session.deadline().filter(|_| open || !self.session.wants_transmit());
-        if matches!(self.fota, fota::Fota::Downloading { pull: true, .. }) {
+        if self.fota_busy() {
             d = earliest(d, link_poll);
         }
         d = earliest(d, self.push_deadline);
@@ -535,7 +535,7 @@ impl<'c, S: Session> Runtime<'c, S> {
     }
 
     fn step<P: Port>(&mut self, port: &mut P, now: Instant) {
-        self.fota_step(port);
+        self.fota_step(port, now);
         self.fota_push_timeout(port, now);
         match self.phase {
             Phase::WaitAutoStartup | Phase::Stopped | Phase::WaitRegisterRequest => {}
@@ -1129,15 +1129,7 @@ impl<'c, S: Session> Runtime<'c, S> {
             self.on_object_event(port, now, e);
         }
         // Pushed firmware bytes, after FirmwarePackage started the download.
-        let mut block = [0u8; PUSH_BLOCK];
-        while let Some((n, last)) = self.session.poll_firmware(&mut block) {
-            let data = block.get(..n).unwrap_or_default();
-            // A refusal is already FOTA_FAIL (and Update Result) inside.
-            let _ = self.firmware_block(port, data, last);
-            if n == 0 {
-                break;
-            }
-        }
+        self.fota_pushed(port, now);
     }
 
     /// Effects of server operations on the objects (`carrier-api.md` §2).
@@ -1151,7 +1143,7 @@ impl<'c, S: Session> Runtime<'c, S> {
             // /3/0/12: the application re-adds the error codes that still apply.
             ObjectEvent::ErrorCodesReset => self.emit(Event::ErrorCodeReset),
             ObjectEvent::FirmwareDownload => self.fota_pull(port),
-            ObjectEvent::FirmwarePackage => self.fota_push(now),
+            ObjectEvent::FirmwarePackage => self.fota_push(port, now),
             ObjectEvent::FirmwareUpdate => self.fota_update(port),
             // A server wrote /19/i/0/ri: APP_DATA with the bytes.
             ObjectEvent::AppDataWritten { instance, resource_instance } => {

@@ -155,6 +155,15 @@ pub trait Session {
         let _ = buf;
         None
     }
+    /// The DFU target's answer to the pushed bytes the runtime took with
+    /// [`Session::poll_firmware`]: `Ok` → the engine acknowledges the block
+    /// (2.31 Continue, 2.04 on the last); `Err(code)` → it answers with that
+    /// CoAP code (`class << 5 | detail`: 4.13 image too large, 5.00 refused),
+    /// ending the transfer. An engine that acknowledges blocks as they come
+    /// ignores it (the default).
+    fn firmware_written(&mut self, now: Instant, result: Result<(), u8>) {
+        let _ = (now, result);
+    }
     /// The modem's Device values, read by the runtime before the first
     /// exchange; the engine answers `/3/0/0`… from them. Default: ignored
     /// (an engine with fixed values).

@@ -29,9 +29,11 @@
 //! - Nothing here panics on any datagram.
 //!
 //! Firmware push: the blocks of `/5/0/0` wait in the store and reach the
-//! runtime through [`Session::poll_firmware`]; each block is acknowledged
-//! when buffered, so a DFU refusal shows in `/5/0/5` (Update Result) and
-//! the FOTA_FAIL event, not in that block's response code.
+//! runtime through [`Session::poll_firmware`]; the client holds each
+//! block's answer (`Client::hold_block_answers`) until the runtime reports
+//! the DFU target's verdict through [`Session::firmware_written`]: 2.31 /
+//! 2.04 once the block is written, or the refusal's code (4.13, 5.00), so a
+//! server never sees a block acknowledged that the device does not have.
 
 use carrier_os::modem::Psk;
 use carrier_os::time::Instant;
@@ -233,7 +235,9 @@ impl<R: Rng, I: DeviceInfo> Lwm2mSession<R, I> {
                 }
                 None => config.con_interval,
             };
-            self.client = Some(Client::new(config, rng, store));
+            let mut client = Client::new(config, rng, store);
+            client.hold_block_answers(Path::resource(5, 0, 0).ok());
+            self.client = Some(client);
         }
     }
 
@@ -473,6 +477,14 @@ impl<R: Rng, I: ModemDeviceInfo> Session for Lwm2mSession<R, I> {
 
     fn poll_firmware(&mut self, buf: &mut [u8]) -> Option<(usize, bool)> {
         self.client.as_mut()?.store_mut().take_pushed(buf)
+    }
+
+    fn firmware_written(&mut self, _now: Instant, result: Result<(), u8>) {
+        let Some(client) = self.client.as_mut() else { return };
+        if client.answer_block(result.map_err(lwm2m_core::coap::numbers::Code::from)) {
+            // The answer waits in the client: have the runtime poll at once.
+            self.kick = true;
+        }
     }
 
     fn wants_transmit(&self) -> bool {
