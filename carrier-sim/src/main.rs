@@ -62,6 +62,16 @@ struct Args {
     /// Keep per-device event logs in the JSON.
     #[arg(long)]
     events: bool,
+    /// Print `size_of` of the client's state types (JSON) and exit.
+    #[arg(long)]
+    sizes: bool,
+}
+
+/// The process's peak resident set (VmHWM, KiB) from /proc/self/status.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
+    line.split_whitespace().next()?.parse().ok()
 }
 
 fn ms(hours: f64) -> Duration {
@@ -70,6 +80,16 @@ fn ms(hours: f64) -> Duration {
 
 fn main() {
     let a = Args::parse();
+    if a.sizes {
+        type Session = lwm2m_carrier::session::lwm2m::Lwm2mSession<lwm2m_core::rng::XorShiftRng>;
+        let sizes = serde_json::json!({
+            "runtime": size_of::<lwm2m_carrier::Runtime<'static, Session>>(),
+            "session": size_of::<Session>(),
+            "config": size_of::<lwm2m_carrier::Config<'static>>(),
+        });
+        println!("{sizes}");
+        return;
+    }
     for seed in a.seed..a.seed.saturating_add(a.seeds.max(1)) {
         let s = Scenario {
             seed,
@@ -98,8 +118,13 @@ fn main() {
                 }
                 o.server_events.clear();
             }
-            match serde_json::to_string(&o) {
-                Ok(j) => println!("{j}"),
+            match serde_json::to_value(&o) {
+                Ok(mut j) => {
+                    if let Some(m) = j.as_object_mut() {
+                        m.insert("peak_rss_kib".into(), peak_rss_kib().into());
+                    }
+                    println!("{j}");
+                }
                 Err(e) => eprintln!("json: {e}"),
             }
         } else {
