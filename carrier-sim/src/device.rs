@@ -117,6 +117,8 @@ pub(crate) struct Device {
     pub(crate) registered: bool,
     /// Battery level the application reports next (changes trigger notifications).
     pub(crate) battery: Option<u8>,
+    /// The application set its platform values since the last boot.
+    app_ready: bool,
 }
 
 impl Device {
@@ -138,6 +140,7 @@ impl Device {
             first_registered: None,
             registered: false,
             battery: None,
+            app_ready: false,
         }
     }
 
@@ -169,6 +172,7 @@ impl Device {
         let mut rt = Runtime::new(self.config, Lwm2mSession::new(rng));
         rt.on_modem_init(Ok(ModemInitResult::Success));
         self.events.push((world.now().as_millis(), DeviceEvent::Boot));
+        self.app_ready = false;
         self.on = Some((port, rt));
     }
 
@@ -190,6 +194,13 @@ impl Device {
         }
         let mut reboot = false;
         let mut unstuck = false;
+        if !self.app_ready {
+            // The application's platform values, once the objects exist:
+            // DC power and an internal battery at 60 %.
+            let _ = rt.poll(port);
+            self.app_ready = rt.api().set_power_sources(&[0, 1]).is_ok()
+                && rt.api().set_battery_level(60).is_ok();
+        }
         // Bounded: a runtime that keeps asking for an immediate poll is
         // polled again one millisecond later.
         for _ in 0..64 {

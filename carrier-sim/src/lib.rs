@@ -31,7 +31,6 @@
 
 mod device;
 mod server;
-mod stub;
 pub mod wire;
 
 use std::cell::RefCell;
@@ -374,7 +373,7 @@ fn server_kind(e: &ServerEvent) -> &'static str {
         ServerEvent::Expired { .. } => "expired",
         ServerEvent::Notification { .. } => "notification",
         ServerEvent::Sent { .. } => "sent",
-        // STUB ServerEvent::Response { .. } => "response",
+        ServerEvent::Response { .. } => "response",
         #[allow(unreachable_patterns)]
         _ => "other",
     }
@@ -523,6 +522,36 @@ pub fn run(scenario: &Scenario) -> Outcome {
             heap.push(Reverse((d.wake, i)));
         }
 
+        // Scripts due.
+        for k in 0..scripts.len() {
+            let Some(s) = scripts.get_mut(k) else { continue };
+            if s.busy || s.at > now {
+                continue;
+            }
+            let Some(step) = s.steps.pop_front() else { continue };
+            match step {
+                Step::Wait(d) => s.at = now + d,
+                Step::Battery(b) => {
+                    if let Some(d) = devices.get_mut(s.device) {
+                        d.battery = Some(b);
+                        d.wake = now;
+                        heap.push(Reverse((now, s.device)));
+                    }
+                }
+                Step::Request(r) => {
+                    let Some(ep) = device_endpoint.get(s.device).cloned().flatten() else {
+                        s.steps.push_front(Step::Request(r));
+                        s.at = now + Duration::from_secs(10);
+                        continue;
+                    };
+                    s.busy = true;
+                    s.current = request_text(&r);
+                    server.request(now, &ep, r, Purpose::Script(k));
+                }
+            }
+        }
+        scripts.retain(|s| s.busy || !s.steps.is_empty());
+
         // The server.
         for (purpose, result) in server.pump(now) {
             let Purpose::Script(k) = purpose;
@@ -576,36 +605,6 @@ pub fn run(scenario: &Scenario) -> Outcome {
                 fota_pending = Some(now + Duration::from_secs(60));
             }
         }
-
-        // Scripts due.
-        for k in 0..scripts.len() {
-            let Some(s) = scripts.get_mut(k) else { continue };
-            if s.busy || s.at > now {
-                continue;
-            }
-            let Some(step) = s.steps.pop_front() else { continue };
-            match step {
-                Step::Wait(d) => s.at = now + d,
-                Step::Battery(b) => {
-                    if let Some(d) = devices.get_mut(s.device) {
-                        d.battery = Some(b);
-                        d.wake = now;
-                        heap.push(Reverse((now, s.device)));
-                    }
-                }
-                Step::Request(r) => {
-                    let Some(ep) = device_endpoint.get(s.device).cloned().flatten() else {
-                        s.steps.push_front(Step::Request(r));
-                        s.at = now + Duration::from_secs(10);
-                        continue;
-                    };
-                    s.busy = true;
-                    s.current = request_text(&r);
-                    server.request(now, &ep, r, Purpose::Script(k));
-                }
-            }
-        }
-        scripts.retain(|s| s.busy || !s.steps.is_empty());
 
         if now >= next_sample {
             let registered = devices.iter().filter(|d| d.registered).count() as u32;

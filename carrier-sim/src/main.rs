@@ -62,6 +62,9 @@ struct Args {
     /// Keep per-device event logs in the JSON.
     #[arg(long)]
     events: bool,
+    /// Print the world's trace (every datagram and device log line) to stderr.
+    #[arg(long)]
+    trace: bool,
     /// Print `size_of` of the client's state types (JSON) and exit.
     #[arg(long)]
     sizes: bool,
@@ -107,10 +110,14 @@ fn main() {
             fota_at: a.fota_at_hours.map(ms),
             fota_size: a.fota_size,
             probe: a.probe,
+            trace: a.trace,
             series_step: Duration::from_secs(a.step.max(1)),
             ..Scenario::default()
         };
         let mut o = run(&s);
+        if a.trace {
+            eprint!("{}", o.trace);
+        }
         if a.json {
             if !a.events {
                 for d in &mut o.devices {

@@ -13,11 +13,10 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 
-use crate::stub::{Server, Ticket};
 use carrier_os::time::Instant;
 use carrier_os_std::sim::{SimSocket, World};
 use lwm2m_core::time::Instant as CoreInstant;
-use lwm2m_server::{Request, ServerConfig, ServerError, ServerEvent};
+use lwm2m_server::{Request, Server, ServerConfig, ServerError, ServerEvent, Ticket};
 
 /// Why a server request was made (what to do with its answer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,12 +114,11 @@ impl SimServer {
         }
         let mut answers = Vec::new();
         while let Some(event) = self.core.poll_event() {
-            // STUB if let ServerEvent::Response { ticket: Ticket(t), result } = &event {
-            // STUB     if let Some(p) = self.pending.remove(t) {
-            // STUB         answers.push((p, result.clone()));
-            // STUB     }
-            // STUB }
-            let _: &mut Vec<(Purpose, Result<lwm2m_server::Response, ServerError>)> = &mut answers;
+            if let ServerEvent::Response { ticket: Ticket(t), result } = &event
+                && let Some(p) = self.pending.remove(t)
+            {
+                answers.push((p, result.clone()));
+            }
             self.events.push_back(Seen { at: now, event });
         }
         answers
