@@ -560,6 +560,11 @@ impl SimPort {
         self.cut_after_writes = Some(self.storage.writes() + n.max(1));
     }
 
+    /// Sockets open or opening (a driver's diagnostics).
+    pub fn socket_count(&self) -> usize {
+        self.sockets.len()
+    }
+
     /// The device lost power and must be rebooted.
     pub fn is_off(&self) -> bool {
         self.off

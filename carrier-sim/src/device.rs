@@ -16,7 +16,6 @@ use carrier_os_std::modem::Faults;
 use carrier_os_std::profile::DeviceProfile;
 use carrier_os_std::sim::{DeviceNvm, SimPort, World};
 use lwm2m_carrier::api::ModemInitResult;
-use lwm2m_carrier::runtime::Phase;
 use lwm2m_carrier::session::lwm2m::Lwm2mSession;
 use lwm2m_carrier::{Config, Event, Runtime, Session as _};
 use lwm2m_core::rng::XorShiftRng;
@@ -72,26 +71,6 @@ fn owned(e: &Event<'_>) -> Option<Event<'static>> {
         Event::Error { kind, value } => Event::Error { kind, value },
         _ => return None,
     })
-}
-
-/// Phases in which the runtime holds no open socket.
-///
-/// Runtime bug this works around (lwm2m-carrier 0.1.0): when a session
-/// exchange times out, `Lwm2mSession::poll_outcome` sets its `kick` flag,
-/// which only `Lwm2mSession::poll_transmit` clears; the runtime calls that
-/// only with an open socket, so after the socket is closed (DEFERRED, link
-/// down, …) `Runtime::poll` keeps returning `Instant::ZERO` as its next
-/// deadline — a busy loop instead of sleeping until the retry.
-fn socketless(phase: Phase) -> bool {
-    matches!(
-        phase,
-        Phase::Deferred
-            | Phase::WaitLink
-            | Phase::ActivatingPdn
-            | Phase::ProvisioningKeys
-            | Phase::WaitRegisterRequest
-            | Phase::Stopped
-    )
 }
 
 type Rt = Runtime<'static, Lwm2mSession<XorShiftRng>>;
@@ -160,12 +139,15 @@ impl Device {
     fn boot(&mut self, world: &World, nvm: DeviceNvm) {
         let mut port = SimPort::boot(world, self.id, DeviceProfile::generic(self.id), nvm);
         *port.faults_mut() = core::mem::take(&mut self.faults);
-        // The application provisioned the bootstrap PSK at the factory.
-        if !port.psk_exists(SecTag(SEC_TAG)).unwrap_or(false)
-            && let Some(psk) = Psk::new(PSK)
-        {
-            let identity = format!("urn:imei:{}", DeviceProfile::generic(self.id).imei);
-            let _ = port.psk_store(SecTag(SEC_TAG), Some(identity.as_bytes()), &psk);
+        // The application provisioned the PSK at the factory, into the
+        // configured tag and the next one (a changed-options reboot uses it).
+        for tag in [SEC_TAG, SEC_TAG + 1] {
+            if !port.psk_exists(SecTag(tag)).unwrap_or(false)
+                && let Some(psk) = Psk::new(PSK)
+            {
+                let identity = format!("urn:imei:{}", DeviceProfile::generic(self.id).imei);
+                let _ = port.psk_store(SecTag(tag), Some(identity.as_bytes()), &psk);
+            }
         }
         let _ = port.request_link(LinkRequest::Up);
         let rng = XorShiftRng::new((self.seed as u32) ^ self.id.wrapping_mul(0x9E37_79B9) ^ 1);
@@ -237,11 +219,17 @@ impl Device {
             }
             if !any && !port.io_ready() {
                 let own = port.next_internal_event();
-                if next.is_some_and(|t| t <= now) && !unstuck && socketless(rt.phase()) {
-                    // Work-around (runtime bug, see `socketless`): the
-                    // session asks for an immediate poll it can only get
-                    // through a transmit poll the runtime skips without a
-                    // socket. There is no socket, so nothing can be sent.
+                if next.is_some_and(|t| t <= now) && !unstuck && port.socket_count() == 0 {
+                    // Work-around, runtime bug (lwm2m-carrier 0.1.0): when
+                    // an exchange times out, `Lwm2mSession::poll_outcome`
+                    // sets its `kick` flag, which only its `poll_transmit`
+                    // clears; the runtime calls that only with an open
+                    // socket, so once the socket is closed (DEFERRED, the
+                    // session idle timeout, …) `Runtime::poll` returns
+                    // `Instant::ZERO` for ever: a busy loop instead of a
+                    // sleep. The device has no socket, so nothing the
+                    // session would transmit could be sent now anyway
+                    // (its CONs are retransmitted from its own state).
                     let mut buf = [0u8; 64];
                     while rt.session_mut().poll_transmit(now, &mut buf).is_some() {}
                     unstuck = true;

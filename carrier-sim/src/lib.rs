@@ -91,9 +91,11 @@ pub struct Scenario {
     pub lifetime_s: u32,
     /// Power-on times are spread evenly over this span.
     pub power_on_spread: Duration,
-    /// The server pushes a firmware image (block-wise Write of `/5/0/0`)
-    /// to device 1 at this time (once it is registered), then executes
-    /// Update `/5/0/2`; the device reboots into it.
+    /// From this time on, the server pushes a firmware image (block-wise
+    /// Write of `/5/0/0`) to device 1 as soon as it hears from it (Register
+    /// or Update: the device closes its socket after the session idle
+    /// timeout, so it is reachable only then), then executes Update
+    /// `/5/0/2`; the device reboots into the image.
     pub fota_at: Option<Duration>,
     /// Size of the pushed image (bytes).
     pub fota_size: usize,
@@ -111,6 +113,9 @@ pub struct Scenario {
     pub faults: Faults,
     /// The network drops everything in `[from, until)`.
     pub outage: Option<(Duration, Duration)>,
+    /// The Bootstrap-Server's name (`bs.sim`) resolves only from this time
+    /// on (before, opening its socket fails: no route).
+    pub bootstrap_dns_from: Option<Duration>,
     /// Configure the custom APN [`CUSTOM_APN`] (PDN faults apply to it).
     pub custom_apn: bool,
     /// Keep the world's trace ([`Outcome::trace`]); off for big fleets.
@@ -137,6 +142,7 @@ impl Default for Scenario {
             change_options_at_reboot: false,
             faults: Faults::default(),
             outage: None,
+            bootstrap_dns_from: None,
             custom_apn: false,
             trace: false,
             series_step: Duration::from_secs(10),
@@ -398,7 +404,9 @@ pub fn run(scenario: &Scenario) -> Outcome {
     let wall = std::time::Instant::now();
     let world = World::new(scenario.seed, scenario.net);
     world.set_tracing(scenario.trace);
-    world.add_host("bs.sim", BS_ADDR.ip());
+    if scenario.bootstrap_dns_from.is_none() {
+        world.add_host("bs.sim", BS_ADDR.ip());
+    }
     world.add_host("dm.sim", DM_ADDR.ip());
     if let Some((a, b)) = scenario.outage {
         world.add_outage(Instant::ZERO + a, Instant::ZERO + b);
@@ -444,6 +452,7 @@ pub fn run(scenario: &Scenario) -> Outcome {
     let mut scripts: Vec<Script> = Vec::new();
     let mut probe_pending = scenario.probe;
     let mut fota_pending = scenario.fota_at.map(|t| Instant::ZERO + t);
+    let mut dns_pending = scenario.bootstrap_dns_from.map(|t| Instant::ZERO + t);
     let mut cut_pending = scenario.power_cut_at.map(|t| Instant::ZERO + t);
     let mut out_server = BTreeMap::<String, u64>::new();
     let mut server_events = Vec::new();
@@ -469,8 +478,8 @@ pub fn run(scenario: &Scenario) -> Outcome {
             world.next_delivery(),
             server.next_timeout(),
             script_due,
-            fota_pending,
             cut_pending,
+            dns_pending,
             Some(next_sample),
             Some(end),
         ]
@@ -495,6 +504,11 @@ pub fn run(scenario: &Scenario) -> Outcome {
                 d.wake = now;
                 heap.push(Reverse((now, i)));
             }
+        }
+
+        if dns_pending.is_some_and(|t| t <= now) {
+            dns_pending = None;
+            world.add_host("bs.sim", BS_ADDR.ip());
         }
 
         // Power cut of the whole fleet.
@@ -587,12 +601,19 @@ pub fn run(scenario: &Scenario) -> Outcome {
                     });
                 }
             }
-            if keep_events {
-                server_events.push((seen.at.as_millis(), format!("{}", seen.event)));
-            }
-        }
-        if fota_pending.is_some_and(|t| t <= now) {
-            if device_endpoint.first().is_some_and(Option::is_some) {
+            // The device is reachable right after its Register or Update
+            // (its socket closes after the session idle timeout): the
+            // firmware push goes then, once its time has come.
+            let heard_from = match &seen.event {
+                ServerEvent::Registered { registration, .. } => {
+                    by_ip.get(&registration.addr.ip()).copied()
+                }
+                ServerEvent::Updated { endpoint, .. } => {
+                    device_endpoint.iter().position(|e| e.as_deref() == Some(endpoint.as_str()))
+                }
+                _ => None,
+            };
+            if heard_from == Some(0) && fota_pending.is_some_and(|t| t <= now) {
                 fota_pending = None;
                 scripts.push(Script {
                     device: 0,
@@ -601,11 +622,11 @@ pub fn run(scenario: &Scenario) -> Outcome {
                     busy: false,
                     current: String::new(),
                 });
-            } else {
-                fota_pending = Some(now + Duration::from_secs(60));
+            }
+            if keep_events {
+                server_events.push((seen.at.as_millis(), format!("{}", seen.event)));
             }
         }
-
         if now >= next_sample {
             let registered = devices.iter().filter(|d| d.registered).count() as u32;
             let server_registrations = server.registrations() as u32;
