@@ -15,7 +15,7 @@ use lwm2m_core::coap::numbers::{Code, ContentFormat};
 use lwm2m_core::rng::XorShiftRng;
 use lwm2m_core::time::Instant;
 use lwm2m_server::{Server, ServerConfig};
-use std::net::SocketAddr;
+use core::net::SocketAddr;
 
 #[test]
 #[ignore = "server bug: handle_timeout at the expiry instant poll_timeout names does not expire"]
