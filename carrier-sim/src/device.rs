@@ -94,6 +94,10 @@ pub(crate) struct Device {
     pub(crate) to_registered: Option<UpDown>,
     pub(crate) first_registered: Option<u64>,
     pub(crate) registered: bool,
+    /// Wire traffic from each power-on to the first REGISTERED after it.
+    pub(crate) boot_to_registered: Vec<UpDown>,
+    /// Traffic at the last power-on, and whether it registered since.
+    boot_traffic: Option<UpDown>,
     /// Battery level the application reports next (changes trigger notifications).
     pub(crate) battery: Option<u8>,
     /// The application set its platform values since the last boot.
@@ -119,6 +123,8 @@ impl Device {
             first_registered: None,
             registered: false,
             battery: None,
+            boot_to_registered: Vec::new(),
+            boot_traffic: None,
             app_ready: false,
         }
     }
@@ -168,6 +174,7 @@ impl Device {
             }
             if let Some((nvm, _)) = self.off.take() {
                 self.boot(world, nvm);
+                self.boot_traffic = Some(traffic);
             }
         }
         let Some((port, rt)) = self.on.as_mut() else { return };
@@ -204,6 +211,9 @@ impl Device {
                     }
                     Event::Registered => {
                         self.registered = true;
+                        if let Some(at_boot) = self.boot_traffic.take() {
+                            self.boot_to_registered.push(traffic - at_boot);
+                        }
                         if self.first_registered.is_none() {
                             self.first_registered = Some(now.as_millis());
                             self.to_registered = Some(traffic);

@@ -186,6 +186,9 @@ pub struct DeviceLog {
     pub first_registered_ms: Option<u64>,
     /// Wire traffic from power-on to the first REGISTERED.
     pub to_registered: Option<UpDown>,
+    /// Wire traffic from each power-on to the first REGISTERED after it
+    /// (a power-on that never registered has no entry).
+    pub boot_to_registered: Vec<UpDown>,
     /// Registered at the end.
     pub registered: bool,
 }
@@ -653,6 +656,7 @@ pub fn run(scenario: &Scenario) -> Outcome {
             registered: d.registered,
             first_registered_ms: d.first_registered,
             to_registered: d.to_registered,
+            boot_to_registered: d.boot_to_registered,
             events: d.events,
         })
         .collect();

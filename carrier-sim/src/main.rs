@@ -47,6 +47,9 @@ struct Args {
     /// Push a firmware image to device 1 at this virtual hour.
     #[arg(long)]
     fota_at_hours: Option<f64>,
+    /// Cut the power of every device at this virtual hour (NVM kept).
+    #[arg(long)]
+    power_cut_at_hours: Option<f64>,
     /// Firmware image size, bytes.
     #[arg(long, default_value_t = 4096)]
     fota_size: usize,
@@ -109,6 +112,7 @@ fn main() {
             power_on_spread: Duration::from_secs(a.spread),
             fota_at: a.fota_at_hours.map(ms),
             fota_size: a.fota_size,
+            power_cut_at: a.power_cut_at_hours.map(ms),
             probe: a.probe,
             trace: a.trace,
             series_step: Duration::from_secs(a.step.max(1)),

@@ -10,12 +10,12 @@
 //! `handle_timeout` expires a registration only strictly after it. Found by
 //! `carrier-sim` (seed 31 at 30 % loss hung); it works around it.
 
+use core::net::SocketAddr;
 use lwm2m_core::coap::endpoint::{Config, Endpoint};
 use lwm2m_core::coap::numbers::{Code, ContentFormat};
 use lwm2m_core::rng::XorShiftRng;
 use lwm2m_core::time::Instant;
 use lwm2m_server::{Server, ServerConfig};
-use core::net::SocketAddr;
 
 #[test]
 #[ignore = "server bug: handle_timeout at the expiry instant poll_timeout names does not expire"]

@@ -1412,7 +1412,7 @@ struct Sims {
     sizes: SimRun,
 }
 
-const SIM_PROBE: &str = "--devices 1 --hours 3 --probe --json";
+const SIM_PROBE: &str = "--devices 1 --hours 3 --probe --power-cut-at-hours 2 --json";
 const SIM_PROBE_PSK: &str = "--devices 1 --hours 3 --probe --no-bootstrap --json";
 const SIM_MONTH: &str = "--devices 1 --hours 720 --fota-at-hours 360 --step 3600 --json --events";
 const SIM_FLEET: &str = "--devices 10000 --hours 2 --spread 1800 --step 30 --json";
@@ -1555,7 +1555,9 @@ fn sim_wire_markdown(s: &Sims) -> Res<String> {
          ({DTLS_RECORD_OVERHEAD} bytes: 13-byte record header, RFC 6347 §4.1; 8-byte explicit \
          nonce and 8-byte tag, RFC 6655 §3); the handshake itself (its flights) is not \
          included.\n\nCommands: `{}` (with bootstrap: the bootstrap leg is PSK, the DM account \
-         the server's plan provisions is NoSec) and `{}` (DM server configured directly, PSK).\n",
+         the server's plan provisions is NoSec; the power cut at 2 h gives the registration \
+         from stored state; the Update, notification and Read rows come from this run) and `{}` \
+         (DM server configured directly, PSK).\n",
         s.probe_bs.cmd, s.probe_psk.cmd
     );
     md.push_str(
@@ -1575,7 +1577,7 @@ fn sim_wire_markdown(s: &Sims) -> Res<String> {
     };
     let mut notes = String::new();
     match &psk {
-        Ok(o) => {
+        Ok(o) if o.u("ever_registered") > 0 => {
             let (up, down) = to_reg(o);
             let dtls = up.1 + down.1 + DTLS_RECORD_OVERHEAD * (up.0 + down.0);
             md.push_str(&fmt_row(
@@ -1591,11 +1593,44 @@ fn sim_wire_markdown(s: &Sims) -> Res<String> {
                 up.0 + down.0
             );
         }
+        Ok(o) => {
+            let deferrals = o
+                .arr("devices.0.events")
+                .iter()
+                .filter(|e| {
+                    e.arr("")
+                        .get(1)
+                        .is_some_and(|v| matches!(v, Json::Str(t) if t.starts_with("Deferred")))
+                })
+                .count();
+            let _ = writeln!(
+                md,
+                "| power-on → registered, DM server configured directly (PSK) | **not measured: \
+                 the device never registered** ({} datagrams up, {deferrals} DEFERRED events: \
+                 the runtime does not give the configured DM server to the LwM2M engine, see \
+                 `carrier-sim/tests/runtime_no_bootstrap.rs`) | | | | | {} |",
+                o.u("wire.total.up.datagrams"),
+                m.register_exchange
+            );
+        }
         Err(e) => {
             let _ = writeln!(
                 md,
                 "| power-on → registered, no bootstrap | not measured: {e} | | | | | |"
             );
+        }
+    }
+    if let Ok(o) = &bs {
+        if o.arr("devices.0.boot_to_registered").len() > 1 {
+            let r = |k: &str| o.u(&format!("devices.0.boot_to_registered.1.{k}"));
+            md.push_str(&fmt_row(
+                "power-on → registered, no bootstrap: reboot with the stored account (NoSec)",
+                (r("up.datagrams"), r("up.bytes")),
+                (r("down.datagrams"), r("down.bytes")),
+                &m.register_exchange.to_string(),
+            ));
+        } else {
+            md.push_str("| power-on → registered after a reboot | not measured: no second registration | | | | | |\n");
         }
     }
     match &bs {
@@ -1640,7 +1675,7 @@ fn sim_wire_markdown(s: &Sims) -> Res<String> {
             );
         }
     }
-    if let Ok(o) = &psk {
+    if let Ok(o) = &bs {
         let updates = o.u("server_counts.updated").max(1);
         let up = kind_count(o, "up", "update");
         let down = kind_count(o, "down", "update response");
