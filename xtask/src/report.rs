@@ -1877,8 +1877,10 @@ fn sim_robustness_markdown(s: &Sims) -> String {
     md.push_str(
         "At 30 % loss per datagram a CON and its ACK both get through with probability 0.49, so \
          an exchange that fails all 5 transmissions (RFC 7252 §4.2, MAX_RETRANSMIT 4) happens \
-         with probability 0.51^5 ≈ 3.5 %: lost CONs are expected here, and the figure that \
-         matters is that the runtime recovers (defers, retries) and registers.\n\n",
+         with probability 0.51^5 ≈ 3.5 % even between perfect endpoints. More are counted here: \
+         when one side gives an exchange up (a deferral closes the device's socket, a \
+         registration expires), the other side's outstanding CONs to it go unanswered too. The \
+         figure that matters is that the runtime recovers (defers, retries) and registers.\n\n",
     );
     md
 }
