@@ -1413,7 +1413,7 @@ struct Sims {
 }
 
 const SIM_PROBE: &str = "--devices 1 --hours 3 --probe --power-cut-at-hours 2 --json";
-const SIM_PROBE_PSK: &str = "--devices 1 --hours 3 --probe --no-bootstrap --json";
+const SIM_PROBE_PSK: &str = "--devices 1 --hours 3 --probe --no-bootstrap --json --events";
 const SIM_MONTH: &str = "--devices 1 --hours 720 --fota-at-hours 360 --step 3600 --json --events";
 const SIM_FLEET: &str = "--devices 10000 --hours 2 --spread 1800 --step 30 --json";
 const SIM_SEEDS: &str = "--seed 1 --seeds 1000 --devices 1 --hours 2 --loss 30 --dup 10 --reorder 10 --step 3600 --json";
