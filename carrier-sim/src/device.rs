@@ -17,7 +17,7 @@ use carrier_os_std::profile::DeviceProfile;
 use carrier_os_std::sim::{DeviceNvm, SimPort, World};
 use lwm2m_carrier::api::ModemInitResult;
 use lwm2m_carrier::session::lwm2m::Lwm2mSession;
-use lwm2m_carrier::{Config, Event, Runtime, Session as _};
+use lwm2m_carrier::{Config, Event, Runtime};
 use lwm2m_core::rng::XorShiftRng;
 use serde::{Serialize, Serializer};
 
@@ -182,7 +182,6 @@ impl Device {
             let _ = rt.api().set_battery_level(b);
         }
         let mut reboot = false;
-        let mut unstuck = false;
         if !self.app_ready {
             // The application's platform values, once the objects exist:
             // DC power and an internal battery at 60 %.
@@ -229,22 +228,6 @@ impl Device {
             }
             if !any && !port.io_ready() {
                 let own = port.next_internal_event();
-                if next.is_some_and(|t| t <= now) && !unstuck && port.socket_count() == 0 {
-                    // Work-around, runtime bug (lwm2m-carrier 0.1.0): when
-                    // an exchange times out, `Lwm2mSession::poll_outcome`
-                    // sets its `kick` flag, which only its `poll_transmit`
-                    // clears; the runtime calls that only with an open
-                    // socket, so once the socket is closed (DEFERRED, the
-                    // session idle timeout, …) `Runtime::poll` returns
-                    // `Instant::ZERO` for ever: a busy loop instead of a
-                    // sleep. The device has no socket, so nothing the
-                    // session would transmit could be sent now anyway
-                    // (its CONs are retransmitted from its own state).
-                    let mut buf = [0u8; 64];
-                    while rt.session_mut().poll_transmit(now, &mut buf).is_some() {}
-                    unstuck = true;
-                    continue;
-                }
                 self.wake = [next, own].into_iter().flatten().min().unwrap_or(Instant::MAX);
                 if self.wake <= now {
                     self.wake = now + Duration::from_millis(1);

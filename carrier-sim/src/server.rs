@@ -42,8 +42,6 @@ pub(crate) struct SimServer {
     buf: Vec<u8>,
     pending: HashMap<u64, Purpose>,
     pub(crate) events: VecDeque<Seen>,
-    /// When [`SimServer::pump`] last ran.
-    last_pump: Option<Instant>,
     /// `Server::poll_timeout` as of the last call that could change it
     /// (it walks every registration: asking once per change, not once per
     /// simulation step, keeps a 10 000-device fleet linear).
@@ -69,24 +67,13 @@ impl SimServer {
             buf: vec![0; 2048],
             pending: HashMap::new(),
             events: VecDeque::new(),
-            last_pump: None,
             timeout: None,
         }
     }
 
     /// When the core next needs [`SimServer::pump`] without new datagrams.
-    ///
-    /// Work-around (lwm2m-server 0.1.0): `Server::poll_timeout` names a
-    /// registration's expiry instant, but `handle_timeout` expires it only
-    /// strictly after that instant, so in virtual time (which does not move
-    /// by itself) the core would be due at the same instant for ever. A
-    /// deadline not after the last pump is therefore taken as 1 ms later.
     pub(crate) fn next_timeout(&self) -> Option<Instant> {
-        let t = self.timeout?;
-        Some(match self.last_pump {
-            Some(p) if t <= p => p + carrier_os::time::Duration::from_millis(1),
-            _ => t,
-        })
+        self.timeout
     }
 
     fn refresh_timeout(&mut self) {
@@ -119,7 +106,6 @@ impl SimServer {
         now: Instant,
     ) -> Vec<(Purpose, Result<lwm2m_server::Response, ServerError>)> {
         let at = core_now(now);
-        self.last_pump = Some(now);
         let mut touched = false;
         for (dm, sock) in [(false, &self.bs), (true, &self.dm)] {
             while let Some((from, data)) = sock.recv_from() {

@@ -3,11 +3,7 @@
 //! loop that follows the returned deadline would otherwise never sleep;
 //! `carrier-api.md` §2.1: DEFERRED means "retried after `timeout`".)
 //!
-//! Fails on lwm2m-carrier 0.1.0 (runtime bug, see the report of the `sim`
-//! helper): the session's `kick` flag, set when the bootstrap exchange timed
-//! out, is cleared only by a transmit poll the runtime skips once its socket
-//! is closed, so `poll` returns `Instant::ZERO` for the whole deferral.
-//! `carrier-sim` works around it; this test shows it without the work-around.
+//! A regression test: carrier-sim found this broken (fixed since).
 
 use carrier_os::modem::{LinkRequest, Modem, Psk, SecTag};
 use carrier_os::time::{Clock, Instant};
@@ -21,7 +17,6 @@ use lwm2m_carrier::{Event, Phase, Runtime};
 use lwm2m_core::rng::XorShiftRng;
 
 #[test]
-#[ignore = "runtime bug: Runtime::poll returns Instant::ZERO while DEFERRED after a session timeout"]
 fn a_deferred_runtime_sleeps_until_its_retry() {
     let world = World::new(1, NetConfig::default());
     world.add_host("bs.sim", carrier_sim::BS_ADDR.ip());

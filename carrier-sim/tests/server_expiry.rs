@@ -6,9 +6,7 @@
 //! `/work/wt/briefs/server-core-api.md`: "`handle_timeout`: … registration
 //! expiry due at `now`").
 //!
-//! Fails on lwm2m-server 0.1.0: `poll_timeout` gives the expiry instant but
-//! `handle_timeout` expires a registration only strictly after it. Found by
-//! `carrier-sim` (seed 31 at 30 % loss hung); it works around it.
+//! A regression test: carrier-sim found this broken (fixed since).
 
 use core::net::SocketAddr;
 use lwm2m_core::coap::endpoint::{Config, Endpoint};
@@ -18,7 +16,6 @@ use lwm2m_core::time::Instant;
 use lwm2m_server::{Server, ServerConfig};
 
 #[test]
-#[ignore = "server bug: handle_timeout at the expiry instant poll_timeout names does not expire"]
 fn handle_timeout_at_the_named_instant_moves_poll_timeout_on() {
     let server_addr: SocketAddr = "192.0.2.1:5683".parse().unwrap();
     let client_addr: SocketAddr = "192.0.2.2:56830".parse().unwrap();
