@@ -49,6 +49,11 @@ pub const LINK_POLL: Duration = Duration::from_secs(1);
 /// How long the runtime waits for the application to take the link down
 /// before it writes keys anyway (the modem then refuses: ERROR BOOTSTRAP −EACCES).
 pub const LINK_DOWN_WAIT: Duration = Duration::from_secs(10);
+/// Short Server ID of the account made for a configured DM server that is
+/// not a Bootstrap-Server (`is_bootstrap_server = n`). The spec gives no
+/// value; 101 is the usual first DM server SSID (Leshan's and the OMA
+/// examples'), and it only has to differ from the Bootstrap-Server's.
+pub const DIRECT_SSID: u16 = 101;
 /// Send the registration Update this long before the lifetime ends.
 pub const UPDATE_MARGIN_S: u64 = 30;
 
@@ -662,7 +667,16 @@ impl<'c, S: Session> Runtime<'c, S> {
         // The objects live as long as the carrier: a new detection after a
         // lost link keeps what the application and the servers set.
         if self.api.carrier() != Some(eff.carrier) {
-            self.api.attach(eff.carrier, restored_objects(self.stored.dm.as_ref()));
+            // Without a Bootstrap-Server the configured URI is the DM server
+            // itself: its account is made here, as bootstrap would have
+            // written it (its keys stay in the configured security tag).
+            let direct = (!plan.is_bootstrap)
+                .then(|| String::try_from(plan.server_uri.as_str()).ok())
+                .flatten()
+                .filter(|u| !u.is_empty())
+                .map(|u| (u, DIRECT_SSID, plan.lifetime_s));
+            let account = self.stored.dm.as_ref().or(direct.as_ref());
+            self.api.attach(eff.carrier, restored_objects(account));
             self.fota_boot(port);
         }
         self.plan = Some(plan);

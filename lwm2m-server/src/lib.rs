@@ -6,11 +6,14 @@
 //! lifetime expiry), Updates, De-registrations and Send, and issues Read,
 //! Write, Write-Attributes, Execute, Create, Delete, Discover and Observe.
 //!
-//! Shape: [`spawn`] runs the server loop on its own thread over a
-//! [`transport::Transport`] (plain UDP today; DTLS-PSK sessions from
-//! `dtls-psk` fit the same trait) and returns a [`ServerHandle`]: commands
-//! go in through [`ServerHandle::request`], everything that happens comes
-//! out as [`ServerEvent`]s.
+//! Shape: [`Server`] is the whole server, sans-IO: it takes datagrams and
+//! `now`, hands back datagrams to send, its next deadline and
+//! [`ServerEvent`]s, and reads no clock, so a simulation can drive it in
+//! virtual time (a simulated day in milliseconds, thousands of devices in one
+//! process). [`spawn`] runs a [`Server`] on its own thread over a
+//! [`transport::Transport`] with the wall clock and returns a
+//! [`ServerHandle`]: commands go in through [`ServerHandle::request`],
+//! everything that happens comes out as [`ServerEvent`]s.
 //!
 //! Firmware push is [`Request::WriteBlockwise`] of `/5/0/0`; firmware pull
 //! is a Write of the Package URI (`/5/0/1`) naming a file of
@@ -40,7 +43,7 @@ use lwm2m_core::path::Path;
 use lwm2m_core::rng::XorShiftRng;
 use lwm2m_core::time::Instant as CoreInstant;
 use lwm2m_core::value::Value;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -344,9 +347,22 @@ pub struct Registration {
     pub objects: String,
 }
 
+/// Names the answer of one [`Server::request`] in [`ServerEvent::Response`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ticket(pub u64);
+
 /// Something the server saw or did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServerEvent {
+    /// The answer to a [`Server::request`]: the client's response, or why
+    /// there is none. ([`ServerHandle`] turns these into the return value of
+    /// [`ServerHandle::request`]; its events never include them.)
+    Response {
+        /// The request's ticket.
+        ticket: Ticket,
+        /// The client's answer or the failure.
+        result: Result<Response, ServerError>,
+    },
     /// A Bootstrap-Request arrived.
     BootstrapRequested {
         /// Endpoint.
@@ -406,6 +422,10 @@ pub enum ServerEvent {
 impl fmt::Display for ServerEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            ServerEvent::Response { ticket, result } => match result {
+                Ok(r) => write!(f, "response #{} {r}", ticket.0),
+                Err(e) => write!(f, "response #{} failed: {e}", ticket.0),
+            },
             ServerEvent::BootstrapRequested { endpoint } => {
                 write!(f, "bootstrap-request ep={endpoint}")
             }
@@ -602,7 +622,7 @@ impl Drop for ServerHandle {
     }
 }
 
-/// Run a server over `transport` on a new thread.
+/// Run a [`Server`] over `transport` on a new thread, with the wall clock.
 ///
 /// # Errors
 /// The transport's `local_addr` error.
@@ -613,10 +633,9 @@ pub fn spawn<T: Transport + Send + 'static>(
     let addr = transport.local_addr()?;
     let (ctx, crx) = mpsc::channel();
     let (etx, erx) = mpsc::channel();
-    let thread = std::thread::Builder::new().name("lwm2m-server".into()).spawn(move || {
-        let mut core = ServerCore::new(config, etx);
-        core.run(transport, crx);
-    })?;
+    let thread = std::thread::Builder::new()
+        .name("lwm2m-server".into())
+        .spawn(move || run(Server::new(config), transport, &crx, &etx))?;
     Ok(ServerHandle {
         addr,
         commands: ctx,
@@ -628,16 +647,16 @@ pub fn spawn<T: Transport + Send + 'static>(
 
 enum Pending {
     Command {
-        reply: Sender<Result<Response, ServerError>>,
+        reply: Ticket,
     },
     Block1 {
-        reply: Sender<Result<Response, ServerError>>,
+        reply: Ticket,
         addr: SocketAddr,
         transfer: Block1Transfer,
     },
     /// A Read whose answer comes block-wise (RFC 7959 Block2): the body so far.
     Read {
-        reply: Sender<Result<Response, ServerError>>,
+        reply: Ticket,
         addr: SocketAddr,
         path: Path,
         format: Option<ContentFormat>,
@@ -646,7 +665,7 @@ enum Pending {
     Observe {
         endpoint: String,
         path: Path,
-        reply: Option<Sender<Result<Response, ServerError>>>,
+        reply: Option<Ticket>,
     },
     Bootstrap {
         endpoint: String,
@@ -656,15 +675,98 @@ enum Pending {
     },
 }
 
-struct ServerCore {
+/// The thread loop of [`spawn`]: commands in, the [`Server`] driven with
+/// the wall clock (milliseconds since the loop started), answers routed back
+/// to each [`ServerHandle::request`] caller, every other event forwarded.
+fn run<T: Transport>(
+    mut server: Server,
+    mut transport: T,
+    commands: &Receiver<Command>,
+    events: &Sender<ServerEvent>,
+) {
+    let start = Instant::now();
+    let now =
+        || CoreInstant::from_millis(u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX));
+    let mut replies: HashMap<Ticket, Sender<Result<Response, ServerError>>> = HashMap::new();
+    let mut buf = [0u8; MAX_MESSAGE_LEN];
+    let mut rx = [0u8; 2048];
+    loop {
+        loop {
+            match commands.try_recv() {
+                Ok(Command::Stop) | Err(mpsc::TryRecvError::Disconnected) => return,
+                Ok(Command::Registrations { reply }) => {
+                    let _ = reply.send(server.registrations().cloned().collect());
+                }
+                Ok(Command::Request { endpoint, request, reply }) => {
+                    let ticket = server.request(now(), &endpoint, request);
+                    replies.insert(ticket, reply);
+                }
+                Err(mpsc::TryRecvError::Empty) => break,
+            }
+        }
+        let t = now();
+        server.handle_timeout(t);
+        while let Some((to, len)) = server.poll_transmit(t, &mut buf) {
+            if let Some(bytes) = buf.get(..len) {
+                let _ = transport.send(to, bytes);
+            }
+        }
+        while let Some(ev) = server.poll_event() {
+            match ev {
+                ServerEvent::Response { ticket, result } => {
+                    if let Some(reply) = replies.remove(&ticket) {
+                        let _ = reply.send(result);
+                    }
+                }
+                other => {
+                    let _ = events.send(other);
+                }
+            }
+        }
+        // Wake for the next deadline, and at least every 20 ms for commands.
+        let wait = server.poll_timeout().map_or(Duration::from_millis(20), |at| {
+            Duration::from_millis(at.saturating_duration_since(t).as_millis())
+                .min(Duration::from_millis(20))
+        });
+        match transport.recv(&mut rx, wait) {
+            Ok(Some((n, from))) => {
+                if let Some(bytes) = rx.get(..n) {
+                    server.handle_datagram(now(), from, bytes);
+                }
+            }
+            Ok(None) => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// The bootstrap and device-management server, sans-IO.
+///
+/// Feed it every datagram ([`Server::handle_datagram`]) and call
+/// [`Server::handle_timeout`] when [`Server::poll_timeout`] is due; after
+/// either, send what [`Server::poll_transmit`] gives and take the
+/// [`Server::poll_event`]s. DM requests go in through [`Server::request`];
+/// their answers come back as [`ServerEvent::Response`]. Time is the
+/// caller's `now` only: the same inputs give the same outputs.
+pub struct Server {
     endpoint: Endpoint<SocketAddr, XorShiftRng>,
     config: ServerConfig,
-    events: Sender<ServerEvent>,
-    registrations: HashMap<String, (Registration, Instant)>,
+    events: VecDeque<ServerEvent>,
+    /// Each registration with the time of its last Register or Update.
+    registrations: HashMap<String, (Registration, CoreInstant)>,
     next_location: u32,
+    next_ticket: u64,
     pending: HashMap<ExchangeId, Pending>,
     plans_running: HashMap<String, Vec<(Code, Path, Vec<u8>)>>,
-    start: Instant,
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server")
+            .field("registrations", &self.registrations.len())
+            .field("pending", &self.pending.len())
+            .finish_non_exhaustive()
+    }
 }
 
 fn content_format(r: &Repr<'_>) -> Option<ContentFormat> {
@@ -678,103 +780,123 @@ fn response_of(r: &Repr<'_>) -> Response {
     Response { code: r.code, content_format: content_format(r), payload: r.payload.to_vec() }
 }
 
-impl ServerCore {
-    fn new(config: ServerConfig, events: Sender<ServerEvent>) -> ServerCore {
-        ServerCore {
+/// How long past its lifetime a registration is kept (a late Update in flight).
+const EXPIRY_GRACE_MS: u64 = 2_000;
+
+impl Server {
+    /// A server with `config`, no registrations, its CoAP endpoint seeded
+    /// with `config.seed`.
+    pub fn new(config: ServerConfig) -> Server {
+        Server {
             endpoint: Endpoint::new(config.coap, XorShiftRng::new(config.seed)),
             config,
-            events,
+            events: VecDeque::new(),
             registrations: HashMap::new(),
             next_location: 0,
+            next_ticket: 0,
             pending: HashMap::new(),
             plans_running: HashMap::new(),
-            start: Instant::now(),
         }
     }
 
-    fn now(&self) -> CoreInstant {
-        CoreInstant::from_millis(
-            u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX),
+    /// A datagram from `from` arrived at `now` (plain CoAP: a DTLS transport
+    /// hands over what it decrypted).
+    pub fn handle_datagram(&mut self, now: CoreInstant, from: SocketAddr, bytes: &[u8]) {
+        self.endpoint.handle_datagram(now, from, bytes);
+        self.drain(now, bytes.len());
+    }
+
+    /// Retransmissions, exchange timeouts and registration expiry due at `now`.
+    pub fn handle_timeout(&mut self, now: CoreInstant) {
+        self.endpoint.handle_timeout(now);
+        self.drain(now, 0);
+        self.expire(now);
+    }
+
+    /// The next datagram to send, written into `buf`: its destination and length.
+    pub fn poll_transmit(
+        &mut self,
+        now: CoreInstant,
+        buf: &mut [u8],
+    ) -> Option<(SocketAddr, usize)> {
+        self.endpoint.poll_transmit(now, buf).map(|t| (t.remote, t.len))
+    }
+
+    /// When [`Server::handle_timeout`] is next due: the earliest CoAP timer
+    /// or registration expiry.
+    pub fn poll_timeout(&self) -> Option<CoreInstant> {
+        let expiry = self.registrations.values().map(|(r, at)| Self::expires_at(r, *at)).min();
+        match (self.endpoint.poll_timeout(), expiry) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The next thing that happened, oldest first.
+    pub fn poll_event(&mut self) -> Option<ServerEvent> {
+        self.events.pop_front()
+    }
+
+    /// The current registrations.
+    pub fn registrations(&self) -> impl Iterator<Item = &Registration> {
+        self.registrations.values().map(|(r, _)| r)
+    }
+
+    /// The registration of `endpoint`, if it is registered.
+    pub fn registration(&self, endpoint: &str) -> Option<&Registration> {
+        self.registrations.get(endpoint).map(|(r, _)| r)
+    }
+
+    fn expires_at(r: &Registration, at: CoreInstant) -> CoreInstant {
+        at + lwm2m_core::time::Duration::from_millis(
+            u64::from(r.lifetime_s).saturating_mul(1000).saturating_add(EXPIRY_GRACE_MS),
         )
     }
 
-    fn emit(&self, ev: ServerEvent) {
-        let _ = self.events.send(ev);
+    fn emit(&mut self, ev: ServerEvent) {
+        self.events.push_back(ev);
     }
 
-    fn run<T: Transport>(&mut self, mut transport: T, commands: Receiver<Command>) {
-        let mut buf = [0u8; MAX_MESSAGE_LEN];
-        let mut rx = [0u8; 2048];
-        loop {
-            loop {
-                match commands.try_recv() {
-                    Ok(Command::Stop) | Err(mpsc::TryRecvError::Disconnected) => return,
-                    Ok(Command::Registrations { reply }) => {
-                        let _ = reply
-                            .send(self.registrations.values().map(|(r, _)| r.clone()).collect());
-                    }
-                    Ok(Command::Request { endpoint, request, reply }) => {
-                        self.command(endpoint, request, reply)
-                    }
-                    Err(mpsc::TryRecvError::Empty) => break,
-                }
-            }
-            let now = self.now();
-            while let Some(t) = self.endpoint.poll_transmit(now, &mut buf) {
-                if let Some(bytes) = buf.get(..t.len) {
-                    let _ = transport.send(t.remote, bytes);
-                }
-            }
-            self.expire();
-            let wait = match self.endpoint.poll_timeout() {
-                Some(at) => Duration::from_millis(at.saturating_duration_since(now).as_millis())
-                    .min(Duration::from_millis(20)),
-                None => Duration::from_millis(20),
-            };
-            match transport.recv(&mut rx, wait) {
-                Ok(Some((n, from))) => {
-                    let now = self.now();
-                    if let Some(bytes) = rx.get(..n) {
-                        self.endpoint.handle_datagram(now, from, bytes);
-                        self.drain(now, n);
-                    }
-                }
-                Ok(None) => {}
-                Err(_) => return,
-            }
-            let now = self.now();
-            self.endpoint.handle_timeout(now);
-            self.drain(now, 0);
-        }
+    fn answer(&mut self, ticket: Ticket, result: Result<Response, ServerError>) {
+        self.emit(ServerEvent::Response { ticket, result });
     }
 
-    fn expire(&mut self) {
-        let expired: Vec<String> = self
+    fn expire(&mut self, now: CoreInstant) {
+        let mut expired: Vec<String> = self
             .registrations
             .iter()
-            .filter(|(_, (r, at))| {
-                at.elapsed() > Duration::from_secs(u64::from(r.lifetime_s)) + Duration::from_secs(2)
-            })
+            .filter(|(_, (r, at))| now > Self::expires_at(r, *at))
             .map(|(k, _)| k.clone())
             .collect();
+        expired.sort();
         for ep in expired {
             self.registrations.remove(&ep);
             self.emit(ServerEvent::Expired { endpoint: ep });
         }
     }
 
-    fn command(
+    /// Send `request` to the registered `endpoint`; its answer comes later as
+    /// [`ServerEvent::Response`] with the returned ticket (at once, with
+    /// [`ServerError::UnknownEndpoint`], when it is not registered).
+    pub fn request(&mut self, now: CoreInstant, endpoint: &str, request: Request) -> Ticket {
+        let reply = Ticket(self.next_ticket);
+        self.next_ticket += 1;
+        self.start_request(now, endpoint.to_owned(), request, reply);
+        reply
+    }
+
+    fn start_request(
         &mut self,
+        now: CoreInstant,
         endpoint: String,
         request: Request,
-        reply: Sender<Result<Response, ServerError>>,
+        reply: Ticket,
     ) {
         let Some((reg, _)) = self.registrations.get(&endpoint) else {
-            let _ = reply.send(Err(ServerError::UnknownEndpoint(endpoint)));
+            self.answer(reply, Err(ServerError::UnknownEndpoint(endpoint)));
             return;
         };
         let addr = reg.addr;
-        let now = self.now();
         let path_str = |p: &Path| p.to_string();
         let result = match &request {
             Request::Read { path, format } | Request::Observe { path, format } => {
@@ -804,7 +926,7 @@ impl ServerCore {
                     self.endpoint.forget(*e);
                 }
                 let code = if found.is_empty() { Code::NotFound } else { Code::Deleted };
-                let _ = reply.send(Ok(Response { code, content_format: None, payload: vec![] }));
+                self.answer(reply, Ok(Response { code, content_format: None, payload: vec![] }));
                 return;
             }
             Request::Write { path, format, payload, replace } => {
@@ -833,8 +955,10 @@ impl ServerCore {
             }
             Request::WriteBlockwise { path, format, payload, block_size } => {
                 let Some(szx) = Szx::from_size(*block_size) else {
-                    let _ =
-                        reply.send(Err(ServerError::Coap(format!("bad block size {block_size}"))));
+                    self.answer(
+                        reply,
+                        Err(ServerError::Coap(format!("bad block size {block_size}"))),
+                    );
                     return;
                 };
                 let transfer = Block1Transfer {
@@ -849,7 +973,7 @@ impl ServerCore {
                         self.pending.insert(exchange, Pending::Block1 { reply, addr, transfer });
                     }
                     Err(e) => {
-                        let _ = reply.send(Err(ServerError::Coap(e.to_string())));
+                        self.answer(reply, Err(ServerError::Coap(e.to_string())));
                     }
                 }
                 return;
@@ -902,7 +1026,7 @@ impl ServerCore {
                 self.pending.insert(exchange, pending);
             }
             Err(e) => {
-                let _ = reply.send(Err(ServerError::Coap(e.to_string())));
+                self.answer(reply, Err(ServerError::Coap(e.to_string())));
             }
         }
     }
@@ -941,7 +1065,7 @@ impl ServerCore {
         let Some(p) = self.pending.remove(&exchange) else { return };
         match p {
             Pending::Command { reply } | Pending::Read { reply, .. } => {
-                let _ = reply.send(r);
+                self.answer(reply, r);
             }
             Pending::Block1 { reply, addr, mut transfer } => {
                 let size = transfer.szx.size();
@@ -955,19 +1079,19 @@ impl ServerCore {
                                     .insert(exchange, Pending::Block1 { reply, addr, transfer });
                             }
                             Err(e) => {
-                                let _ = reply.send(Err(ServerError::Coap(e.to_string())));
+                                self.answer(reply, Err(ServerError::Coap(e.to_string())));
                             }
                         }
                     }
                     other => {
-                        let _ = reply.send(other);
+                        self.answer(reply, other);
                     }
                 }
             }
             Pending::Observe { endpoint, path, reply } => match reply {
                 Some(reply) => {
                     let ok = r.as_ref().is_ok_and(|r| r.code == Code::Content);
-                    let _ = reply.send(r);
+                    self.answer(reply, r);
                     if ok {
                         self.pending
                             .insert(exchange, Pending::Observe { endpoint, path, reply: None });
@@ -1029,12 +1153,12 @@ impl ServerCore {
                         self.pending.insert(e, Pending::Read { reply, addr, path, format, body });
                     }
                     Err(e) => {
-                        let _ = reply.send(Err(ServerError::Coap(e.to_string())));
+                        self.answer(reply, Err(ServerError::Coap(e.to_string())));
                     }
                 }
             }
             _ => {
-                let _ = reply.send(Ok(Response { payload: body, ..r }));
+                self.answer(reply, Ok(Response { payload: body, ..r }));
             }
         }
     }
@@ -1128,7 +1252,7 @@ impl ServerCore {
                     w.add_path(OptionNumber::LocationPath, &location)
                 });
                 // A registration replaces the previous one of the same endpoint (TS §6.2.1).
-                self.registrations.insert(ep, (registration.clone(), Instant::now()));
+                self.registrations.insert(ep, (registration.clone(), now));
                 let payload_len = req.payload.len();
                 self.emit(ServerEvent::Registered { registration, request_len: len, payload_len });
             }
@@ -1150,7 +1274,7 @@ impl ServerCore {
                     return;
                 }
                 if let Some((r, at)) = self.registrations.get_mut(&ep) {
-                    *at = Instant::now();
+                    *at = now;
                     r.addr = remote;
                     if let Some(lt) = query("lt").and_then(|v| v.parse().ok()) {
                         r.lifetime_s = lt;

@@ -71,7 +71,8 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => run_all(&root),
         Some("nostd") => step("no_std builds", || nostd(&root)),
-        Some("deps") => step("system packages", ensure_system_packages),
+        Some("deps") => step("system packages", ensure_system_packages)
+            .and_then(|()| step("python packages", ensure_python_packages)),
         Some("fuzz") => step("fuzz (short)", || fuzz_short(&root)),
         Some("report") => step("report", || report::run(&root, args.get(1..).unwrap_or(&[]))),
         _ => {
@@ -96,6 +97,7 @@ fn main() -> ExitCode {
 fn run_all(root: &Path) -> StepResult {
     let started = Instant::now();
     step("system packages", ensure_system_packages)?;
+    step("python packages", ensure_python_packages)?;
     step("device target", ensure_device_target)?;
     step("cargo fmt --check", || cargo(root, &["fmt", "--all", "--", "--check"]))?;
     step("clippy -D warnings", || {
@@ -215,6 +217,48 @@ fn ensure_system_packages() -> StepResult {
         Ok(())
     } else {
         Err(format!("still missing after install: {}", still.join(" ")))
+    }
+}
+
+/// The Python peer of the interop tests: aiocoap from PyPI, pinned.
+const PYTHON_PACKAGES: &[(&str, &str)] = &[("aiocoap==0.4.17", "aiocoap")];
+
+fn python_has(module: &str) -> bool {
+    Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn ensure_python_packages() -> StepResult {
+    if !on_path("python3") {
+        return Err("python3 is missing: install Debian `python3 python3-pip` \
+                    (the aiocoap interop test needs it; it is never skipped)"
+            .into());
+    }
+    let missing: Vec<&str> =
+        PYTHON_PACKAGES.iter().filter(|(_, m)| !python_has(m)).map(|(pkg, _)| *pkg).collect();
+    if missing.is_empty() {
+        println!(
+            "all present: {}",
+            PYTHON_PACKAGES.iter().map(|p| p.0).collect::<Vec<_>>().join(" ")
+        );
+        return Ok(());
+    }
+    if !is_root() {
+        return Err(format!(
+            "missing Python packages: {m}. Install them with `python3 -m pip install {m}` \
+             (the aiocoap interop test needs them; it is never skipped)",
+            m = missing.join(" ")
+        ));
+    }
+    println!("installing missing Python packages: {}", missing.join(" "));
+    run(Command::new("python3").args(["-m", "pip", "install", "-q"]).args(&missing))?;
+    match PYTHON_PACKAGES.iter().find(|(_, m)| !python_has(m)) {
+        None => Ok(()),
+        Some((pkg, _)) => Err(format!("still missing after install: {pkg}")),
     }
 }
 
