@@ -113,34 +113,6 @@ impl UpperName for Event<'_> {
     }
 }
 
-/// The Short Server ID of the account for a `--server` that is not a
-/// Bootstrap-Server.
-const DIRECT_SSID: u16 = 101;
-
-/// Work-around for the library: with a DM server in the configuration (no
-/// bootstrap) the runtime opens the socket but writes no Security/Server
-/// account into the object store, so its LwM2M client has nothing to
-/// register with. Once the store exists (the operator is known), put the
-/// configured server there as Security instance 1 and Server instance 0,
-/// as a bootstrap would. Returns whether the store now has the account.
-fn add_direct_account<S: lwm2m_carrier::Session>(rt: &mut Runtime<'_, S>, setup: &Setup) -> bool {
-    use lwm2m_objects::objects::{SecurityInstance, SecurityMode, ServerInstance};
-    let Some(objects) = rt.api().objects_mut() else { return false };
-    if objects.security().server_account(DIRECT_SSID).is_some() {
-        return true;
-    }
-    let mut sec = SecurityInstance::new(1);
-    let Ok(uri) = setup.server_uri.as_str().try_into() else { return true };
-    sec.uri = uri;
-    sec.ssid = Some(DIRECT_SSID);
-    sec.mode = if setup.sec_tag.is_some() { SecurityMode::Psk } else { SecurityMode::NoSec };
-    let mut server = ServerInstance::new(0, DIRECT_SSID);
-    server.lifetime_s = i64::from(setup.lifetime_s.unwrap_or(300));
-    let _ = objects.security_mut().put(sec);
-    let _ = objects.server_mut().put(server);
-    true
-}
-
 /// Runs the device until it de-registers, the commands channel closes,
 /// `stop` is set (then it de-registers first) or the deadline passes.
 ///
@@ -189,13 +161,9 @@ pub fn run(
         rt.on_modem_init(Ok(ModemInitResult::Success));
         port.request_link(LinkRequest::Up).map_err(|e| format!("link: {e:?}"))?;
         let mut reboot = false;
-        let mut direct_account_added = false;
         loop {
             if setup.deadline.is_some_and(|d| StdInstant::now() >= d) {
                 return Err("the device ran out of time".into());
-            }
-            if !setup.bootstrap && !direct_account_added {
-                direct_account_added = add_direct_account(&mut rt, setup);
             }
             let next = rt.poll(&mut port);
             while let Some(e) = rt.poll_event() {
