@@ -66,7 +66,10 @@ fn bind_udp(port: u16) -> Result<UdpTransport, String> {
 /// when stdout went away.
 pub fn run(args: &Args, out: &Out, stop: &AtomicBool) -> Result<(), Stop> {
     let started = StdInstant::now();
-    let deadline = (!args.forever).then(|| started + DEADLINE);
+    // An operator's bootstrap may hold off first (Verizon: 10 s).
+    let limit =
+        if args.carrier == crate::args::CarrierArg::Generic { DEADLINE } else { DEADLINE * 2 };
+    let deadline = (!args.forever).then(|| started + limit);
     let dir = crate::state_dir(args);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let (bs_port, dm_port) = last_ports(&dir);
@@ -133,7 +136,7 @@ pub fn run(args: &Args, out: &Out, stop: &AtomicBool) -> Result<(), Stop> {
         bootstrap: true,
         sec_tag: Some(BS_SEC_TAG),
         lifetime_s: None,
-        carriers: CarrierSet::GENERIC.with(args.carrier.carrier()),
+        carriers: CarrierSet::only(args.carrier.carrier()),
         seed: std::process::id() | 1,
         deadline,
     };
@@ -226,6 +229,7 @@ impl Scene<'_> {
             Report::Rebooting => self.out.line(Who::Device, "restarting from its storage"),
             Report::FotaSuccess => self.out.line(Who::Device, "FOTA_SUCCESS"),
             Report::Deregistered => self.out.line(Who::Device, "DEREGISTERED"),
+            Report::Stopped(why) => self.out.line(Who::Device, why),
         }
     }
 
@@ -346,7 +350,14 @@ impl Scene<'_> {
             out.line(Who::App, "de-register")?;
             self.cmd.send(Command::Deregister).map_err(|_| "device gone")?;
         }
-        self.until("DEREGISTERED", |r| matches!(r, Report::Deregistered))?;
+        let stopped = std::cell::Cell::new(false);
+        self.until("DEREGISTERED", |r| {
+            stopped.set(matches!(r, Report::Stopped(_)));
+            matches!(r, Report::Deregistered | Report::Stopped(_))
+        })?;
+        if stopped.get() {
+            return out.done(&format!("done in {:.1} s", self.started.elapsed().as_secs_f32()));
+        }
         if let Some(ev) = self.server.wait_for(StdDuration::from_secs(2), |ev| {
             matches!(ev, ServerEvent::Deregistered { .. }).then(|| ev.clone())
         }) {

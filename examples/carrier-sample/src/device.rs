@@ -20,9 +20,9 @@ use carrier_os::wait::Wait;
 use carrier_os_std::profile::DeviceProfile;
 use carrier_os_std::real::RealPort;
 use lwm2m_carrier::api::{ModemInitResult, Request as AppRequest};
-use lwm2m_carrier::config::{CarrierSet, ConfigBuilder};
+use lwm2m_carrier::config::{CarrierSet, ConfigBuilder, LgUplusOptions};
 use lwm2m_carrier::session::lwm2m::Lwm2mSession;
-use lwm2m_carrier::{Event, Runtime};
+use lwm2m_carrier::{Event, Phase, Runtime};
 use lwm2m_core::rng::XorShiftRng;
 use lwm2m_objects::StaticDeviceInfo;
 
@@ -74,6 +74,8 @@ pub enum Report {
     FotaSuccess,
     /// LWM2M_CARRIER_EVENT_DEREGISTERED: the thread ends.
     Deregistered,
+    /// The device stopped without de-registering (why): the thread ends.
+    Stopped(String),
 }
 
 /// The original's event name (`LWM2M_CARRIER_EVENT_<NAME>`) and its details.
@@ -113,6 +115,26 @@ impl UpperName for Event<'_> {
     }
 }
 
+/// Asks the library to de-register. Operators whose library refuses the
+/// request (EPERM: only generic and SoftBank allow it, carrier-api.md §5)
+/// keep their registration: the device then just stops, and that is
+/// reported as [`Report::Stopped`]. Returns whether the device stopped.
+fn leave<S: lwm2m_carrier::Session>(
+    rt: &mut Runtime<'_, S>,
+    port: &RealPort,
+    rep: &mpsc::Sender<Report>,
+) -> bool {
+    match rt.request(port.now(), AppRequest::Deregister) {
+        Ok(()) => false,
+        Err(e) => {
+            let _ = rep.send(Report::Stopped(format!(
+                "the library refuses to de-register for this operator ({e:?}): the device stops, still registered"
+            )));
+            true
+        }
+    }
+}
+
 /// Runs the device until it de-registers, the commands channel closes,
 /// `stop` is set (then it de-registers first) or the deadline passes.
 ///
@@ -142,7 +164,9 @@ pub fn run(
     let mut builder = ConfigBuilder::new()
         .carriers(setup.carriers)
         .server_uri(&setup.server_uri)
-        .bootstrap_server(setup.bootstrap);
+        .bootstrap_server(setup.bootstrap)
+        // LG U+ needs a service code (carrier-api.md §1); ignored elsewhere.
+        .lg_uplus(LgUplusOptions { service_code: "LGU01", ..LgUplusOptions::default() });
     if let Some(tag) = setup.sec_tag {
         builder = builder.server_sec_tag(tag);
     }
@@ -161,11 +185,20 @@ pub fn run(
         rt.on_modem_init(Ok(ModemInitResult::Success));
         port.request_link(LinkRequest::Up).map_err(|e| format!("link: {e:?}"))?;
         let mut reboot = false;
+        let mut register_asked = false;
         loop {
             if setup.deadline.is_some_and(|d| StdInstant::now() >= d) {
                 return Err("the device ran out of time".into());
             }
             let next = rt.poll(&mut port);
+            if rt.phase() == Phase::WaitRegisterRequest && !leaving && !register_asked {
+                // Auto-register off (SoftBank): the application asks.
+                register_asked = true;
+                say("auto-register is off for this operator: the application requests REGISTER"
+                    .into());
+                rt.request(port.now(), AppRequest::Register).map_err(|e| format!("{e:?}"))?;
+                continue;
+            }
             while let Some(e) = rt.poll_event() {
                 match e {
                     Event::LteLinkDown => {
@@ -199,7 +232,9 @@ pub fn run(
             }
             if stop.load(Ordering::Relaxed) && !leaving {
                 leaving = true;
-                rt.request(port.now(), AppRequest::Deregister).map_err(|e| format!("{e:?}"))?;
+                if leave(&mut rt, &port, rep) {
+                    return Ok(());
+                }
                 continue;
             }
             match cmd.try_recv() {
@@ -214,7 +249,9 @@ pub fn run(
                 }
                 Ok(Command::Deregister) => {
                     leaving = true;
-                    rt.request(port.now(), AppRequest::Deregister).map_err(|e| format!("{e:?}"))?;
+                    if leave(&mut rt, &port, rep) {
+                        return Ok(());
+                    }
                     continue;
                 }
                 Err(mpsc::TryRecvError::Empty) => {}

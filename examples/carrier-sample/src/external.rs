@@ -53,7 +53,7 @@ pub fn run(args: &Args, out: &Out, stop: &AtomicBool) -> Result<(), Stop> {
         bootstrap: args.bootstrap,
         sec_tag,
         lifetime_s: args.lifetime,
-        carriers: CarrierSet::GENERIC.with(args.carrier.carrier()),
+        carriers: CarrierSet::only(args.carrier.carrier()),
         seed: std::process::id() | 1,
         deadline: None,
     };
@@ -77,6 +77,7 @@ fn line(out: &Out, r: &Report) -> Result<(), Stop> {
         Report::Rebooting => out.line(Who::Device, "restarting from its storage"),
         Report::FotaSuccess => out.line(Who::Device, "FOTA_SUCCESS"),
         Report::Deregistered => out.line(Who::Device, "DEREGISTERED"),
+        Report::Stopped(why) => out.line(Who::Device, why),
     }
 }
 
@@ -93,8 +94,8 @@ fn watch(
     let mut leaving = false;
     loop {
         match rep.recv_timeout(tick) {
-            Ok(Report::Deregistered) => {
-                line(out, &Report::Deregistered)?;
+            Ok(r @ (Report::Deregistered | Report::Stopped(_))) => {
+                line(out, &r)?;
                 return out.done(&format!("done in {:.1} s", started.elapsed().as_secs_f32()));
             }
             Ok(r) => {

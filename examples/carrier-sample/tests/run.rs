@@ -107,6 +107,22 @@ fn default_run_shows_a_whole_life_and_the_second_run_skips_bootstrap() {
     assert!(started.elapsed() < Duration::from_secs(60), "two runs took {:?}", started.elapsed());
 }
 
+/// `--carrier verizon`: a Verizon SIM (IMSI 311-480); the library detects
+/// the operator and names the endpoint as Verizon wants it
+/// (`urn:imei-msisdn:`, carriers.md §4), and, as Verizon's library does not
+/// de-register on request (EPERM), the run ends with the device registered.
+#[test]
+fn a_verizon_sim_registers_as_imei_msisdn() {
+    let state = StateDir::new("verizon");
+    let (code, text, err) = run(&["--carrier", "verizon", "--state-dir", state.arg()]);
+    assert_eq!(code, Some(0), "{text}\n{err}");
+    let at = line_of(&text, "SIM of Verizon (IMSI 311480", 0);
+    let at = line_of(&text, "BOOTSTRAPPED", at);
+    let at = line_of(&text, "registered ep=urn:imei-msisdn:350000000000001-", at);
+    let at = line_of(&text, "FOTA_SUCCESS", at);
+    line_of(&text, "refuses to de-register for this operator", at);
+}
+
 /// The refusal of a bad argument: `error:` first, then the usage, exit 2.
 fn assert_refused(args: &[&str], what: &str) {
     let (code, text, err) = run(args);
