@@ -234,12 +234,15 @@ impl Servers {
         };
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
-            let registered = !dm.registrations().is_empty()
-                || dm
-                    .wait_for(REGISTER_WAIT, |ev| {
-                        matches!(ev, ServerEvent::Registered { .. }).then_some(())
-                    })
-                    .is_some();
+            // The Registered event this wait takes is printed by the shell below.
+            let seen = if dm.registrations().is_empty() {
+                dm.wait_for(REGISTER_WAIT, |ev| {
+                    matches!(ev, ServerEvent::Registered { .. }).then(|| ev.clone())
+                })
+            } else {
+                None
+            };
+            let registered = seen.is_some() || !dm.registrations().is_empty();
             let result = match dm.registrations().into_iter().next() {
                 Some(reg) if registered => dm
                     .request(
@@ -250,10 +253,10 @@ impl Servers {
                     .map_err(|e| e.to_string()),
                 _ => Err("no device registered".to_string()),
             };
-            let _ = tx.send((dm, result));
+            let _ = tx.send((dm, seen, result));
         });
         let mut device = device;
-        let (dm, result) = loop {
+        let (dm, seen, result) = loop {
             if let Some(d) = device.as_deref_mut() {
                 d.poll(out, StdDuration::from_millis(10));
             }
@@ -266,6 +269,9 @@ impl Servers {
             }
         };
         self.dm = Some(dm);
+        if let Some(ev) = seen {
+            say(out, format!("Server: {ev}"));
+        }
         match result {
             Ok(r) => {
                 let mut line = format!("Server: READ {path} -> {r}");
