@@ -32,6 +32,8 @@ struct Store {
     deleted: Vec<Path>,
     queue_mode: bool,
     second_server: bool,
+    /// Instances of object 3303 (to make the Register payload large).
+    many_instances: Vec<u16>,
 }
 
 impl Store {
@@ -51,6 +53,9 @@ impl ObjectStore for Store {
         }
         visit(ObjectInfo { id: 3, version: "1.1", instances: &[0] });
         visit(ObjectInfo { id: 5, version: "1.0", instances: &[] });
+        if !self.many_instances.is_empty() {
+            visit(ObjectInfo { id: 3303, version: "1.0", instances: &self.many_instances });
+        }
     }
     fn accounts(&self, visit: &mut dyn FnMut(Account<'_>)) {
         let base = Account {
@@ -775,5 +780,403 @@ fn write_attributes_refuses_pmax_below_pmin_and_thresholds_on_an_instance() {
             })
             .unwrap();
         assert_eq!(p.exchange().1[0].0, Code::BadRequest, "{path} {queries:?}");
+    }
+}
+
+/// A request crafted by the test (known token), fed straight to the
+/// client; the client's answers come back decoded as (code, observe, payload).
+fn raw_request(
+    p: &mut Pair,
+    mid: u16,
+    token: &[u8],
+    build: impl FnOnce(
+        &mut lwm2m_core::coap::writer::MessageWriter<'_>,
+    ) -> Result<(), lwm2m_core::coap::Error>,
+) -> Vec<(Code, Option<u32>, Vec<u8>)> {
+    use lwm2m_core::coap::message::Token;
+    use lwm2m_core::coap::writer::MessageWriter;
+    let mut buf = [0u8; MAX_MESSAGE_LEN];
+    let mut w = MessageWriter::new(
+        &mut buf,
+        MessageType::Con,
+        Code::Fetch,
+        mid,
+        Token::new(token).unwrap(),
+    )
+    .unwrap();
+    build(&mut w).unwrap();
+    let len = w.len();
+    p.client.handle_datagram(p.now, SERVER, &buf[..len]);
+    drain_client(p)
+}
+
+/// Every datagram the client sends now, decoded.
+fn drain_client(p: &mut Pair) -> Vec<(Code, Option<u32>, Vec<u8>)> {
+    let mut buf = [0u8; MAX_MESSAGE_LEN];
+    let mut out = vec![];
+    while let Some(t) = p.client.poll_transmit(p.now, &mut buf) {
+        let r = Repr::decode(&buf[..t.len]).unwrap();
+        out.push((r.code, r.options.get_uint(OptionNumber::Observe), r.payload.to_vec()));
+    }
+    while let Some(ev) = p.client.poll_event() {
+        p.events.push(ev);
+    }
+    out
+}
+
+/// The (path, integer) records of a SenML JSON document.
+fn senml_ints(payload: &[u8]) -> Vec<(String, i64)> {
+    let mut scratch = [0u8; 256];
+    Decoder::new(ContentFormat::SenmlJson, &Path::ROOT, payload, &mut scratch, |_: &Path| {
+        Some(DataType::Integer)
+    })
+    .unwrap()
+    .map(|r| {
+        let (p, v) = r.unwrap();
+        match v {
+            Value::Integer(i) => (p.to_string(), i),
+            other => panic!("not an integer: {other:?}"),
+        }
+    })
+    .collect()
+}
+
+const COMPOSITE_LIST: &[u8] = br#"[{"n":"/3/0/9"},{"n":"/3/0/10"}]"#;
+
+fn observe_composite(
+    p: &mut Pair,
+    token: &[u8],
+    observe: u32,
+) -> Vec<(Code, Option<u32>, Vec<u8>)> {
+    raw_request(p, 0x7000 + observe as u16, token, |w| {
+        w.add_uint(OptionNumber::Observe, observe)?;
+        w.add_uint(OptionNumber::ContentFormat, u32::from(ContentFormat::SenmlJson.raw()))?;
+        w.add_uint(OptionNumber::Accept, u32::from(ContentFormat::SenmlJson.raw()))?;
+        w.set_payload(COMPOSITE_LIST)
+    })
+}
+
+#[test]
+fn observe_composite_answers_all_listed_paths_then_notifies_them_together_until_cancelled() {
+    let mut p = Pair::new(true);
+    p.register();
+    let first = observe_composite(&mut p, b"oc", 0);
+    assert_eq!(first.len(), 1);
+    let (code, observe, payload) = &first[0];
+    assert_eq!((*code, observe.is_some()), (Code::Content, true));
+    let both = |battery| vec![("/3/0/9".to_owned(), battery), ("/3/0/10".to_owned(), 15)];
+    assert_eq!(senml_ints(payload), both(80));
+    assert!(p.events.contains(&Event::ObservationStarted { ssid: 101, path: Path::ROOT }));
+    // A change of one listed path notifies with every listed path.
+    change_battery(&mut p, 42);
+    let n = drain_client(&mut p);
+    assert_eq!(n.len(), 1);
+    assert_eq!(n[0].0, Code::Content);
+    assert!(n[0].1.unwrap() > observe.unwrap());
+    assert_eq!(senml_ints(&n[0].2), both(42));
+    // A change outside the list does not.
+    p.client.store_mut().ints.insert(Path::resource(3, 0, 11).unwrap(), 1);
+    p.client.value_changed(p.now, &Path::resource(3, 0, 11).unwrap());
+    assert_eq!(drain_client(&mut p), []);
+    // Cancel-Observation-Composite: FETCH with Observe 1 and the same
+    // token is answered as a Read-Composite, and nothing follows.
+    let cancel = observe_composite(&mut p, b"oc", 1);
+    assert_eq!(cancel.len(), 1);
+    assert_eq!((cancel[0].0, cancel[0].1), (Code::Content, None));
+    assert!(p.events.contains(&Event::ObservationEnded { ssid: 101, path: Path::ROOT }));
+    change_battery(&mut p, 41);
+    assert_eq!(drain_client(&mut p), []);
+}
+
+#[test]
+fn observe_composite_honours_the_smallest_pmax_and_largest_pmin_of_its_paths() {
+    let mut p = Pair::new(true);
+    p.register();
+    for (path, query) in [("3/0/9", "pmin=4"), ("3/0/9", "pmax=30"), ("3/0/10", "pmax=20")] {
+        p.server
+            .request(p.now, CLIENT, true, Code::Put, |w| {
+                w.add_path(OptionNumber::UriPath, path)?;
+                w.add_uri_query(query)
+            })
+            .unwrap();
+        assert_eq!(p.exchange().1[0].0, Code::Changed);
+    }
+    let t0 = p.now;
+    assert_eq!(observe_composite(&mut p, b"oc", 0)[0].0, Code::Content);
+    // A change of 3/0/10 at +1 s waits for the composite pmin (4 s, from 3/0/9).
+    p.now = t0 + Duration::from_secs(1);
+    p.client.store_mut().ints.insert(Path::resource(3, 0, 10).unwrap(), 16);
+    p.client.value_changed(p.now, &Path::resource(3, 0, 10).unwrap());
+    assert_eq!(drain_client(&mut p), []);
+    p.now = t0 + Duration::from_secs(4);
+    p.client.handle_timeout(p.now);
+    let n = drain_client(&mut p);
+    assert_eq!(senml_ints(&n[0].2), [("/3/0/9".to_owned(), 80), ("/3/0/10".to_owned(), 16)]);
+    // Then nothing until pmax = 20 s (the smaller of 30 and 20) after it.
+    p.now = t0 + Duration::from_secs(23);
+    p.client.handle_timeout(p.now);
+    assert_eq!(drain_client(&mut p), []);
+    p.now = t0 + Duration::from_secs(24);
+    p.client.handle_timeout(p.now);
+    assert_eq!(drain_client(&mut p).len(), 1);
+}
+
+#[test]
+fn observe_composite_of_paths_that_do_not_exist_is_4_04_and_needs_senml() {
+    let mut p = Pair::new(true);
+    p.register();
+    let r = raw_request(&mut p, 0x7100, b"x", |w| {
+        w.add_uint(OptionNumber::Observe, 0)?;
+        w.add_uint(OptionNumber::ContentFormat, u32::from(ContentFormat::SenmlJson.raw()))?;
+        w.set_payload(br#"[{"n":"/9/9/9"}]"#)
+    });
+    assert_eq!(r[0].0, Code::NotFound);
+    let r = raw_request(&mut p, 0x7101, b"y", |w| {
+        w.add_uint(OptionNumber::Observe, 0)?;
+        w.add_uint(OptionNumber::ContentFormat, u32::from(ContentFormat::TextPlain.raw()))?;
+        w.set_payload(b"/3/0/9")
+    });
+    assert_eq!(r[0].0, Code::UnsupportedContentFormat);
+}
+
+#[test]
+fn server_default_pmax_from_the_server_object_drives_notifications_without_write_attributes() {
+    let mut p = Pair::new(true);
+    // What a bootstrap plan wrote: 1/0/0 SSID 101, 1/0/2 pmin 1, 1/0/3 pmax 60.
+    for (r, v) in [(0, 101), (2, 1), (3, 60)] {
+        p.client.store_mut().ints.insert(Path::resource(1, 0, r).unwrap(), v);
+    }
+    p.register();
+    p.server
+        .request(p.now, CLIENT, true, Code::Get, |w| {
+            w.add_uint(OptionNumber::Observe, 0)?;
+            w.add_path(OptionNumber::UriPath, "3/0/9")
+        })
+        .unwrap();
+    assert_eq!(p.exchange().1, [(Code::Content, b"80".to_vec())]);
+    let t0 = p.now;
+    p.advance_to(t0 + Duration::from_secs(59));
+    assert!(p.exchange().1.is_empty());
+    p.advance_to(t0 + Duration::from_secs(60));
+    assert_eq!(p.exchange().1, [(Code::Content, b"80".to_vec())]);
+    // The default pmin (1 s) holds a change back, too.
+    let t1 = p.now;
+    p.now = t1 + Duration::from_millis(500);
+    change_battery(&mut p, 79);
+    assert!(p.exchange().1.is_empty());
+    p.advance_to(t1 + Duration::from_secs(1));
+    assert_eq!(p.exchange().1, [(Code::Content, b"79".to_vec())]);
+}
+
+#[test]
+fn without_server_defaults_or_attributes_an_observation_has_no_pmax() {
+    let mut p = Pair::new(true);
+    p.register();
+    observe_battery(&mut p, &[]);
+    let t0 = p.now;
+    p.advance_to(t0 + Duration::from_secs(3600));
+    assert!(p.exchange().1.is_empty());
+}
+
+/// What a block-wise request looked like at the server.
+struct Block1Run {
+    body: Vec<u8>,
+    blocks: u32,
+    size1: Option<u32>,
+    /// Uri-Path and Uri-Query of every block.
+    options: Vec<(Vec<String>, Vec<String>)>,
+}
+
+/// Play the server of a block-wise (Block1) request from the client:
+/// 2.31 Continue echoing each block, `last` (with `location`) to the last.
+fn answer_block1(p: &mut Pair, last: Code, location: &[&[u8]]) -> Block1Run {
+    let mut run = Block1Run { body: vec![], blocks: 0, size1: None, options: vec![] };
+    let mut buf = [0u8; MAX_MESSAGE_LEN];
+    loop {
+        let t = p.client.poll_transmit(p.now, &mut buf).expect("a block");
+        let r = Repr::decode(&buf[..t.len]).unwrap();
+        assert_eq!(r.code, Code::Post);
+        let strings = |n| r.options.get_all(n).map(|o| o.value_str().unwrap().to_owned()).collect();
+        run.options.push((strings(OptionNumber::UriPath), strings(OptionNumber::UriQuery)));
+        let b = lwm2m_core::coap::block::BlockValue::parse(
+            r.options.get(OptionNumber::Block1).expect("Block1").value,
+        )
+        .unwrap();
+        assert_eq!(b.num, run.blocks);
+        if b.num == 0 {
+            run.size1 = r.options.get_uint(OptionNumber::Size1);
+        }
+        run.body.extend_from_slice(r.payload);
+        run.blocks += 1;
+        let mut out = [0u8; 64];
+        let code = if b.more { Code::Continue } else { last };
+        let mut w = lwm2m_core::coap::writer::MessageWriter::new(
+            &mut out,
+            MessageType::Ack,
+            code,
+            r.message_id,
+            r.token,
+        )
+        .unwrap();
+        if !b.more {
+            for seg in location {
+                w.add_option(OptionNumber::LocationPath, seg).unwrap();
+            }
+        }
+        w.add_uint(OptionNumber::Block1, b.to_uint()).unwrap();
+        let len = w.len();
+        p.client.handle_datagram(p.now, SERVER, &out[..len]);
+        if !b.more {
+            break;
+        }
+    }
+    let events = drain_events(p);
+    p.events.extend(events);
+    run
+}
+
+#[test]
+fn register_too_large_for_one_datagram_goes_block1_and_the_blocks_rebuild_the_list() {
+    let mut p = Pair::new(true);
+    p.client.store_mut().many_instances = (0..200).collect();
+    let sent = p.client.register(p.now, |_| Some(SERVER)).unwrap();
+    assert_eq!(sent, 1);
+    let run = answer_block1(&mut p, Code::Created, &[b"rd", b"big"]);
+    assert!(run.blocks > 1);
+    // RFC 7959 §2.5: every block carries the request's options.
+    for (path, queries) in &run.options {
+        assert_eq!(path, &["rd"]);
+        assert_eq!(queries, &["ep=urn:imei:1", "lt=300", "lwm2m=1.1", "b=U"]);
+    }
+    assert_eq!(run.size1, Some(run.body.len() as u32));
+    let text = String::from_utf8(run.body).unwrap();
+    assert!(text.starts_with("</1>;ver=1.1,</1/0>,</3>;ver=1.1,</3/0>,</5>,</3303/0>,"), "{text}");
+    assert!(text.ends_with(",</3303/199>"));
+    assert!(p.events.contains(&Event::Registered { ssid: 101 }));
+    assert_eq!(p.client.location(101), Some("/rd/big"));
+}
+
+#[test]
+fn update_with_an_object_list_too_large_for_one_datagram_goes_block1() {
+    let mut p = Pair::new(true);
+    p.register();
+    p.client.store_mut().many_instances = (0..200).collect();
+    p.client.objects_changed(p.now);
+    let run = answer_block1(&mut p, Code::Changed, &[]);
+    assert!(run.blocks > 1);
+    for (path, queries) in &run.options {
+        assert_eq!(path, &["rd", "a1"]);
+        assert!(queries.is_empty());
+    }
+    let text = String::from_utf8(run.body).unwrap();
+    assert!(text.ends_with(",</3303/198>,</3303/199>"), "{text}");
+    assert!(p.events.contains(&Event::Updated { ssid: 101 }));
+    assert_eq!(p.client.registration(101), Some(RegistrationState::Registered));
+}
+
+#[test]
+fn register_block1_follows_a_smaller_block_size_the_server_asks_for() {
+    let mut p = Pair::new(true);
+    p.client.store_mut().many_instances = (0..200).collect();
+    p.client.register(p.now, |_| Some(SERVER)).unwrap();
+    let mut buf = [0u8; MAX_MESSAGE_LEN];
+    let t = p.client.poll_transmit(p.now, &mut buf).unwrap();
+    let r = Repr::decode(&buf[..t.len]).unwrap();
+    let first = lwm2m_core::coap::block::BlockValue::parse(
+        r.options.get(OptionNumber::Block1).unwrap().value,
+    )
+    .unwrap();
+    assert_eq!(first.szx, lwm2m_core::coap::block::Szx::S1024);
+    // RFC 7959 §2.5 (late negotiation): the server answers 2.31 with 0/1/256.
+    let small =
+        lwm2m_core::coap::block::BlockValue::new(0, true, lwm2m_core::coap::block::Szx::S256)
+            .unwrap();
+    let mut out = [0u8; 64];
+    let mut w = lwm2m_core::coap::writer::MessageWriter::new(
+        &mut out,
+        MessageType::Ack,
+        Code::Continue,
+        r.message_id,
+        r.token,
+    )
+    .unwrap();
+    w.add_uint(OptionNumber::Block1, small.to_uint()).unwrap();
+    let len = w.len();
+    p.client.handle_datagram(p.now, SERVER, &out[..len]);
+    let t = p.client.poll_transmit(p.now, &mut buf).unwrap();
+    let r = Repr::decode(&buf[..t.len]).unwrap();
+    let next = lwm2m_core::coap::block::BlockValue::parse(
+        r.options.get(OptionNumber::Block1).unwrap().value,
+    )
+    .unwrap();
+    // 1024 bytes went; the next block is 1024 / 256 = 4, of 256 bytes.
+    assert_eq!((next.num, next.szx.size(), r.payload.len()), (4, 256, 256));
+}
+
+#[test]
+fn register_payload_and_update_sizes_in_bytes() {
+    let mut p = Pair::new(true);
+    p.client.register(p.now, |_| Some(SERVER)).unwrap();
+    let mut buf = [0u8; MAX_MESSAGE_LEN];
+    let t = p.client.poll_transmit(p.now, &mut buf).unwrap();
+    let register = Repr::decode(&buf[..t.len]).unwrap();
+    assert_eq!(register.payload, b"</1>;ver=1.1,</1/0>,</3>;ver=1.1,</3/0>,</5>");
+    println!(
+        "Register (Server, Device, Firmware objects): {} bytes datagram, {} bytes link-format payload",
+        t.len,
+        register.payload.len()
+    );
+    p.client.handle_datagram(p.now, SERVER, &{
+        let mut out = [0u8; 32];
+        let mut w = lwm2m_core::coap::writer::MessageWriter::new(
+            &mut out,
+            MessageType::Ack,
+            Code::Created,
+            register.message_id,
+            register.token,
+        )
+        .unwrap();
+        w.add_option(OptionNumber::LocationPath, b"rd").unwrap();
+        w.add_option(OptionNumber::LocationPath, b"a1").unwrap();
+        let len = w.len();
+        out[..len].to_vec()
+    });
+    assert!(drain_events(&mut p).contains(&Event::Registered { ssid: 101 }));
+    p.client.update(p.now, 101, false).unwrap();
+    let t = p.client.poll_transmit(p.now, &mut buf).unwrap();
+    let update = Repr::decode(&buf[..t.len]).unwrap();
+    // TS §6.2.2: an Update with nothing changed is the location alone.
+    assert!(update.payload.is_empty());
+    assert_eq!(update.options.get_all(OptionNumber::UriQuery).count(), 0);
+    println!("Update (nothing changed): {} bytes datagram", t.len);
+}
+
+fn drain_events(p: &mut Pair) -> Vec<Event> {
+    let mut out = vec![];
+    while let Some(ev) = p.client.poll_event() {
+        out.push(ev);
+    }
+    out
+}
+
+proptest::proptest! {
+    #[test]
+    fn arbitrary_observe_composite_payloads_never_panic_and_are_answered(
+        payload in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+        cbor in proptest::prelude::any::<bool>(),
+        observe in 0u32..2,
+    ) {
+        let mut p = Pair::new(true);
+        p.register();
+        let cf = if cbor { ContentFormat::SenmlCbor } else { ContentFormat::SenmlJson };
+        let out = raw_request(&mut p, 0x7200, b"pp", |w| {
+            w.add_uint(OptionNumber::Observe, observe)?;
+            w.add_uint(OptionNumber::ContentFormat, u32::from(cf.raw()))?;
+            w.set_payload(&payload)
+        });
+        // Exactly one answer to the FETCH, whatever the payload.
+        proptest::prop_assert_eq!(out.len(), 1);
+        change_battery(&mut p, 1);
+        drain_client(&mut p);
     }
 }

@@ -1,10 +1,18 @@
 //! # lwm2m-server — a small LwM2M bootstrap and device-management server
 //!
 //! Built on `lwm2m-core`'s CoAP endpoint and codecs: accepts bootstrap
-//! requests (and acts out a per-endpoint [`BootstrapPlan`]: Delete `/`,
-//! Write Security, Write Server, Bootstrap-Finish), registrations (with
-//! lifetime expiry), Updates, De-registrations and Send, and issues Read,
-//! Write, Write-Attributes, Execute, Create, Delete, Discover and Observe.
+//! requests (and acts out a per-endpoint [`BootstrapPlan`]: Delete `/0`,
+//! `/1`, `/2`, Write Security (NoSec or PSK), Server and Access Control
+//! instances and the plan's extra writes, Bootstrap-Finish), registrations
+//! (with lifetime expiry; a Register or Update too large for one datagram
+//! arrives block-wise and is reassembled, RFC 7959 §2.5), Updates,
+//! De-registrations and Send, and issues Read, Write, Write-Attributes,
+//! Execute, Create, Delete, Discover, Observe, Read-/Write-Composite and
+//! Observe-Composite.
+//!
+//! Queue mode (TS §6.5): a request for a client registered with `Q` that
+//! has been silent for [`ServerConfig::queue_idle`] is held and sent right
+//! after the client's next datagram (its Register-Update).
 //!
 //! Shape: [`Server`] is the whole server, sans-IO: it takes datagrams and
 //! `now`, hands back datagrams to send, its next deadline and
@@ -146,6 +154,23 @@ pub enum Request {
         /// Target.
         path: Path,
     },
+    /// Observe-Composite (TS 1.1 §6.4.2): FETCH `/` with Observe = 0
+    /// listing `paths` in SenML (`format`, for request and notifications);
+    /// notifications arrive as [`ServerEvent::Notification`] with path `/`.
+    ObserveComposite {
+        /// The paths observed together.
+        paths: Vec<Path>,
+        /// SenML CBOR or SenML JSON.
+        format: ContentFormat,
+    },
+    /// Cancel the Observe-Composite of exactly these `paths`: the server
+    /// forgets it and answers its next notification with RST, which ends
+    /// it at the client (RFC 7641 §3.6). Answered 2.02, or 4.04 when no
+    /// such observation exists.
+    CancelObserveComposite {
+        /// The paths of the observation.
+        paths: Vec<Path>,
+    },
 }
 
 /// A client's answer.
@@ -207,6 +232,39 @@ fn value_text(v: &Value<'_>) -> String {
     }
 }
 
+/// How a server account authenticates: Security-object resources 2
+/// (Security Mode), 3 (Public Key or Identity) and 5 (Secret Key), TS §E.1.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum SecurityMode {
+    /// NoSec (mode 3): plain `coap://`.
+    #[default]
+    NoSec,
+    /// Pre-Shared Key (mode 0): the PSK identity in 0/x/3, the key in 0/x/5.
+    Psk {
+        /// PSK identity (written as opaque bytes).
+        identity: Vec<u8>,
+        /// The pre-shared key.
+        key: Vec<u8>,
+    },
+}
+
+impl SecurityMode {
+    /// The Security Mode resource value (0/x/2).
+    pub fn mode(&self) -> i64 {
+        match self {
+            SecurityMode::Psk { .. } => 0,
+            SecurityMode::NoSec => 3,
+        }
+    }
+}
+
+/// Access Control rights (TS §E.3, resource 2/x/2): Read (with Observe,
+/// Discover, Write-Attributes), Write, Execute, Delete on an instance.
+pub const ACL_FULL_INSTANCE_RIGHTS: i64 = 0b0_1111;
+/// Access Control rights: Create, the only right of an object-level
+/// instance (Object Instance ID 65535).
+pub const ACL_CREATE: i64 = 0b1_0000;
+
 /// One Security + Server account a bootstrap plan writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerAccount {
@@ -222,54 +280,174 @@ pub struct ServerAccount {
     pub lifetime_s: u32,
     /// Binding.
     pub binding: String,
+    /// NoSec or PSK (Security resources 2, 3, 5).
+    pub security: SecurityMode,
+    /// Default Minimum Period (1/x/2), seconds: `pmin` of observations
+    /// without their own.
+    pub default_pmin_s: Option<u32>,
+    /// Default Maximum Period (1/x/3), seconds: `pmax` of observations
+    /// without their own.
+    pub default_pmax_s: Option<u32>,
+    /// Queue mode (1/x/23, LwM2M 1.1): the client registers with `Q`.
+    pub queue_mode: bool,
+    /// The object instances this server manages besides its own Server
+    /// instance (which always gets one): an Access Control instance each,
+    /// owned by this SSID with full rights (R, W, E, D); instance 65535
+    /// means the object itself (the Create right).
+    pub managed: Vec<(u16, u16)>,
 }
 
-/// What the Bootstrap-Server does for one endpoint (TS §5.2.7): Delete
-/// `/0` and `/1` (keeping its own Security instance), Write each account's
-/// Security and Server instance in TLV, then Bootstrap-Finish.
+impl ServerAccount {
+    /// A NoSec account: Security instance 1, Server instance 0, binding
+    /// `U`, managing (besides its Server instance) the Device instance 3/0.
+    pub fn new(uri: &str, ssid: u16, lifetime_s: u32) -> ServerAccount {
+        ServerAccount {
+            security_instance: 1,
+            server_instance: 0,
+            uri: uri.into(),
+            ssid,
+            lifetime_s,
+            binding: "U".into(),
+            security: SecurityMode::NoSec,
+            default_pmin_s: None,
+            default_pmax_s: None,
+            queue_mode: false,
+            managed: vec![(3, 0)],
+        }
+    }
+
+    /// This account with PSK security.
+    pub fn with_psk(mut self, identity: &[u8], key: &[u8]) -> ServerAccount {
+        self.security = SecurityMode::Psk { identity: identity.to_vec(), key: key.to_vec() };
+        self
+    }
+
+    fn security_values(&self) -> Vec<(u16, Value<'_>)> {
+        let mut v = vec![
+            (0u16, Value::String(&self.uri)),
+            (1, Value::Boolean(false)),
+            (2, Value::Integer(self.security.mode())),
+        ];
+        if let SecurityMode::Psk { identity, key } = &self.security {
+            v.push((3, Value::Opaque(identity)));
+            v.push((5, Value::Opaque(key)));
+        }
+        v.push((10, Value::Integer(i64::from(self.ssid))));
+        v
+    }
+
+    fn server_values(&self) -> Vec<(u16, Value<'_>)> {
+        let mut v = vec![
+            (0u16, Value::Integer(i64::from(self.ssid))),
+            (1, Value::Integer(i64::from(self.lifetime_s))),
+        ];
+        if let Some(pmin) = self.default_pmin_s {
+            v.push((2, Value::Integer(i64::from(pmin))));
+        }
+        if let Some(pmax) = self.default_pmax_s {
+            v.push((3, Value::Integer(i64::from(pmax))));
+        }
+        v.push((6, Value::Boolean(false)));
+        v.push((7, Value::String(&self.binding)));
+        if self.queue_mode {
+            v.push((23, Value::Boolean(true)));
+        }
+        v
+    }
+}
+
+/// One step of a bootstrap plan: a Bootstrap-Delete or -Write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BootstrapStep {
+    /// DELETE or PUT.
+    pub code: Code,
+    /// Target.
+    pub path: Path,
+    /// Payload format (PUT only).
+    pub format: ContentFormat,
+    /// Encoded payload (empty for DELETE).
+    pub payload: Vec<u8>,
+}
+
+/// What the Bootstrap-Server does for one endpoint (TS §5.2.7, §6.1):
+/// Delete `/0`, `/1` and `/2` (the client keeps its Bootstrap-Server
+/// Security instance), Write each account's Security instance (URI,
+/// security mode and PSK credentials, SSID) and Server instance
+/// (lifetime, default `pmin`/`pmax`, binding, queue mode) in TLV, an
+/// Access Control instance (object 2) per managed object instance, owned
+/// by the account's SSID with full rights, then the `extra` writes in
+/// order, then Bootstrap-Finish. A write larger than one datagram is
+/// left out (no block-wise Bootstrap-Write).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct BootstrapPlan {
     /// The accounts to provision.
     pub accounts: Vec<ServerAccount>,
+    /// Further Bootstrap-Writes after the accounts (an operator's APN
+    /// profile, Device resources, …): target, payload format, payload.
+    pub extra: Vec<(Path, ContentFormat, Vec<u8>)>,
 }
 
 impl BootstrapPlan {
-    /// One DM account at `uri` with SSID 101.
+    /// One NoSec DM account at `uri` with SSID 101.
     pub fn single(uri: &str, lifetime_s: u32) -> BootstrapPlan {
-        BootstrapPlan {
-            accounts: vec![ServerAccount {
-                security_instance: 1,
-                server_instance: 0,
-                uri: uri.into(),
-                ssid: 101,
-                lifetime_s,
-                binding: "U".into(),
-            }],
-        }
+        BootstrapPlan { accounts: vec![ServerAccount::new(uri, 101, lifetime_s)], extra: vec![] }
     }
 
-    fn steps(&self) -> Vec<(Code, Path, Vec<u8>)> {
-        let mut steps = vec![
-            (Code::Delete, Path::object(0).unwrap_or(Path::ROOT), vec![]),
-            (Code::Delete, Path::object(1).unwrap_or(Path::ROOT), vec![]),
-        ];
+    /// One PSK DM account at `uri` (`coaps://…`) with SSID 101.
+    pub fn single_psk(uri: &str, lifetime_s: u32, identity: &[u8], key: &[u8]) -> BootstrapPlan {
+        let account = ServerAccount::new(uri, 101, lifetime_s).with_psk(identity, key);
+        BootstrapPlan { accounts: vec![account], extra: vec![] }
+    }
+
+    /// The requests of the plan, in order (Bootstrap-Finish not included).
+    pub fn steps(&self) -> Vec<BootstrapStep> {
+        let delete = |object: u16| BootstrapStep {
+            code: Code::Delete,
+            path: Path::object(object).unwrap_or(Path::ROOT),
+            format: ContentFormat::Lwm2mTlv,
+            payload: vec![],
+        };
+        let write = |path: Path, payload: Vec<u8>| BootstrapStep {
+            code: Code::Put,
+            path,
+            format: ContentFormat::Lwm2mTlv,
+            payload,
+        };
+        let mut steps = vec![delete(0), delete(1), delete(2)];
+        let mut acl_instance = 0u16;
         for a in &self.accounts {
             let Ok(sec) = Path::instance(0, a.security_instance) else { continue };
             let Ok(srv) = Path::instance(1, a.server_instance) else { continue };
-            let security = [
-                (0u16, Value::String(&a.uri)),
-                (1, Value::Boolean(false)),
-                (2, Value::Integer(3)), // NoSec
-                (10, Value::Integer(i64::from(a.ssid))),
-            ];
-            let server = [
-                (0u16, Value::Integer(i64::from(a.ssid))),
-                (1, Value::Integer(i64::from(a.lifetime_s))),
-                (6, Value::Boolean(false)),
-                (7, Value::String(&a.binding)),
-            ];
-            steps.push((Code::Put, sec, encode_tlv(&sec, &security)));
-            steps.push((Code::Put, srv, encode_tlv(&srv, &server)));
+            steps.push(write(sec, encode_tlv(&sec, &a.security_values())));
+            steps.push(write(srv, encode_tlv(&srv, &a.server_values())));
+            let own = core::iter::once((1, a.server_instance));
+            for (object, instance) in own.chain(a.managed.iter().copied()) {
+                let id = acl_instance;
+                acl_instance = acl_instance.saturating_add(1);
+                let (Ok(acl), Ok(entry)) = (Path::instance(2, id), Path::new(&[2, id, 2, a.ssid]))
+                else {
+                    continue;
+                };
+                let rights =
+                    if instance == u16::MAX { ACL_CREATE } else { ACL_FULL_INSTANCE_RIGHTS };
+                let resources = [
+                    (acl.child(0), Value::Integer(i64::from(object))),
+                    (acl.child(1), Value::Integer(i64::from(instance))),
+                    (Ok(entry), Value::Integer(rights)),
+                    (acl.child(3), Value::Integer(i64::from(a.ssid))),
+                ];
+                let records: Vec<(Path, Value<'_>)> =
+                    resources.into_iter().filter_map(|(p, v)| Some((p.ok()?, v))).collect();
+                steps.push(write(acl, encode_tlv_records(&acl, &records)));
+            }
+        }
+        for (path, format, payload) in &self.extra {
+            steps.push(BootstrapStep {
+                code: Code::Put,
+                path: *path,
+                format: *format,
+                payload: payload.clone(),
+            });
         }
         steps
     }
@@ -296,33 +474,33 @@ pub fn encode_senml(format: ContentFormat, records: &[(Path, Value<'_>)]) -> Vec
 
 /// Encode resources of one instance as TLV.
 pub fn encode_tlv(instance: &Path, resources: &[(u16, Value<'_>)]) -> Vec<u8> {
-    let mut buf = vec![0u8; 1024];
-    let r = formats::encode(ContentFormat::Lwm2mTlv, instance, Window::new(&mut buf), |enc| {
-        for (id, v) in resources {
-            enc.write(&instance.child(*id)?, v)?;
-        }
-        Ok::<(), formats::FormatError>(())
-    });
-    match r {
-        Ok(chunk) => {
-            buf.truncate(chunk.len);
-            buf
-        }
-        Err(_) => vec![],
-    }
+    let records: Vec<(Path, Value<'_>)> =
+        resources.iter().filter_map(|(id, v)| Some((instance.child(*id).ok()?, *v))).collect();
+    encode_tlv_records(instance, &records)
 }
 
 /// Encode one resource value as TLV (for a Write of a single resource).
 pub fn encode_resource_tlv(path: &Path, value: &Value<'_>) -> Vec<u8> {
+    encode_tlv_records(path, &[(*path, *value)])
+}
+
+/// Encode `(path, value)` records under `base` as TLV (resource instances,
+/// `/O/I/R/RI`, group into their multiple resource). Empty if they do not
+/// encode.
+pub fn encode_tlv_records(base: &Path, records: &[(Path, Value<'_>)]) -> Vec<u8> {
     let mut buf = vec![0u8; 1024];
-    match formats::encode(ContentFormat::Lwm2mTlv, path, Window::new(&mut buf), |enc| {
-        enc.write(path, value).map_err(formats::FormatError::from)
-    }) {
-        Ok(chunk) => {
+    let r = formats::encode(ContentFormat::Lwm2mTlv, base, Window::new(&mut buf), |enc| {
+        for (p, v) in records {
+            enc.write(p, v)?;
+        }
+        Ok::<(), formats::FormatError>(())
+    });
+    match r {
+        Ok(chunk) if !chunk.more => {
             buf.truncate(chunk.len);
             buf
         }
-        Err(_) => vec![],
+        _ => vec![],
     }
 }
 
@@ -498,6 +676,11 @@ pub struct ServerConfig {
     /// (`"fw/app.bin"`): firmware pull writes
     /// `coap://<server>/fw/app.bin` into the Package URI (5/0/1).
     pub files: HashMap<String, Vec<u8>>,
+    /// Queue mode (TS §6.5): a client registered with `Q` and silent this
+    /// long is taken to be asleep; DM requests for it wait until it sends
+    /// something (its Register-Update). Default: CoAP MAX_TRANSMIT_WAIT,
+    /// 93 s.
+    pub queue_idle: lwm2m_core::time::Duration,
 }
 
 impl Default for ServerConfig {
@@ -508,6 +691,7 @@ impl Default for ServerConfig {
             default_plan: None,
             seed: 0x5eed,
             files: HashMap::new(),
+            queue_idle: lwm2m_core::time::Duration::from_secs(93),
         }
     }
 }
@@ -662,9 +846,11 @@ enum Pending {
         format: Option<ContentFormat>,
         body: Vec<u8>,
     },
+    /// An observation: `path`, or for an Observe-Composite `/` and `paths`.
     Observe {
         endpoint: String,
         path: Path,
+        paths: Vec<Path>,
         reply: Option<Ticket>,
     },
     Bootstrap {
@@ -757,7 +943,14 @@ pub struct Server {
     next_location: u32,
     next_ticket: u64,
     pending: HashMap<ExchangeId, Pending>,
-    plans_running: HashMap<String, Vec<(Code, Path, Vec<u8>)>>,
+    plans_running: HashMap<String, Vec<BootstrapStep>>,
+    /// When each peer last sent a datagram (queue mode: is it listening?).
+    heard: HashMap<SocketAddr, CoreInstant>,
+    /// Requests for sleeping queue-mode clients, by endpoint, oldest first.
+    held: HashMap<String, VecDeque<(Request, Ticket)>>,
+    /// Bodies of block-wise requests being received (RFC 7959 §2.5), by
+    /// peer and Uri-Path.
+    block1_rx: HashMap<(SocketAddr, String), Vec<u8>>,
 }
 
 impl fmt::Debug for Server {
@@ -780,6 +973,10 @@ fn response_of(r: &Repr<'_>) -> Response {
     Response { code: r.code, content_format: content_format(r), payload: r.payload.to_vec() }
 }
 
+/// The largest block-wise request body the server reassembles (a Register
+/// payload of a few thousand object instances).
+pub const MAX_BLOCK1_BODY: usize = 64 * 1024;
+
 /// How long past its lifetime a registration is kept (a late Update in flight).
 const EXPIRY_GRACE_MS: u64 = 2_000;
 
@@ -796,14 +993,53 @@ impl Server {
             next_ticket: 0,
             pending: HashMap::new(),
             plans_running: HashMap::new(),
+            heard: HashMap::new(),
+            held: HashMap::new(),
+            block1_rx: HashMap::new(),
         }
     }
 
     /// A datagram from `from` arrived at `now` (plain CoAP: a DTLS transport
     /// hands over what it decrypted).
+    ///
+    /// A queue-mode client that was asleep is awake now: requests held for
+    /// it go out after this datagram is handled (after the answer to its
+    /// Register-Update, TS §6.5).
     pub fn handle_datagram(&mut self, now: CoreInstant, from: SocketAddr, bytes: &[u8]) {
         self.endpoint.handle_datagram(now, from, bytes);
         self.drain(now, bytes.len());
+        self.heard.insert(from, now);
+        let awake: Vec<String> = self
+            .registrations
+            .iter()
+            .filter(|(ep, (r, _))| r.addr == from && self.held.contains_key(*ep))
+            .map(|(ep, _)| ep.clone())
+            .collect();
+        for ep in awake {
+            for (request, ticket) in self.held.remove(&ep).unwrap_or_default() {
+                self.start_request(now, ep.clone(), request, ticket);
+            }
+        }
+    }
+
+    /// Whether `endpoint` is a queue-mode client that has been silent for
+    /// the queue-mode idle period, so not listening (TS §6.5).
+    pub fn is_asleep(&self, now: CoreInstant, endpoint: &str) -> bool {
+        let Some((r, registered)) = self.registrations.get(endpoint) else { return false };
+        let heard = self.heard.get(&r.addr).copied().map_or(*registered, |h| h.max(*registered));
+        r.queue_mode && now >= heard + self.config.queue_idle
+    }
+
+    /// Requests waiting for `endpoint` to wake (queue mode).
+    pub fn held_requests(&self, endpoint: &str) -> usize {
+        self.held.get(endpoint).map_or(0, VecDeque::len)
+    }
+
+    /// The registration of `endpoint` ended: requests held for it fail.
+    fn drop_held(&mut self, endpoint: &str) {
+        for (_, ticket) in self.held.remove(endpoint).unwrap_or_default() {
+            self.answer(ticket, Err(ServerError::UnknownEndpoint(endpoint.to_owned())));
+        }
     }
 
     /// Retransmissions, exchange timeouts and registration expiry due at `now`.
@@ -871,6 +1107,7 @@ impl Server {
         expired.sort();
         for ep in expired {
             self.registrations.remove(&ep);
+            self.drop_held(&ep);
             self.emit(ServerEvent::Expired { endpoint: ep });
         }
     }
@@ -878,10 +1115,18 @@ impl Server {
     /// Send `request` to the registered `endpoint`; its answer comes later as
     /// [`ServerEvent::Response`] with the returned ticket (at once, with
     /// [`ServerError::UnknownEndpoint`], when it is not registered).
+    ///
+    /// For a queue-mode client that [is asleep](Self::is_asleep) the request
+    /// is held and sent right after the client's next datagram (its
+    /// Register-Update), TS §6.5.
     pub fn request(&mut self, now: CoreInstant, endpoint: &str, request: Request) -> Ticket {
         let reply = Ticket(self.next_ticket);
         self.next_ticket += 1;
-        self.start_request(now, endpoint.to_owned(), request, reply);
+        if self.is_asleep(now, endpoint) {
+            self.held.entry(endpoint.to_owned()).or_default().push_back((request, reply));
+        } else {
+            self.start_request(now, endpoint.to_owned(), request, reply);
+        }
         reply
     }
 
@@ -913,20 +1158,7 @@ impl Server {
                 })
             }
             Request::CancelObserve { path } => {
-                // Forget the observation; its next notification is answered
-                // with RST, which cancels it at the client (RFC 7641 §3.6).
-                let found: Vec<ExchangeId> = self
-                    .pending
-                    .iter()
-                    .filter(|(_, p)| matches!(p, Pending::Observe { endpoint: e, path: q, .. } if *e == endpoint && q == path))
-                    .map(|(k, _)| *k)
-                    .collect();
-                for e in &found {
-                    self.pending.remove(e);
-                    self.endpoint.forget(*e);
-                }
-                let code = if found.is_empty() { Code::NotFound } else { Code::Deleted };
-                self.answer(reply, Ok(Response { code, content_format: None, payload: vec![] }));
+                self.cancel_observation(&endpoint, path, &[], reply);
                 return;
             }
             Request::Write { path, format, payload, replace } => {
@@ -937,15 +1169,24 @@ impl Server {
                     w.set_payload(payload)
                 })
             }
-            Request::ReadComposite { paths, format } => {
+            Request::ReadComposite { paths, format }
+            | Request::ObserveComposite { paths, format } => {
+                let observe = matches!(request, Request::ObserveComposite { .. });
                 let list: Vec<(Path, Value<'_>)> =
                     paths.iter().map(|p| (*p, Value::None)).collect();
                 let payload = encode_senml(*format, &list);
                 self.endpoint.request(now, addr, true, Code::Fetch, |w| {
+                    if observe {
+                        w.add_uint(OptionNumber::Observe, 0)?;
+                    }
                     w.add_content_format(*format)?;
                     w.add_uint(OptionNumber::Accept, u32::from(format.raw()))?;
                     w.set_payload(&payload)
                 })
+            }
+            Request::CancelObserveComposite { paths } => {
+                self.cancel_observation(&endpoint, &Path::ROOT, paths, reply);
+                return;
             }
             Request::WriteComposite { format, payload } => {
                 self.endpoint.request(now, addr, true, Code::IPatch, |w| {
@@ -1016,7 +1257,10 @@ impl Server {
             Ok(exchange) => {
                 let pending = match request {
                     Request::Observe { path, .. } => {
-                        Pending::Observe { endpoint, path, reply: Some(reply) }
+                        Pending::Observe { endpoint, path, paths: vec![], reply: Some(reply) }
+                    }
+                    Request::ObserveComposite { paths, .. } => {
+                        Pending::Observe { endpoint, path: Path::ROOT, paths, reply: Some(reply) }
                     }
                     Request::Read { path, format } => {
                         Pending::Read { reply, addr, path, format, body: vec![] }
@@ -1029,6 +1273,28 @@ impl Server {
                 self.answer(reply, Err(ServerError::Coap(e.to_string())));
             }
         }
+    }
+
+    /// Cancel the observation of `path` (`/` and `paths` for an
+    /// Observe-Composite) by `endpoint`: forget it; its next notification
+    /// is answered with RST, which cancels it at the client (RFC 7641
+    /// §3.6). Answered 2.02, or 4.04 when there is no such observation.
+    fn cancel_observation(&mut self, endpoint: &str, path: &Path, paths: &[Path], reply: Ticket) {
+        let found: Vec<ExchangeId> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| {
+                matches!(p, Pending::Observe { endpoint: e, path: q, paths: qs, .. }
+                    if e == endpoint && q == path && qs.as_slice() == paths)
+            })
+            .map(|(k, _)| *k)
+            .collect();
+        for e in &found {
+            self.pending.remove(e);
+            self.endpoint.forget(*e);
+        }
+        let code = if found.is_empty() { Code::NotFound } else { Code::Deleted };
+        self.answer(reply, Ok(Response { code, content_format: None, payload: vec![] }));
     }
 
     fn drain(&mut self, now: CoreInstant, datagram_len: usize) {
@@ -1088,13 +1354,15 @@ impl Server {
                     }
                 }
             }
-            Pending::Observe { endpoint, path, reply } => match reply {
+            Pending::Observe { endpoint, path, paths, reply } => match reply {
                 Some(reply) => {
                     let ok = r.as_ref().is_ok_and(|r| r.code == Code::Content);
                     self.answer(reply, r);
                     if ok {
-                        self.pending
-                            .insert(exchange, Pending::Observe { endpoint, path, reply: None });
+                        self.pending.insert(
+                            exchange,
+                            Pending::Observe { endpoint, path, paths, reply: None },
+                        );
                     }
                 }
                 None => {
@@ -1104,8 +1372,10 @@ impl Server {
                             path,
                             response,
                         });
-                        self.pending
-                            .insert(exchange, Pending::Observe { endpoint, path, reply: None });
+                        self.pending.insert(
+                            exchange,
+                            Pending::Observe { endpoint, path, paths, reply: None },
+                        );
                     }
                 }
             },
@@ -1172,11 +1442,11 @@ impl Server {
     ) {
         let step = self.plans_running.get(&endpoint).and_then(|s| s.get(index)).cloned();
         let (result, finish) = match step {
-            Some((code, path, payload)) => (
+            Some(BootstrapStep { code, path, format, payload }) => (
                 self.endpoint.request(now, addr, true, code, |w| {
                     w.add_path(OptionNumber::UriPath, &path.to_string())?;
                     if !payload.is_empty() {
-                        w.add_content_format(ContentFormat::Lwm2mTlv)?;
+                        w.add_content_format(format)?;
                         w.set_payload(&payload)?;
                     }
                     Ok(())
@@ -1187,11 +1457,17 @@ impl Server {
                 (self.endpoint.request(now, addr, true, Code::Post, |w| w.add_uri_path("bs")), true)
             }
         };
-        if let Ok(exchange) = result {
-            self.pending.insert(
-                exchange,
-                Pending::Bootstrap { endpoint, addr, next: index + 1, finish_sent: finish },
-            );
+        match result {
+            Ok(exchange) => {
+                self.pending.insert(
+                    exchange,
+                    Pending::Bootstrap { endpoint, addr, next: index + 1, finish_sent: finish },
+                );
+            }
+            // A write that does not fit one datagram is left out rather than
+            // stalling the plan before Bootstrap-Finish.
+            Err(_) if !finish => self.bootstrap_step(now, endpoint, addr, index + 1),
+            Err(_) => {}
         }
     }
 
@@ -1203,6 +1479,13 @@ impl Server {
         req: OwnedRequest,
         len: usize,
     ) {
+        let mut req = req;
+        if let Some(value) = req.block1 {
+            match self.reassemble(id, remote, &req, value) {
+                Some(body) => req.payload = body,
+                None => return,
+            }
+        }
         let query = |name: &str| {
             req.queries.iter().find_map(|q| {
                 q.strip_prefix(name).and_then(|v| v.strip_prefix('=')).map(str::to_owned)
@@ -1249,7 +1532,11 @@ impl Server {
                     objects,
                 };
                 let _ = self.endpoint.respond(id, Code::Created, |w| {
-                    w.add_path(OptionNumber::LocationPath, &location)
+                    w.add_path(OptionNumber::LocationPath, &location)?;
+                    match req.block1 {
+                        Some(b) => w.add_uint(OptionNumber::Block1, b),
+                        None => Ok(()),
+                    }
                 });
                 // A registration replaces the previous one of the same endpoint (TS §6.2.1).
                 self.registrations.insert(ep, (registration.clone(), now));
@@ -1269,6 +1556,7 @@ impl Server {
                 };
                 if req.code == Code::Delete {
                     self.registrations.remove(&ep);
+                    self.drop_held(&ep);
                     let _ = self.endpoint.respond(id, Code::Deleted, |_| Ok(()));
                     self.emit(ServerEvent::Deregistered { endpoint: ep });
                     return;
@@ -1286,7 +1574,10 @@ impl Server {
                         r.objects = String::from_utf8_lossy(&req.payload).into_owned();
                     }
                 }
-                let _ = self.endpoint.respond(id, Code::Changed, |_| Ok(()));
+                let _ = self.endpoint.respond(id, Code::Changed, |w| match req.block1 {
+                    Some(b) => w.add_uint(OptionNumber::Block1, b),
+                    None => Ok(()),
+                });
                 self.emit(ServerEvent::Updated { endpoint: ep, request_len: len });
             }
             (Code::Post, ["dp"]) => {
@@ -1314,6 +1605,52 @@ impl Server {
                 let _ = self.endpoint.respond(id, Code::NotFound, |_| Ok(()));
             }
         }
+    }
+
+    /// One block of a block-wise request from a client (RFC 7959 §2.5,
+    /// a Register or Update whose object list exceeds a datagram): 2.31
+    /// Continue echoing the block while more follow; the whole body once
+    /// the last block arrives. A block out of sequence is 4.08 Request
+    /// Entity Incomplete, a body beyond [`MAX_BLOCK1_BODY`] 4.13.
+    fn reassemble(
+        &mut self,
+        id: RequestId,
+        remote: SocketAddr,
+        req: &OwnedRequest,
+        value: u32,
+    ) -> Option<Vec<u8>> {
+        let block = match BlockValue::from_uint(value) {
+            Ok(b) => b,
+            Err(e) => {
+                let _ = self.endpoint.respond(id, Code::from(e), |_| Ok(()));
+                return None;
+            }
+        };
+        let key = (remote, req.path.join("/"));
+        if block.num == 0 {
+            self.block1_rx.insert(key.clone(), Vec::new());
+        }
+        let received = self.block1_rx.get(&key).map(Vec::len);
+        let fits = |len: usize| len.saturating_add(req.payload.len()) <= MAX_BLOCK1_BODY;
+        let code = match received {
+            Some(len) if block.offset() == len && fits(len) => None,
+            Some(len) if block.offset() == len => Some(Code::RequestEntityTooLarge),
+            _ => Some(Code::RequestEntityIncomplete),
+        };
+        if let Some(code) = code {
+            self.block1_rx.remove(&key);
+            let _ = self.endpoint.respond(id, code, |_| Ok(()));
+            return None;
+        }
+        let body = self.block1_rx.get_mut(&key)?;
+        body.extend_from_slice(&req.payload);
+        if block.more {
+            let _ = self
+                .endpoint
+                .respond(id, Code::Continue, |w| w.add_uint(OptionNumber::Block1, value));
+            return None;
+        }
+        self.block1_rx.remove(&key)
     }
 
     /// One Block2 response of a served file (RFC 7959 §2.4).
@@ -1394,6 +1731,7 @@ struct OwnedRequest {
     path: Vec<String>,
     queries: Vec<String>,
     content_format: Option<ContentFormat>,
+    block1: Option<u32>,
     block2: Option<u32>,
     payload: Vec<u8>,
 }
@@ -1408,6 +1746,7 @@ impl From<&Repr<'_>> for OwnedRequest {
             path: strings(OptionNumber::UriPath),
             queries: strings(OptionNumber::UriQuery),
             content_format: content_format(r),
+            block1: r.options.get_uint(OptionNumber::Block1),
             block2: r.options.get_uint(OptionNumber::Block2),
             payload: r.payload.to_vec(),
         }

@@ -11,8 +11,11 @@
 //! `execute EP PATH [ARGS]`, `observe EP PATH [FMT]`, `cancel EP PATH`,
 //! `write-attributes EP PATH pmin=N …`, `create EP /O [TLV-HEX]`,
 //! `delete EP PATH`, `discover EP PATH`, `push-firmware EP /5/0/0 FILE
-//! [BLOCK_SIZE]` (a block-wise Write), `quit`. FMT is one of `text`,
-//! `tlv`, `senml-json`, `senml-cbor`, `lwm2m-cbor`, `opaque`.
+//! [BLOCK_SIZE]` (a block-wise Write), `read-composite EP PATH… [FMT]`,
+//! `observe-composite EP PATH… [FMT]`, `cancel-composite EP PATH…`,
+//! `quit`. FMT is one of `text`, `tlv`, `senml-json`, `senml-cbor`,
+//! `lwm2m-cbor`, `opaque` (composite requests: a SenML one, default
+//! `senml-cbor`).
 #![forbid(unsafe_code)]
 #![allow(clippy::std_instead_of_core, clippy::print_stdout)]
 
@@ -95,6 +98,23 @@ fn parse(line: &str) -> Result<(String, Request), String> {
         "read" => Request::Read { path, format: fmt(0)? },
         "observe" => Request::Observe { path, format: fmt(0)? },
         "cancel" => Request::CancelObserve { path },
+        "read-composite" | "observe-composite" | "cancel-composite" => {
+            // PATH… then an optional SenML format.
+            let (format, more) = match rest.split_last() {
+                Some((last, init)) if format_of(last).is_some() => (format_of(last), init),
+                _ => (None, rest),
+            };
+            let mut paths = vec![path];
+            for p in more {
+                paths.push(Path::parse(p).map_err(|e| format!("bad path {p}: {e}"))?);
+            }
+            let format = format.unwrap_or(ContentFormat::SenmlCbor);
+            match *verb {
+                "read-composite" => Request::ReadComposite { paths, format },
+                "observe-composite" => Request::ObserveComposite { paths, format },
+                _ => Request::CancelObserveComposite { paths },
+            }
+        }
         "discover" => Request::Discover { path },
         "delete" => Request::Delete { path },
         "execute" => Request::Execute { path, args: rest.join(" ").into_bytes() },

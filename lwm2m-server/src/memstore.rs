@@ -195,7 +195,7 @@ impl ObjectStore for MemoryStore {
             (0, 0) | (1, 7) => DataType::String,
             (0, 1) | (1, 6) | (1, 23) => DataType::Boolean,
             (0, 3..=5) => DataType::Opaque,
-            (0, 2) | (0, 10) | (1, 0..=3) | (0, 11) | (0, 12) => DataType::Integer,
+            (0, 2) | (0, 10) | (1, 0..=3) | (0, 11) | (0, 12) | (2, 0..=3) => DataType::Integer,
             _ => return None,
         })
     }

@@ -1,6 +1,7 @@
 //! The `lwm2m-server` program driven from its command line: a device
 //! bootstraps and registers with it over loopback UDP, the `--exec`
-//! commands read `/3/0` in TLV and execute `/3/0/4`, and the program's
+//! commands read `/3/0` in TLV, execute `/3/0/4` and observe `/3/0/9` with
+//! `/3/0/10` as one Observe-Composite, and the program's
 //! readable output says so. Bounded by the program's own `--deadline`.
 #![allow(clippy::std_instead_of_core)]
 
@@ -27,6 +28,7 @@ fn program_prints_registration_and_runs_exec_commands() {
         ])
         .args(["--exec", &format!("read {EP} /3/0 tlv")])
         .args(["--exec", &format!("execute {EP} /3/0/4")])
+        .args(["--exec", &format!("observe-composite {EP} /3/0/9 /3/0/10 senml-json")])
         .arg("--exit-after-exec")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -56,5 +58,10 @@ fn program_prints_registration_and_runs_exec_commands() {
     // TLV carries no types, so the program shows the raw bytes: 80 = 0x50.
     assert!(rest.contains("    /3/0/9 = 0x50"), "{rest}");
     assert!(rest.contains(&format!("< execute {EP} /3/0/4: 2.04")), "{rest}");
+    let composite = format!(
+        "< observe-composite {EP} /3/0/9 /3/0/10 senml-json: 2.05 [application/senml+json]"
+    );
+    assert!(rest.contains(&composite), "{rest}");
+    assert!(rest.contains("    /3/0/9 = 80\n    /3/0/10 = 15"), "{rest}");
     assert_eq!(store.executed.len(), 1);
 }

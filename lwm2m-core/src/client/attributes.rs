@@ -25,7 +25,7 @@ pub enum Setting<T> {
 }
 
 impl<T: Copy> Setting<T> {
-    fn or(self, parent: Setting<T>) -> Setting<T> {
+    pub(crate) fn or(self, parent: Setting<T>) -> Setting<T> {
         match self {
             Setting::Set(_) => self,
             Setting::Inherit => parent,

@@ -16,10 +16,28 @@
 //! datagram. Every request gets a CoAP answer; every response that matches
 //! no state becomes [`Event::UnexpectedResponse`], never a silent drop.
 //!
-//! Not implemented yet (answered 4.05 Method Not Allowed or absent):
-//! Observe-Composite (FETCH with Observe), Block2 for responses larger than
-//! one datagram (Block1 writes are handled through
-//! [`ObjectStore::write_block`]), server default `pmin`/`pmax` (1/x/2, 1/x/3).
+//! Observe-Composite (FETCH with Observe on `/`, TS 1.1 §6.4.1 and
+//! §6.4.2) notifies the listed paths together in one SenML document. Its
+//! attributes are those of the listed paths combined so that no path's
+//! own rule is broken by the shared notification: the largest `pmin`
+//! and `epmin`, the smallest `pmax` and `epmax`. Value conditions (`gt`,
+//! `lt`, `st`) need one numeric resource, so a composite observation
+//! treats every signalled change as a change.
+//!
+//! An observation without its own `pmin`/`pmax` takes the server's
+//! defaults from its Server-object instance (resources 1/x/2 and 1/x/3,
+//! TS §E.2), read when the client registers and whenever a server writes
+//! object 1.
+//!
+//! A Register (or an Update carrying the object list) whose object list
+//! does not fit one datagram goes block-wise (RFC 7959 §2.5, Block1 with
+//! Size1), each block carrying the same Uri-Path and Uri-Query options;
+//! the link-format payload is encoded again for every block through a
+//! window at the block's offset, so nothing is buffered beyond one block.
+//!
+//! Limits: a Read-Composite answer or composite notification must fit one
+//! datagram (else 4.13, or the observation ends); Reads of single targets
+//! larger than a datagram are served with Block2.
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod attributes;
@@ -60,8 +78,10 @@ pub const MAX_URI_LEN: usize = 96;
 pub const MAX_LOCATION_LEN: usize = 48;
 /// Object instances a Bootstrap Delete of `/` can remove at once.
 pub const MAX_INSTANCES: usize = 64;
-/// Paths of one Read-Composite or Write-Composite request.
+/// Paths of one Read-Composite, Observe-Composite or Write-Composite request.
 pub const MAX_COMPOSITE_PATHS: usize = 16;
+/// Composite observations (each also takes one of [`MAX_OBSERVATIONS`]).
+pub const MAX_COMPOSITE_OBSERVATIONS: usize = 2;
 /// Events waiting to be polled; older events are kept, newer dropped and counted.
 pub const EVENT_QUEUE_LEN: usize = 16;
 
@@ -455,6 +475,12 @@ struct ServerSlot<A> {
     sleeping: bool,
     /// The Send in flight.
     send: Option<ExchangeId>,
+    /// The server's default `pmin`/`pmax` (1/x/2, 1/x/3), nothing else set.
+    defaults: Attributes,
+    /// A block-wise Register or Update in flight: the last block sent.
+    block1_sent: Option<BlockValue>,
+    /// What the Update in flight carries (its later blocks repeat it).
+    update_content: UpdateContent,
 }
 
 /// The Bootstrap interface state (TS §6.1), named after what it waits for.
@@ -479,6 +505,9 @@ struct Observation {
     changed: bool,
     /// Fell due while the server was asleep (queue mode); sent after the next Update.
     held: bool,
+    /// An Observe-Composite: `path` is `/`, the listed paths are in
+    /// `Inner::composites` under the same observer.
+    composite: bool,
 }
 
 /// Every deadline of the client (STYLE §1: one table).
@@ -551,6 +580,8 @@ struct Inner<A, R, S> {
     servers: [Option<ServerSlot<A>>; MAX_SERVERS],
     registry: ObserverRegistry<A, Path, MAX_OBSERVATIONS>,
     observations: [Option<Observation>; MAX_OBSERVATIONS],
+    /// The path lists of the composite observations.
+    composites: [Option<(ObserverId, Vec<Path, MAX_COMPOSITE_PATHS>)>; MAX_COMPOSITE_OBSERVATIONS],
     attributes: Vec<(u16, Path, Attributes), MAX_ATTRIBUTE_SETS>,
     timers: [Option<Instant>; TIMERS],
     events: Deque<Event, EVENT_QUEUE_LEN>,
@@ -662,6 +693,122 @@ fn probe<S: ObjectStore>(
     Ok(p)
 }
 
+/// Server `ssid`'s Default Minimum and Maximum Period (resources 1/x/2 and
+/// 1/x/3 of the Server-object instance whose 1/x/0 is `ssid`, TS §E.2), as
+/// attributes with only `pmin`/`pmax` set. Read as the Bootstrap-Server
+/// would, since these are the client's own settings, not data a server
+/// reads.
+fn server_defaults<S: ObjectStore>(store: &S, ssid: u16) -> Attributes {
+    let mut instances: Vec<u16, MAX_INSTANCES> = Vec::new();
+    store.objects(&mut |o| {
+        if o.id == 1 {
+            instances.extend(o.instances.iter().copied().take(MAX_INSTANCES));
+        }
+    });
+    let seconds = |i: u16, r: u16| {
+        let p = Path::resource(1, i, r).ok()?;
+        let v = probe(store, Caller::Bootstrap, &p).ok()?.value?;
+        // Integers from the store; anything out of u32 range is no setting.
+        (v >= 0.0 && v <= f64::from(u32::MAX)).then_some(v as u32)
+    };
+    let mut defaults = Attributes::default();
+    let Some(&instance) = instances.iter().find(|&&i| seconds(i, 0) == Some(u32::from(ssid)))
+    else {
+        return defaults;
+    };
+    if let Some(pmin) = seconds(instance, 2) {
+        defaults.pmin = Setting::Set(pmin);
+    }
+    if let Some(pmax) = seconds(instance, 3) {
+        defaults.pmax = Setting::Set(pmax);
+    }
+    defaults
+}
+
+/// The path list of composite observation `observer` (empty if none).
+fn composite_paths_of(
+    composites: &[Option<(ObserverId, Vec<Path, MAX_COMPOSITE_PATHS>)>],
+    observer: ObserverId,
+) -> &[Path] {
+    composites
+        .iter()
+        .flatten()
+        .find(|(id, _)| *id == observer)
+        .map_or(&[][..], |(_, paths)| paths.as_slice())
+}
+
+/// The Content-Format of a Read-/Observe-Composite request and of its
+/// answer (Accept, else the request's): both SenML (TS 1.1 §6.3.1, §6.4.2).
+fn composite_formats(
+    content_format: Option<ContentFormat>,
+    accept: Option<ContentFormat>,
+) -> Result<(ContentFormat, ContentFormat), Code> {
+    let senml =
+        |f: &ContentFormat| matches!(f, ContentFormat::SenmlCbor | ContentFormat::SenmlJson);
+    let Some(cf) = content_format.filter(senml) else {
+        return Err(Code::UnsupportedContentFormat);
+    };
+    let format = accept.unwrap_or(cf);
+    if !senml(&format) {
+        return Err(Code::NotAcceptable);
+    }
+    Ok((cf, format))
+}
+
+/// The paths a composite request lists (SenML records without values).
+fn composite_request_paths(
+    cf: ContentFormat,
+    payload: &[u8],
+) -> Result<Vec<Path, MAX_COMPOSITE_PATHS>, Code> {
+    let mut paths: Vec<Path, MAX_COMPOSITE_PATHS> = Vec::new();
+    let mut scratch = [0u8; 256];
+    let dec = Decoder::new(cf, &Path::ROOT, payload, &mut scratch, formats::NoTypes)
+        .map_err(|_| Code::UnsupportedContentFormat)?;
+    for item in dec {
+        let (p, _) = item.map_err(Code::from)?;
+        paths.push(p).map_err(|_| Code::RequestEntityTooLarge)?;
+    }
+    Ok(paths)
+}
+
+/// The listed paths that exist for `caller` (a composite answer leaves
+/// the others out).
+fn existing_paths<S: ObjectStore>(
+    store: &S,
+    caller: Caller,
+    paths: &[Path],
+) -> Vec<Path, MAX_COMPOSITE_PATHS> {
+    paths
+        .iter()
+        .filter(|p| !matches!(probe(store, caller, p), Err(StoreError::NotFound)))
+        .copied()
+        .collect()
+}
+
+/// Encode the values at `paths` as one SenML document (Content-Format
+/// first), for a Read-Composite answer or a composite notification.
+fn write_composite_payload<S: ObjectStore>(
+    store: &S,
+    caller: Caller,
+    format: ContentFormat,
+    paths: &[Path],
+    w: &mut MessageWriter<'_>,
+) -> Result<(), ReadFailure> {
+    w.add_content_format(format).map_err(|_| ReadFailure::TooLarge)?;
+    let room = w.available_space().saturating_sub(1);
+    let buf = w.payload_mut(room).map_err(|_| ReadFailure::TooLarge)?;
+    let chunk = formats::encode(format, &Path::ROOT, Window::new(buf), |enc| {
+        for p in paths {
+            store.read(caller, p, enc).map_err(ReadFailure::Store)?;
+        }
+        Ok::<(), ReadFailure>(())
+    })?;
+    if chunk.more {
+        return Err(ReadFailure::TooLarge);
+    }
+    w.truncate_payload(chunk.len).map_err(|_| ReadFailure::TooLarge)
+}
+
 fn response_format(
     store: &impl ObjectStore,
     caller: Caller,
@@ -697,6 +844,7 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Client<A, R, S> {
                 servers: [const { None }; MAX_SERVERS],
                 registry: ObserverRegistry::new(con),
                 observations: [None; MAX_OBSERVATIONS],
+                composites: [const { None }; MAX_COMPOSITE_OBSERVATIONS],
                 attributes: Vec::new(),
                 timers: [None; TIMERS],
                 events: Deque::new(),
@@ -820,6 +968,9 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Client<A, R, S> {
                             pending_update: None,
                             sleeping: false,
                             send: None,
+                            defaults: Attributes::default(),
+                            block1_sent: None,
+                            update_content: UpdateContent::default(),
                         });
                     }
                     index
@@ -833,6 +984,7 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Client<A, R, S> {
             slot.lifetime_s = lifetime_s;
             slot.binding = binding;
             slot.queue_mode = queue_mode;
+            slot.defaults = server_defaults(&i.store, ssid);
             i.send_register(now, index)?;
             sent += 1;
         }
@@ -899,13 +1051,7 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Client<A, R, S> {
     /// The value at `path` changed: observations of it (or of an object or
     /// instance containing it) notify when their attributes allow.
     pub fn value_changed(&mut self, now: Instant, path: &Path) {
-        let i = &mut self.inner;
-        for o in i.observations.iter_mut().flatten() {
-            if o.path.contains(path) || path.contains(&o.path) {
-                o.changed = true;
-            }
-        }
-        i.process_observations(now);
+        self.inner.value_written(now, path);
     }
 
     /// Send (TS §6.4.3, `POST /dp`): the values at `paths` in SenML CBOR to
@@ -1039,7 +1185,11 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Client<A, R, S> {
                         location.clear();
                     }
                     let code = response.code;
-                    self.inner.on_answer(now, exchange, remote, Ok((code, &location)));
+                    let block1 = response
+                        .options
+                        .get(OptionNumber::Block1)
+                        .and_then(|o| BlockValue::parse(o.value).ok());
+                    self.inner.on_answer(now, exchange, remote, Ok((code, &location)), block1);
                 }
                 CoapEvent::Acknowledged { .. } => {}
                 CoapEvent::Timeout { exchange, remote, message_id } => {
@@ -1091,7 +1241,50 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
     fn write_object_links(store: &S, w: &mut MessageWriter<'_>) -> Result<(), CoapError> {
         let room = w.available_space().saturating_sub(1);
         let buf = w.payload_mut(room)?;
-        let mut links = LinkWriter::new(Window::new(buf));
+        let chunk = Self::encode_object_links(store, Window::new(buf));
+        if chunk.more {
+            return Err(CoapError::BufferTooSmall);
+        }
+        w.truncate_payload(chunk.len)
+    }
+
+    /// The object list as the payload of `w`: whole when it fits and no
+    /// `block` is asked for, else block `block` of it (block 0 sized to the
+    /// datagram when `None`) with Block1, and Size1 on block 0 (RFC 7959
+    /// §2.5, §4). Returns the Block1 sent. Options above Uri-Query (15)
+    /// must not be written yet.
+    fn write_object_links_blockwise(
+        store: &S,
+        w: &mut MessageWriter<'_>,
+        block: Option<(u32, Szx)>,
+    ) -> Result<Option<BlockValue>, CoapError> {
+        let total = Self::encode_object_links(store, Window::new(&mut [])).produced;
+        // Room for the payload marker, Block1 (≤ 1 + 3 bytes), Size1 (≤ 2 + 4).
+        let room = w.available_space().saturating_sub(1 + 4 + 6);
+        let (num, szx) = match block {
+            None if total <= room + 10 => return Self::write_object_links(store, w).map(|()| None),
+            None => (0, Szx::fitting(room).min(Szx::S1024)),
+            Some(b) => b,
+        };
+        let offset = usize::try_from(num).unwrap_or(usize::MAX).saturating_mul(szx.size());
+        let Some(rest) = total.checked_sub(offset).filter(|&r| r > 0) else {
+            return Err(CoapError::BufferTooSmall);
+        };
+        let value =
+            BlockValue::new(num, rest > szx.size(), szx).ok_or(CoapError::BufferTooSmall)?;
+        w.add_uint(OptionNumber::Block1, value.to_uint())?;
+        if num == 0 {
+            w.add_uint(OptionNumber::Size1, u32::try_from(total).unwrap_or(u32::MAX))?;
+        }
+        let buf = w.payload_mut(rest.min(szx.size()))?;
+        let chunk = Self::encode_object_links(store, Window::at(buf, offset));
+        w.truncate_payload(chunk.len)?;
+        Ok(Some(value))
+    }
+
+    /// The object list in link format, through `out` (a window on any part).
+    fn encode_object_links(store: &S, out: Window<'_>) -> formats::Chunk {
+        let mut links = LinkWriter::new(out);
         store.objects(&mut |o| {
             if o.id == 0 || o.id == 21 {
                 return;
@@ -1108,14 +1301,22 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
                 }
             }
         });
-        let chunk = links.finish();
-        if chunk.more {
-            return Err(CoapError::BufferTooSmall);
-        }
-        w.truncate_payload(chunk.len)
+        links.finish()
     }
 
     fn send_register(&mut self, now: Instant, index: usize) -> Result<(), ClientError> {
+        self.send_register_block(now, index, None)
+    }
+
+    /// Send the Register, or block `block` (number, size) of a block-wise
+    /// one. Without `block` the object list goes whole when it fits, else
+    /// as block 0 with Size1 (RFC 7959 §2.5, §4), sized to the datagram.
+    fn send_register_block(
+        &mut self,
+        now: Instant,
+        index: usize,
+        block: Option<(u32, Szx)>,
+    ) -> Result<(), ClientError> {
         let Some(slot) = self.servers.get_mut(index).and_then(Option::as_mut) else {
             return Err(ClientError::NotRegistered);
         };
@@ -1124,6 +1325,7 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
         let b: String<16> = query(format_args!("b={}", slot.binding))?;
         let store = &self.store;
         let queue_mode = slot.queue_mode;
+        let mut sent_block = None;
         let exchange = self.endpoint.request(now, slot.remote, true, Code::Post, |w| {
             w.add_uri_path("rd")?;
             w.add_content_format(ContentFormat::LinkFormat)?;
@@ -1134,8 +1336,10 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
             if queue_mode {
                 w.add_uri_query("Q")?;
             }
-            Self::write_object_links(store, w)
+            sent_block = Self::write_object_links_blockwise(store, w, block)?;
+            Ok(())
         })?;
+        slot.block1_sent = sent_block;
         slot.state = Registration::AwaitingRegisterResponse(exchange);
         slot.pending_update = None;
         slot.sleeping = false;
@@ -1167,10 +1371,45 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
             slot.state = state;
             return Err(ClientError::NotRegistered);
         };
+        let result = Self::update_request(
+            &mut self.endpoint,
+            &self.store,
+            now,
+            slot,
+            &session,
+            content,
+            None,
+        );
+        match result {
+            Ok((exchange, sent_block)) => {
+                slot.block1_sent = sent_block;
+                slot.update_content = content;
+                slot.state = Registration::AwaitingUpdateResponse(session, exchange);
+                slot.sleeping = false;
+                self.set_timer(Timer::QueueIdle(index), None);
+                Ok(())
+            }
+            Err(e) => {
+                slot.state = Registration::Registered(session);
+                Err(e)
+            }
+        }
+    }
+
+    /// Send the Update (or block `block` of a block-wise one) to `slot`.
+    fn update_request(
+        endpoint: &mut Endpoint<A, R>,
+        store: &S,
+        now: Instant,
+        slot: &ServerSlot<A>,
+        session: &Session,
+        content: UpdateContent,
+        block: Option<(u32, Szx)>,
+    ) -> Result<(ExchangeId, Option<BlockValue>), ClientError> {
         let lt: String<16> = query(format_args!("lt={}", slot.lifetime_s))?;
         let b: String<16> = query(format_args!("b={}", slot.binding))?;
-        let store = &self.store;
-        let result = self.endpoint.request(now, slot.remote, true, Code::Post, |w| {
+        let mut sent_block = None;
+        let exchange = endpoint.request(now, slot.remote, true, Code::Post, |w| {
             w.add_path(OptionNumber::UriPath, &session.location)?;
             if content.objects {
                 w.add_content_format(ContentFormat::LinkFormat)?;
@@ -1181,20 +1420,47 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
             if content.binding {
                 w.add_uri_query(&b)?;
             }
-            if content.objects { Self::write_object_links(store, w) } else { Ok(()) }
-        });
-        match result {
-            Ok(exchange) => {
-                slot.state = Registration::AwaitingUpdateResponse(session, exchange);
-                slot.sleeping = false;
-                self.set_timer(Timer::QueueIdle(index), None);
-                Ok(())
+            if content.objects {
+                sent_block = Self::write_object_links_blockwise(store, w, block)?;
             }
-            Err(e) => {
-                slot.state = Registration::Registered(session);
-                Err(e.into())
+            Ok(())
+        })?;
+        Ok((exchange, sent_block))
+    }
+
+    /// A 2.31 Continue to block `last` of a block-wise Register or Update
+    /// of slot `index`: send the next block (RFC 7959 §2.5; a smaller size
+    /// in the server's Block1 is taken from now on, late negotiation).
+    fn next_block1(
+        &mut self,
+        now: Instant,
+        index: usize,
+        last: BlockValue,
+        theirs: Option<BlockValue>,
+    ) -> Result<(), ClientError> {
+        let szx = theirs.map_or(last.szx, |b| last.szx.negotiate(b.szx));
+        let next = last.offset().saturating_add(last.size()) / szx.size();
+        let num = u32::try_from(next).map_err(|_| ClientError::PayloadTooLarge)?;
+        let Some(slot) = self.servers.get_mut(index).and_then(Option::as_mut) else {
+            return Err(ClientError::NotRegistered);
+        };
+        if let Registration::AwaitingUpdateResponse(session, _) = &slot.state {
+            let (exchange, sent) = Self::update_request(
+                &mut self.endpoint,
+                &self.store,
+                now,
+                slot,
+                session,
+                slot.update_content,
+                Some((num, szx)),
+            )?;
+            slot.block1_sent = sent;
+            if let Registration::AwaitingUpdateResponse(_, e) = &mut slot.state {
+                *e = exchange;
             }
+            return Ok(());
         }
+        self.send_register_block(now, index, Some((num, szx)))
     }
 
     fn on_timer(&mut self, now: Instant, timer: Timer) {
@@ -1232,6 +1498,7 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
         exchange: ExchangeId,
         remote: A,
         answer: Result<(Code, &str), Failure>,
+        block1: Option<BlockValue>,
     ) {
         if let Bootstrap::AwaitingBootstrapResponse { remote: bs, exchange: e } = self.bootstrap
             && e == exchange
@@ -1269,6 +1536,22 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
                 continue;
             }
             let ssid = slot.ssid;
+            let block_wise = matches!(
+                slot.state,
+                Registration::AwaitingRegisterResponse(_)
+                    | Registration::AwaitingUpdateResponse(..)
+            );
+            if let (true, Ok((Code::Continue, _)), Some(last)) =
+                (block_wise, answer, slot.block1_sent)
+                && last.more
+                // Else the next block could not go: the request fails as a
+                // whole (a 2.31 is no answer to a Register or Update).
+                && self.next_block1(now, index, last, block1).is_ok()
+            {
+                return;
+            }
+            let Some(slot) = self.servers.get_mut(index).and_then(Option::as_mut) else { return };
+            slot.block1_sent = None;
             let state = core::mem::replace(&mut slot.state, Registration::Unregistered);
             let was_update = matches!(state, Registration::AwaitingUpdateResponse(..));
             let (next, outcome) = state.on_answer(ssid, answer);
@@ -1337,7 +1620,20 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
             self.cancel_by_mid(remote, message_id);
             return;
         }
-        self.on_answer(now, exchange, remote, Err(failure));
+        self.on_answer(now, exchange, remote, Err(failure), None);
+    }
+
+    /// Cancel-Observation (RFC 7641 §3.6): the observation `remote` made
+    /// with `token`, if any, ends.
+    fn cancel_by_token(&mut self, remote: A, token: &[u8]) {
+        let found = self
+            .registry
+            .iter()
+            .find(|(_, o)| o.remote() == remote && o.token() == token)
+            .map(|(i, _)| i);
+        if let Some(o) = found {
+            self.end_observation(o);
+        }
     }
 
     fn cancel_by_mid(&mut self, remote: A, mid: u16) {
@@ -1349,8 +1645,28 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
         self.end_observation(id);
     }
 
+    /// Drop observation `id`'s entries (not its registry entry), silently:
+    /// the observer re-registered with the same token.
+    fn forget_observation(&mut self, id: ObserverId) {
+        for o in self.observations.iter_mut() {
+            if o.is_some_and(|o| o.observer == id) {
+                *o = None;
+            }
+        }
+        for c in self.composites.iter_mut() {
+            if c.as_ref().is_some_and(|(o, _)| *o == id) {
+                *c = None;
+            }
+        }
+    }
+
     fn end_observation(&mut self, id: ObserverId) {
         self.registry.remove(id);
+        for c in self.composites.iter_mut() {
+            if c.as_ref().is_some_and(|(o, _)| *o == id) {
+                *c = None;
+            }
+        }
         for (i, slot) in self.observations.iter_mut().enumerate() {
             if let Some(o) = slot
                 && o.observer == id
@@ -1393,9 +1709,12 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
     }
 
     /// The attributes in force for `path` and server `ssid` (TS §5.1.2.1):
-    /// object, then instance, then resource level, the deeper overriding.
+    /// the server's defaults, then object, instance and resource level, the
+    /// deeper overriding.
     fn effective_attributes(&self, ssid: u16, path: &Path) -> Attributes {
-        let mut acc = Attributes::default();
+        // TS §E.2: Default Minimum/Maximum Period apply "if the pmin/pmax
+        // parameter is not specified" by Write-Attributes at any level.
+        let mut acc = self.slot(ssid).map(|s| s.defaults).unwrap_or_default();
         for depth in 1..=path.depth() {
             let prefix = path.truncated(depth);
             if let Some((_, _, a)) =
@@ -1407,11 +1726,51 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
         acc
     }
 
+    /// The attributes of a composite observation (module doc): the largest
+    /// `pmin`/`epmin` and the smallest non-zero `pmax`/`epmax` of its paths;
+    /// no value conditions.
+    fn composite_attributes(&self, ssid: u16, observer: ObserverId) -> Attributes {
+        let larger = |a: Setting<u32>, b: Setting<u32>| match (a.get(), b.get()) {
+            (Some(x), Some(y)) => Setting::Set(x.max(y)),
+            _ => a.or(b),
+        };
+        let smaller = |a: Setting<u32>, b: Setting<u32>| match (
+            a.get().filter(|&v| v > 0),
+            b.get().filter(|&v| v > 0),
+        ) {
+            (Some(x), Some(y)) => Setting::Set(x.min(y)),
+            (Some(x), None) | (None, Some(x)) => Setting::Set(x),
+            (None, None) => Setting::Inherit,
+        };
+        let mut acc = Attributes::default();
+        for p in composite_paths_of(&self.composites, observer) {
+            let a = self.effective_attributes(ssid, p);
+            acc.pmin = larger(acc.pmin, a.pmin);
+            acc.epmin = larger(acc.epmin, a.epmin);
+            acc.pmax = smaller(acc.pmax, a.pmax);
+            acc.epmax = smaller(acc.epmax, a.epmax);
+        }
+        acc
+    }
+
+    /// The numeric value an observation compares with `gt`/`lt`/`st`
+    /// (none for a composite one).
+    fn observed_value(&self, o: &Observation) -> Option<f64> {
+        if o.composite {
+            return None;
+        }
+        probe(&self.store, Caller::Server(o.ssid), &o.path).ok().and_then(|p| p.value)
+    }
+
     /// Send every notification that is due and re-arm the observation timers.
     fn process_observations(&mut self, now: Instant) {
         for index in 0..MAX_OBSERVATIONS {
             let Some(Some(o)) = self.observations.get(index).copied() else { continue };
-            let attrs = self.effective_attributes(o.ssid, &o.path);
+            let attrs = if o.composite {
+                self.composite_attributes(o.ssid, o.observer)
+            } else {
+                self.effective_attributes(o.ssid, &o.path)
+            };
             let pmax_due = attrs.pmax().is_some_and(|p| now >= o.last_sent + p);
             let pmin_passed = now >= o.last_sent + attrs.pmin();
             // epmin/epmax bound the evaluation period (TS 1.1 §5.1.2): no
@@ -1423,8 +1782,7 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
             let mut current = o.last_value;
             let evaluate = (o.changed && epmin_passed) || epmax_due;
             if evaluate && pmin_passed && !send {
-                let value =
-                    probe(&self.store, Caller::Server(o.ssid), &o.path).ok().and_then(|p| p.value);
+                let value = self.observed_value(&o);
                 current = value;
                 let moved = o.changed || value != o.last_value;
                 if let Some(Some(obs)) = self.observations.get_mut(index) {
@@ -1448,9 +1806,7 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
             }
             if send {
                 if pmax_due && current == o.last_value {
-                    current = probe(&self.store, Caller::Server(o.ssid), &o.path)
-                        .ok()
-                        .and_then(|p| p.value);
+                    current = self.observed_value(&o);
                 }
                 self.send_notification(now, index, o, current);
             }
@@ -1472,6 +1828,7 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
     ) {
         let want_con = self.config.con_interval == ConInterval::Always;
         let store = &self.store;
+        let composite_paths = composite_paths_of(&self.composites, o.observer);
         let mut failed: Option<Code> = None;
         let mut confirmable = want_con;
         let result = self.endpoint.notify(
@@ -1483,11 +1840,22 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
             |w| {
                 confirmable =
                     w.repr().is_ok_and(|r| r.msg_type == crate::coap::message::MessageType::Con);
-                write_read_payload(store, Caller::Server(o.ssid), &o.path, o.format, None, w)
-                    .map_err(|e| {
-                        failed = Some(e.into());
-                        CoapError::BufferTooSmall
-                    })
+                let caller = Caller::Server(o.ssid);
+                let written = if o.composite {
+                    // Paths deleted since are left out; none left ends it.
+                    let existing = existing_paths(store, caller, composite_paths);
+                    if existing.is_empty() {
+                        Err(ReadFailure::Store(StoreError::NotFound))
+                    } else {
+                        write_composite_payload(store, caller, o.format, &existing, w)
+                    }
+                } else {
+                    write_read_payload(store, caller, &o.path, o.format, None, w)
+                };
+                written.map_err(|e| {
+                    failed = Some(e.into());
+                    CoapError::BufferTooSmall
+                })
             },
         );
         if let Some(Some(obs)) = self.observations.get_mut(index) {
@@ -1578,14 +1946,20 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
             Some(Err(_)) => return self.respond_code(id, Code::BadOption),
         };
         match req.code {
-            Code::Fetch | Code::IPatch
-                if path.is_root() && req.options.get(OptionNumber::Observe).is_some() =>
-            {
-                // Observe-Composite is not implemented.
-                self.respond_code(id, Code::MethodNotAllowed)
-            }
             Code::Fetch if path.is_root() => {
-                self.read_composite(id, caller, content_format, accept, req.payload)
+                match (caller, req.options.get_uint(OptionNumber::Observe)) {
+                    (Caller::Server(ssid), Some(0)) => {
+                        self.observe_composite(now, id, remote, ssid, req, content_format, accept)
+                    }
+                    (Caller::Server(_), Some(1)) => {
+                        // Cancel-Observation-Composite (TS 1.1 §6.4.2): the
+                        // token names the observation; the answer is a
+                        // Read-Composite, as for a single Cancel (RFC 7641 §3.6).
+                        self.cancel_by_token(remote, req.token.as_bytes());
+                        self.read_composite(id, caller, content_format, accept, req.payload)
+                    }
+                    _ => self.read_composite(id, caller, content_format, accept, req.payload),
+                }
             }
             Code::IPatch if path.is_root() => {
                 self.write_composite(now, id, caller, content_format, req.payload)
@@ -1598,14 +1972,7 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
                     self.observe(now, id, remote, ssid, req, &path, accept)
                 }
                 (Caller::Server(_), Some(1)) => {
-                    let found = self
-                        .registry
-                        .iter()
-                        .find(|(_, o)| o.remote() == remote && o.token() == req.token.as_bytes())
-                        .map(|(i, _)| i);
-                    if let Some(o) = found {
-                        self.end_observation(o);
-                    }
+                    self.cancel_by_token(remote, req.token.as_bytes());
                     self.read(id, caller, &path, accept, block2)
                 }
                 _ => self.read(id, caller, &path, accept, block2),
@@ -1728,11 +2095,7 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
             return self.read(id, caller, path, accept, None);
         };
         // A re-registration with the same token replaces the old observation.
-        for o in self.observations.iter_mut() {
-            if o.is_some_and(|o| o.observer == observer) {
-                *o = None;
-            }
-        }
+        self.forget_observation(observer);
         let store = &self.store;
         let mut failed: Option<Code> = None;
         let r = self.endpoint.respond(id, Code::Content, |w| {
@@ -1758,6 +2121,7 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
                 last_value: value,
                 changed: false,
                 held: false,
+                composite: false,
             });
         }
         self.push_event(Event::ObservationStarted { ssid, path: *path });
@@ -1841,9 +2205,9 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
         }
     }
 
-    /// Read-Composite (TS 1.1 Device Management interface, FETCH on `/`): the request lists paths
-    /// as SenML records without values; the answer holds the values of
-    /// those that exist, in the Accept format (SenML), paths that do not
+    /// Read-Composite (TS 1.1 §6.3.1, FETCH on `/`): the request lists
+    /// paths as SenML records without values; the answer holds the values
+    /// of those that exist, in the Accept format (SenML), paths that do not
     /// exist left out, 4.04 when none does.
     fn read_composite(
         &mut self,
@@ -1853,68 +2217,99 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
         accept: Option<ContentFormat>,
         payload: &[u8],
     ) {
-        let senml =
-            |f: ContentFormat| matches!(f, ContentFormat::SenmlCbor | ContentFormat::SenmlJson);
-        let Some(cf) = content_format.filter(|f| senml(*f)) else {
-            return self.respond_code(id, Code::UnsupportedContentFormat);
+        let request = composite_formats(content_format, accept)
+            .and_then(|(cf, format)| Ok((format, composite_request_paths(cf, payload)?)));
+        let (format, paths) = match request {
+            Ok(r) => r,
+            Err(code) => return self.respond_code(id, code),
         };
-        let format = accept.unwrap_or(cf);
-        if !senml(format) {
-            return self.respond_code(id, Code::NotAcceptable);
-        }
-        let mut paths: Vec<Path, MAX_COMPOSITE_PATHS> = Vec::new();
-        {
-            let mut scratch = [0u8; 256];
-            let Ok(dec) = Decoder::new(cf, &Path::ROOT, payload, &mut scratch, formats::NoTypes)
-            else {
-                return self.respond_code(id, Code::UnsupportedContentFormat);
-            };
-            for item in dec {
-                match item {
-                    Ok((p, _)) => {
-                        if paths.push(p).is_err() {
-                            return self.respond_code(id, Code::RequestEntityTooLarge);
-                        }
-                    }
-                    Err(e) => return self.respond_code(id, e.into()),
-                }
-            }
-        }
-        let store = &self.store;
-        let existing: Vec<Path, MAX_COMPOSITE_PATHS> = paths
-            .iter()
-            .filter(|p| !matches!(probe(store, caller, p), Err(StoreError::NotFound)))
-            .copied()
-            .collect();
+        let existing = existing_paths(&self.store, caller, &paths);
         if existing.is_empty() {
             return self.respond_code(id, Code::NotFound);
         }
+        let store = &self.store;
         let mut failed: Option<Code> = None;
         let r = self.endpoint.respond(id, Code::Content, |w| {
-            w.add_content_format(format)?;
-            let room = w.available_space().saturating_sub(1);
-            let buf = w.payload_mut(room)?;
-            let encoded = formats::encode(format, &Path::ROOT, Window::new(buf), |enc| {
-                for p in &existing {
-                    store.read(caller, p, enc).map_err(ReadFailure::Store)?;
-                }
-                Ok::<(), ReadFailure>(())
-            });
-            match encoded {
-                Ok(chunk) if !chunk.more => w.truncate_payload(chunk.len),
-                Ok(_) => {
-                    failed = Some(Code::RequestEntityTooLarge);
-                    Err(CoapError::BufferTooSmall)
-                }
-                Err(e) => {
-                    failed = Some(e.into());
-                    Err(CoapError::BufferTooSmall)
-                }
-            }
+            write_composite_payload(store, caller, format, &existing, w).map_err(|e| {
+                failed = Some(e.into());
+                CoapError::BufferTooSmall
+            })
         });
         if r.is_err() {
             self.respond_code(id, failed.unwrap_or(Code::InternalServerError));
         }
+    }
+
+    /// Observe-Composite (TS 1.1 §6.4.2, FETCH on `/` with Observe 0): a
+    /// Read-Composite answered with the Observe option, after which the
+    /// listed paths notify together. With no free observation slot it is
+    /// a plain Read-Composite (RFC 7641 §4.1).
+    #[allow(clippy::too_many_arguments, reason = "one request's parts")]
+    fn observe_composite(
+        &mut self,
+        now: Instant,
+        id: RequestId,
+        remote: A,
+        ssid: u16,
+        req: &Repr<'_>,
+        content_format: Option<ContentFormat>,
+        accept: Option<ContentFormat>,
+    ) {
+        let caller = Caller::Server(ssid);
+        let request = composite_formats(content_format, accept)
+            .and_then(|(cf, format)| Ok((format, composite_request_paths(cf, req.payload)?)));
+        let (format, paths) = match request {
+            Ok(r) => r,
+            Err(code) => return self.respond_code(id, code),
+        };
+        if existing_paths(&self.store, caller, &paths).is_empty() {
+            return self.respond_code(id, Code::NotFound);
+        }
+        let slot = self.observations.iter().position(Option::is_none);
+        let list = self.composites.iter().position(Option::is_none);
+        let (Some(slot), Some(list)) = (slot, list) else {
+            return self.read_composite(id, caller, content_format, accept, req.payload);
+        };
+        let Ok((observer, seq)) =
+            self.registry.register(remote, req.token.as_bytes(), Path::ROOT, now)
+        else {
+            return self.read_composite(id, caller, content_format, accept, req.payload);
+        };
+        // A re-registration with the same token replaces the old observation.
+        self.forget_observation(observer);
+        let store = &self.store;
+        let existing = existing_paths(store, caller, &paths);
+        let mut failed: Option<Code> = None;
+        let r = self.endpoint.respond(id, Code::Content, |w| {
+            w.add_uint(OptionNumber::Observe, seq)?;
+            write_composite_payload(store, caller, format, &existing, w).map_err(|e| {
+                failed = Some(e.into());
+                CoapError::BufferTooSmall
+            })
+        });
+        if r.is_err() {
+            self.registry.remove(observer);
+            return self.respond_code(id, failed.unwrap_or(Code::InternalServerError));
+        }
+        if let Some(l) = self.composites.get_mut(list) {
+            *l = Some((observer, paths));
+        }
+        if let Some(s) = self.observations.get_mut(slot) {
+            *s = Some(Observation {
+                observer,
+                ssid,
+                path: Path::ROOT,
+                format,
+                last_sent: now,
+                last_eval: now,
+                last_value: None,
+                changed: false,
+                held: false,
+                composite: true,
+            });
+        }
+        self.push_event(Event::ObservationStarted { ssid, path: Path::ROOT });
+        self.process_observations(now);
     }
 
     /// Write-Composite (iPATCH on `/`, SenML): each record is a partial
@@ -2015,12 +2410,20 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
             self.endpoint.respond(id, code, |w| w.add_uint(OptionNumber::Block1, block.to_uint()));
     }
 
-    /// Observations of a path a server wrote see the change.
+    /// Observations of a path that changed (written by a server or by the
+    /// application) see the change: a single observation when `path` is
+    /// inside its target or contains it, a composite one when that holds
+    /// for any of its paths.
     fn value_written(&mut self, now: Instant, path: &Path) {
+        let related = |q: &Path| q.contains(path) || path.contains(q);
+        let composites = &self.composites;
         for o in self.observations.iter_mut().flatten() {
-            if o.path.contains(path) || path.contains(&o.path) {
-                o.changed = true;
-            }
+            let hit = if o.composite {
+                composite_paths_of(composites, o.observer).iter().any(related)
+            } else {
+                related(&o.path)
+            };
+            o.changed |= hit;
         }
         self.process_observations(now);
     }
@@ -2051,6 +2454,9 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
                 let _ = changes.push((index, UpdateContent { lifetime, binding, objects: false }));
             }
         });
+        for slot in self.servers.iter_mut().flatten() {
+            slot.defaults = server_defaults(&self.store, slot.ssid);
+        }
         for (index, content) in changes {
             let _ = self.request_update(now, index, content);
         }
