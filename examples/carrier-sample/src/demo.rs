@@ -1,6 +1,6 @@
-//! The default run: two embedded `lwm2m-server`s on loopback — the
-//! Bootstrap-Server behind DTLS 1.2 PSK, and the DM server its plan points
-//! the device to — and the script the server and the application play
+//! The default run: two embedded `lwm2m-server`s on loopback, both behind
+//! DTLS 1.2 PSK — the Bootstrap-Server, and the DM server whose `coaps://`
+//! account and PSK its plan writes into the device — and the script the server and the application play
 //! against the device: read `/3/0`, observe the battery level while the
 //! application changes it, push a firmware image block-wise to `/5/0/0`
 //! (with a progress bar), execute the update, let the device reboot into it,
@@ -12,9 +12,8 @@
 //! taken, the device's stored accounts would point nowhere: the sample
 //! then clears the device's storage (a factory reset) and says so.
 //!
-//! Not yet: the DM account is plain CoAP (the plan helper for a PSK DM
-//! account is not on main yet), and `--carrier` uses the generic
-//! bootstrap plan for every operator.
+//! Not yet: `--carrier` gets the generic bootstrap plan for every operator
+//! (the per-operator plans are not on main yet).
 
 use std::net::SocketAddr;
 use std::path::Path as FsPath;
@@ -25,7 +24,7 @@ use std::time::{Duration as StdDuration, Instant as StdInstant};
 use carrier_profiles::CarrierSet;
 use lwm2m_core::coap::numbers::ContentFormat;
 use lwm2m_core::path::Path;
-use lwm2m_server::transport::{DtlsTransport, Transport, UdpTransport};
+use lwm2m_server::transport::{DtlsTransport, Transport};
 use lwm2m_server::{BootstrapPlan, Request, ServerConfig, ServerEvent, ServerHandle};
 
 use crate::args::Args;
@@ -38,6 +37,8 @@ const DEADLINE: StdDuration = StdDuration::from_secs(30);
 const BS_SEC_TAG: u32 = 7;
 /// The bootstrap PSK (a demo key, not a secret; tinydtls takes up to 16 bytes).
 const BS_PSK: &[u8] = b"sample-bs-key-16";
+/// The DM server's PSK, which the bootstrap writes into the device (a demo key).
+const DM_PSK: &[u8] = b"sample-dm-key-16";
 /// Size of the pushed firmware image and of its blocks.
 const IMAGE_LEN: usize = 8 * 1024;
 const BLOCK: usize = 512;
@@ -51,11 +52,15 @@ fn last_ports(dir: &FsPath) -> (u16, u16) {
     (port("bootstrap "), port("dm "))
 }
 
-/// Binds `port` on 127.0.0.1 if it is free, else any free port.
-fn bind_udp(port: u16) -> Result<UdpTransport, String> {
+/// A DTLS-PSK server socket on 127.0.0.1:`port` if it is free, else on
+/// any free port, accepting the one client `identity` with `key`.
+fn bind_dtls(port: u16, identity: &[u8], key: &[u8]) -> Result<DtlsTransport, String> {
+    let (id, k) = (identity.to_vec(), key.to_vec());
+    let keys =
+        move |got: &[u8]| (got == id.as_slice()).then(|| dtls_psk::Psk::new(&k).ok()).flatten();
     let at = |p| SocketAddr::from(([127, 0, 0, 1], p));
-    UdpTransport::bind(at(port))
-        .or_else(|_| UdpTransport::bind(at(0)))
+    DtlsTransport::bind(at(port), keys.clone())
+        .or_else(|_| DtlsTransport::bind(at(0), keys))
         .map_err(|e| format!("server socket: {e}"))
 }
 
@@ -74,31 +79,25 @@ pub fn run(args: &Args, out: &Out, stop: &AtomicBool) -> Result<(), Stop> {
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let (bs_port, dm_port) = last_ports(&dir);
 
-    // The DM server.
-    let transport = bind_udp(dm_port)?;
-    let addr = transport.local_addr().map_err(|e| format!("server socket: {e}"))?;
-    let uri = format!("coap://{addr}");
-    let server = lwm2m_server::spawn(transport, ServerConfig::default())
-        .map_err(|e| format!("server: {e}"))?;
-    out.line(Who::Server, format!("device management on {uri}"))?;
-
-    // The Bootstrap-Server, behind DTLS-PSK.
     let profile = crate::device_profile(args);
     let endpoint = format!("urn:imei:{}", profile.imei);
+
+    // The DM server, behind DTLS-PSK: the bootstrap writes its key into the device.
+    let transport = bind_dtls(dm_port, endpoint.as_bytes(), DM_PSK)?;
+    let addr = transport.local_addr().map_err(|e| format!("server socket: {e}"))?;
+    let uri = format!("coaps://{addr}");
+    let server = lwm2m_server::spawn(transport, ServerConfig::default())
+        .map_err(|e| format!("server: {e}"))?;
+    out.line(Who::Server, format!("device management on {uri} (DTLS-PSK, identity {endpoint})"))?;
+
+    // The Bootstrap-Server, behind DTLS-PSK, its key in the device's security tag.
     let identity = args.psk_identity.clone().unwrap_or_else(|| endpoint.clone());
     let key = args.psk.as_ref().map_or(BS_PSK.to_vec(), |p| p.0.clone());
-    let (id_for_server, key_for_server) = (identity.clone().into_bytes(), key.clone());
-    let keys = move |id: &[u8]| {
-        (id == id_for_server.as_slice()).then(|| dtls_psk::Psk::new(&key_for_server).ok()).flatten()
-    };
-    let any = SocketAddr::from(([127, 0, 0, 1], 0));
-    let bs_transport =
-        DtlsTransport::bind(SocketAddr::from(([127, 0, 0, 1], bs_port)), keys.clone())
-            .or_else(|_| DtlsTransport::bind(any, keys))
-            .map_err(|e| format!("bootstrap socket: {e}"))?;
+    let bs_transport = bind_dtls(bs_port, identity.as_bytes(), &key)?;
     let bs_addr = bs_transport.local_addr().map_err(|e| format!("bootstrap socket: {e}"))?;
     let bs_uri = format!("coaps://{bs_addr}");
-    let plan = BootstrapPlan::single(&uri, args.lifetime.unwrap_or(300));
+    let lifetime = args.lifetime.unwrap_or(300);
+    let plan = BootstrapPlan::single_psk(&uri, lifetime, endpoint.as_bytes(), DM_PSK);
     let bs = lwm2m_server::spawn(
         bs_transport,
         ServerConfig { default_plan: Some(plan), ..Default::default() },

@@ -30,7 +30,7 @@ use lwm2m_carrier::session::lwm2m::Lwm2mSession;
 use lwm2m_carrier::{Config, Errno, Event, Runtime};
 use lwm2m_core::path::Path;
 use lwm2m_core::rng::XorShiftRng;
-use lwm2m_server::transport::{DtlsTransport, Transport, UdpTransport};
+use lwm2m_server::transport::{DtlsTransport, Transport};
 use lwm2m_server::{BootstrapPlan, ServerConfig, ServerEvent, ServerHandle};
 
 use crate::shell::say;
@@ -41,6 +41,9 @@ pub const BS_SEC_TAG: u32 = 7;
 const BS_IDENTITY: &[u8] = b"carrier-shell";
 /// The embedded Bootstrap-Server's PSK (a demo key, not a secret).
 const BS_PSK: &[u8] = b"carrier-shell-16";
+/// The DM server's PSK identity and key, written into the device by the bootstrap.
+const DM_IDENTITY: &[u8] = b"carrier-shell-dm";
+const DM_PSK: &[u8] = b"carrier-shell-dm";
 /// How long `server read` waits for the device to register.
 const REGISTER_WAIT: StdDuration = StdDuration::from_secs(20);
 
@@ -182,16 +185,18 @@ impl Servers {
     /// A socket cannot be bound, the key cannot be stored.
     pub fn spawn(dir: &FsPath) -> Result<Self, String> {
         let any = SocketAddr::from(([127, 0, 0, 1], 0));
-        let dm_t = UdpTransport::bind(any).map_err(|e| format!("server socket: {e}"))?;
+        let dm_keys =
+            |id: &[u8]| (id == DM_IDENTITY).then(|| dtls_psk::Psk::new(DM_PSK).ok()).flatten();
+        let dm_t = DtlsTransport::bind(any, dm_keys).map_err(|e| format!("server socket: {e}"))?;
         let dm_addr = dm_t.local_addr().map_err(|e| format!("server socket: {e}"))?;
-        let dm_uri = format!("coap://{dm_addr}");
+        let dm_uri = format!("coaps://{dm_addr}");
         let dm = lwm2m_server::spawn(dm_t, ServerConfig::default())
             .map_err(|e| format!("server: {e}"))?;
         let keys =
             |id: &[u8]| (id == BS_IDENTITY).then(|| dtls_psk::Psk::new(BS_PSK).ok()).flatten();
         let bs_t = DtlsTransport::bind(any, keys).map_err(|e| format!("bootstrap socket: {e}"))?;
         let bs_addr = bs_t.local_addr().map_err(|e| format!("bootstrap socket: {e}"))?;
-        let plan = BootstrapPlan::single(&dm_uri, 300);
+        let plan = BootstrapPlan::single_psk(&dm_uri, 300, DM_IDENTITY, DM_PSK);
         let bs = lwm2m_server::spawn(
             bs_t,
             ServerConfig { default_plan: Some(plan), ..Default::default() },
@@ -209,7 +214,7 @@ impl Servers {
     /// One line saying where the servers are.
     pub fn describe(&self) -> String {
         format!(
-            "Embedded LwM2M servers: bootstrap {} (DTLS-PSK), device management {}",
+            "Embedded LwM2M servers: bootstrap {} and device management {} (DTLS-PSK)",
             self.bs_uri, self.dm_uri
         )
     }
