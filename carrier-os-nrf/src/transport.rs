@@ -1,11 +1,16 @@
 //! `carrier_os::Transport` for the nRF91: datagram sockets offloaded to the
-//! modem, DTLS done by the modem with the PSK of a security tag.
+//! modem, DTLS done by the modem with the PSK of a security tag, and
+//! non-IP data delivery over a Non-IP PDN.
 //!
-//! Owns the socket table and the endpoint rules; the sockets themselves
+//! Owns the socket table and the endpoint rules (an IP endpoint needs a
+//! host and a port; a non-IP one has neither); the sockets themselves
 //! come from a [`ModemSockets`] implementation — the modem library's
-//! socket API on a device (`nrf-modem`'s UDP and DTLS sockets, where the
-//! modem runs the handshake with the credentials stored by `%CMNG` under
-//! the security tag), [`host::EchoSockets`] on the host.
+//! socket API on a device (`device::sockets`: UDP, DTLS where the modem
+//! runs the handshake with the credentials stored by `%CMNG` under the
+//! security tag, and `AF_PACKET` for non-IP), [`host::EchoSockets`] on the
+//! host. The same table also lends its sockets to the HTTP(S) download as
+//! streams when the sockets implement
+//! [`StreamSockets`](crate::download::StreamSockets).
 //!
 //! Guarantee: no panic on any input; a handle that is not open is
 //! `TransportError::InvalidSocket`, never an index out of bounds.
@@ -26,12 +31,13 @@ pub const MAX_SOCKETS: usize = 4;
 pub struct SocketSpec<'a> {
     /// Host name or IP literal.
     pub host: &'a str,
-    /// UDP port.
+    /// UDP port (0 for non-IP).
     pub port: u16,
     /// The PDN's context identifier (the binding maps it to the modem's PDN
     /// ID with `AT%XGETPDNID`).
     pub pdn_cid: u8,
-    /// IPv4, IPv6 or either.
+    /// IPv4, IPv6, either, or non-IP (a packet socket bound to the PDN;
+    /// `host` and `port` are then meaningless).
     pub family: Family,
     /// DTLS with the credentials of this security tag, and whether to ask
     /// for a Connection ID.
@@ -87,11 +93,9 @@ impl<S: ModemSockets> NrfTransport<S> {
 
 impl<S: ModemSockets> Transport for NrfTransport<S> {
     fn open(&mut self, endpoint: &Endpoint) -> Result<SocketId, TransportError> {
-        if endpoint.family == Family::NonIp {
-            // Non-IP needs the modem's packet sockets; not offered here.
-            return Err(TransportError::Unsupported);
-        }
-        if endpoint.host.is_empty() || endpoint.port == 0 {
+        // Non-IP (the modem's `AF_PACKET` sockets on a Non-IP PDN) has no
+        // host or port; an IP endpoint needs both.
+        if endpoint.family != Family::NonIp && (endpoint.host.is_empty() || endpoint.port == 0) {
             return Err(TransportError::InvalidEndpoint);
         }
         let (index, slot) = self
@@ -153,9 +157,33 @@ impl<S: ModemSockets> Transport for NrfTransport<S> {
     }
 }
 
+impl<S: ModemSockets + crate::download::StreamSockets> crate::download::StreamSockets
+    for NrfTransport<S>
+{
+    type Stream = S::Stream;
+    fn stream_connect(
+        &mut self,
+        spec: &crate::download::StreamSpec<'_>,
+    ) -> Result<S::Stream, TransportError> {
+        self.sockets.stream_connect(spec)
+    }
+    fn stream_poll_connect(&mut self, s: S::Stream) -> Poll<Result<(), TransportError>> {
+        self.sockets.stream_poll_connect(s)
+    }
+    fn stream_write(&mut self, s: S::Stream, data: &[u8]) -> Poll<Result<usize, TransportError>> {
+        self.sockets.stream_write(s, data)
+    }
+    fn stream_read(&mut self, s: S::Stream, buf: &mut [u8]) -> Poll<Result<usize, TransportError>> {
+        self.sockets.stream_read(s, buf)
+    }
+    fn stream_close(&mut self, s: S::Stream) {
+        self.sockets.stream_close(s);
+    }
+}
+
 /// Host stand-in for the modem's sockets.
 pub mod host {
-    use super::{ModemSockets, SocketSpec, TransportError};
+    use super::{Family, ModemSockets, SocketSpec, TransportError};
     use core::task::Poll;
     use heapless::{Deque, Vec};
 
@@ -179,6 +207,9 @@ pub mod host {
                 && !self.known_tags.contains(&tag)
             {
                 return Err(TransportError::NoCredentials);
+            }
+            if spec.family == Family::NonIp && spec.dtls.is_some() {
+                return Err(TransportError::InvalidEndpoint);
             }
             let (i, slot) = self
                 .open

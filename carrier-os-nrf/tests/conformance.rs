@@ -3,96 +3,58 @@
 //! port's `Modem` runs over a modem transcript, time is virtual.
 
 use carrier_os::conformance;
-use carrier_os::modem::{
-    Counters, Identity, IdentityString, LinkRequest, LinkState, Modem, ModemError, NetworkInfo,
-    NetworkTime, PdnConfig, PdnId, PdnState, Psk, SecTag,
-};
 use carrier_os::time::{Clock, Duration, Instant};
 use carrier_os::wait::{Wait, Wake};
+use carrier_os_nrf::assembly::NrfPort;
 use carrier_os_nrf::modem::AtModem;
 use carrier_os_nrf::port::NrfModem;
 use carrier_os_nrf::transcript::Transcript;
 
-/// The port's modem plus a virtual clock (the suite needs `Clock + Wait`).
-struct Harness {
-    modem: NrfModem<Transcript<'static>>,
+/// Virtual time for the suites (they need `Clock + Wait`): each wait
+/// advances `step_ms` and reports I/O (the fakes have their answers queued
+/// already), or the deadline once it is reached.
+struct VirtualClock {
     now_ms: u64,
+    step_ms: u64,
 }
 
-impl Clock for Harness {
+impl Clock for VirtualClock {
     fn now(&self) -> Instant {
         Instant::from_millis(self.now_ms)
     }
 }
 
-impl Wait for Harness {
+impl Wait for VirtualClock {
     fn wait_until(&mut self, deadline: Option<Instant>) -> Wake {
-        // Notifications are already queued in the transcript: report I/O
-        // after advancing virtual time a little, as a modem would.
-        self.now_ms += 100;
-        if let Some(d) = deadline
-            && self.now_ms >= d.as_millis()
-        {
-            return Wake::Deadline;
+        self.now_ms += self.step_ms;
+        match deadline {
+            Some(d) if self.now_ms >= d.as_millis() => Wake::Deadline,
+            _ => Wake::Io,
         }
-        Wake::Io
     }
 }
 
-impl Modem for Harness {
-    fn identity(&mut self, item: Identity) -> Result<IdentityString, ModemError> {
-        self.modem.identity(item)
-    }
-    fn request_link(&mut self, req: LinkRequest) -> Result<(), ModemError> {
-        self.modem.request_link(req)
-    }
-    fn link_state(&mut self) -> LinkState {
-        self.modem.link_state()
-    }
-    fn pdn_activate(&mut self, config: &PdnConfig<'_>) -> Result<PdnId, ModemError> {
-        self.modem.pdn_activate(config)
-    }
-    fn pdn_state(&mut self, pdn: PdnId) -> PdnState {
-        self.modem.pdn_state(pdn)
-    }
-    fn pdn_deactivate(&mut self, pdn: PdnId) -> Result<(), ModemError> {
-        self.modem.pdn_deactivate(pdn)
-    }
-    fn network_info(&mut self) -> Result<NetworkInfo, ModemError> {
-        self.modem.network_info()
-    }
-    fn counters(&mut self) -> Result<Counters, ModemError> {
-        self.modem.counters()
-    }
-    fn reset_counters(&mut self) -> Result<(), ModemError> {
-        self.modem.reset_counters()
-    }
-    fn network_time(&mut self) -> Result<NetworkTime, ModemError> {
-        self.modem.network_time()
-    }
-    fn psk_store(
-        &mut self,
-        tag: SecTag,
-        identity: Option<&[u8]>,
-        psk: &Psk,
-    ) -> Result<(), ModemError> {
-        self.modem.psk_store(tag, identity, psk)
-    }
-    fn psk_exists(&mut self, tag: SecTag) -> Result<bool, ModemError> {
-        self.modem.psk_exists(tag)
-    }
-    fn psk_delete(&mut self, tag: SecTag) -> Result<(), ModemError> {
-        self.modem.psk_delete(tag)
-    }
-    fn restart(&mut self) -> Result<(), ModemError> {
-        self.modem.restart()
+/// `NrfPort` with a virtual clock, `modem` and `transport`; the other
+/// parts are absent (`()`), which the suites here do not need.
+type Harness<M, T> = NrfPort<VirtualClock, (), (), (), M, T, (), ()>;
+
+fn harness<M, T>(modem: M, transport: T, step_ms: u64) -> Harness<M, T> {
+    NrfPort {
+        clock: VirtualClock { now_ms: 0, step_ms },
+        storage: (),
+        random: (),
+        log: (),
+        modem,
+        transport,
+        download: (),
+        dfu: (),
     }
 }
 
 #[test]
 fn modem_suite_passes_on_the_nrf_port_over_a_transcript() {
     let script = include_str!("transcripts/conformance_modem.txt");
-    let mut h = Harness { modem: NrfModem::new(AtModem::new(Transcript::new(script))), now_ms: 0 };
+    let mut h = harness(NrfModem::new(AtModem::new(Transcript::new(script))), (), 100);
     h.modem.init().unwrap();
     conformance::modem_suite(&mut h, Duration::from_secs(60));
     let transcript = h.modem.at().channel();
@@ -214,51 +176,11 @@ mod dfu {
 mod transport {
     use super::conformance;
     use carrier_os::modem::{PdnId, SecTag};
-    use carrier_os::time::{Clock, Duration, Instant};
+    use carrier_os::time::Duration;
     use carrier_os::transport::{Endpoint, Family, Security, SocketId, Transport, TransportError};
-    use carrier_os::wait::{Wait, Wake};
     use carrier_os_nrf::transport::NrfTransport;
     use carrier_os_nrf::transport::host::EchoSockets;
     use core::task::Poll;
-
-    struct Harness {
-        t: NrfTransport<EchoSockets>,
-        now_ms: u64,
-    }
-
-    impl Clock for Harness {
-        fn now(&self) -> Instant {
-            Instant::from_millis(self.now_ms)
-        }
-    }
-
-    impl Wait for Harness {
-        fn wait_until(&mut self, deadline: Option<Instant>) -> Wake {
-            self.now_ms += 10;
-            match deadline {
-                Some(d) if self.now_ms >= d.as_millis() => Wake::Deadline,
-                _ => Wake::Io,
-            }
-        }
-    }
-
-    impl Transport for Harness {
-        fn open(&mut self, e: &Endpoint) -> Result<SocketId, TransportError> {
-            self.t.open(e)
-        }
-        fn poll_open(&mut self, s: SocketId) -> Poll<Result<(), TransportError>> {
-            self.t.poll_open(s)
-        }
-        fn send(&mut self, s: SocketId, d: &[u8]) -> Poll<Result<(), TransportError>> {
-            self.t.send(s, d)
-        }
-        fn recv(&mut self, s: SocketId, b: &mut [u8]) -> Poll<Result<usize, TransportError>> {
-            self.t.recv(s, b)
-        }
-        fn close(&mut self, s: SocketId) {
-            self.t.close(s)
-        }
-    }
 
     fn endpoint(security: Security) -> Endpoint {
         Endpoint {
@@ -274,20 +196,38 @@ mod transport {
     fn transport_suite_passes_on_the_nrf_transport_over_echo_sockets() {
         let mut sockets = EchoSockets::default();
         sockets.known_tags.push(25).unwrap();
-        let mut h = Harness { t: NrfTransport::new(sockets), now_ms: 0 };
+        let mut h = super::harness((), NrfTransport::new(sockets), 10);
         let dtls = Security::DtlsPsk { sec_tag: SecTag(25), connection_id: false };
         conformance::transport_suite(&mut h, &endpoint(dtls), Duration::from_secs(10));
     }
 
     #[test]
-    fn dtls_without_credentials_and_non_ip_are_refused_at_open() {
+    fn dtls_without_credentials_is_refused_at_open() {
         let mut t = NrfTransport::new(EchoSockets::default());
         let dtls = Security::DtlsPsk { sec_tag: SecTag(99), connection_id: true };
         assert_eq!(t.open(&endpoint(dtls)), Err(TransportError::NoCredentials));
-        let mut non_ip = endpoint(Security::None);
-        non_ip.family = Family::NonIp;
-        assert_eq!(t.open(&non_ip), Err(TransportError::Unsupported));
         assert_eq!(t.poll_open(SocketId(200)), Poll::Ready(Err(TransportError::InvalidSocket)));
+    }
+
+    #[test]
+    fn non_ip_opens_without_host_or_port_and_carries_datagrams() {
+        let mut t = NrfTransport::new(EchoSockets::default());
+        let non_ip = Endpoint {
+            host: heapless::String::new(),
+            port: 0,
+            pdn: PdnId(1),
+            family: Family::NonIp,
+            security: Security::None,
+        };
+        let s = t.open(&non_ip).unwrap();
+        while t.poll_open(s).is_pending() {}
+        assert_eq!(t.send(s, b"nidd"), Poll::Ready(Ok(())));
+        let mut buf = [0u8; 8];
+        assert_eq!(t.recv(s, &mut buf), Poll::Ready(Ok(4)));
+        assert_eq!(&buf[..4], b"nidd");
+        let mut ip_without_host = endpoint(Security::None);
+        ip_without_host.host = heapless::String::new();
+        assert_eq!(t.open(&ip_without_host), Err(TransportError::InvalidEndpoint));
     }
 
     #[test]

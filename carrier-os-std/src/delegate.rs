@@ -82,6 +82,9 @@ macro_rules! modelled_modem_and_dfu {
                 let now = self.model_now();
                 self.modem.network_time(now)
             }
+            fn operator_id(&mut self) -> Result<u8, carrier_os::modem::ModemError> {
+                self.modem.operator_id()
+            }
             fn sim_read(
                 &mut self,
                 file: &carrier_os::modem::SimFile<'_>,

@@ -13,6 +13,14 @@
 //! application; the modem delta magic 0x7544656d (little-endian) at offset 4
 //! is a modem delta; the SoftBank divided-file magic 0x424ad2dc at offset 0
 //! is an application file.
+//!
+//! The "bootloader" checks an application image before it installs it, as
+//! MCUboot reads its header: `ih_hdr_size` (u16 LE at 8) at least 32 bytes
+//! and `ih_hdr_size + ih_img_size` (u32 LE at 12) within the image. An
+//! image that fails keeps the old application and is reported
+//! `Failed(Application)` — the runtime's FOTA_FAIL −EBADF ("the firmware
+//! could not be applied"). [`test_app_image`] builds a valid one,
+//! [`test_unbootable_app_image`] one whose header claims more than it has.
 
 use std::cell::RefCell;
 use std::fs::{self, OpenOptions};
@@ -227,9 +235,10 @@ impl<A: DfuArea> DfuTarget<A> {
         if meta.scheduled
             && meta.image.as_deref().and_then(type_from) == Some(ImageType::Application)
         {
-            let outcome = match area.install() {
-                Ok(()) => "applied:app",
-                Err(_) => "failed:app",
+            let bootable = area.read_image().is_ok_and(|image| mcuboot_header_ok(&image));
+            let outcome = match bootable.then(|| area.install()) {
+                Some(Ok(())) => "applied:app",
+                _ => "failed:app",
             };
             meta = Meta { outcome: Some(outcome.into()), ..Meta::default() };
             area.clear_image().map_err(io)?;
@@ -272,6 +281,13 @@ impl<A: DfuArea> DfuTarget<A> {
 
 fn le32(b: &[u8], at: usize) -> Option<u32> {
     b.get(at..at.checked_add(4)?)?.try_into().ok().map(u32::from_le_bytes)
+}
+
+/// Whether an application image's MCUboot header fits it (see the module doc).
+pub fn mcuboot_header_ok(image: &[u8]) -> bool {
+    let hdr_size = image.get(8..10).and_then(|b| b.try_into().ok()).map(u16::from_le_bytes);
+    let (Some(hdr_size), Some(img_size)) = (hdr_size, le32(image, 12)) else { return false };
+    hdr_size >= 32 && u64::from(hdr_size).saturating_add(u64::from(img_size)) <= image.len() as u64
 }
 
 /// Detects the image type from its first bytes (see the module doc).
@@ -371,12 +387,26 @@ impl<A: DfuArea> Dfu for DfuTarget<A> {
     }
 }
 
-/// A test application image: MCUboot magic and `len` bytes in all.
+/// A test application image of `len` bytes (at least 32): an MCUboot
+/// header (magic, 32-byte header, image size `len - 32`) and a pattern.
 pub fn test_app_image(len: usize) -> Vec<u8> {
+    app_image_claiming(len, len.saturating_sub(32))
+}
+
+/// A test application image the bootloader refuses: its header claims one
+/// byte more than follows it.
+pub fn test_unbootable_app_image(len: usize) -> Vec<u8> {
+    app_image_claiming(len, len.saturating_sub(31))
+}
+
+fn app_image_claiming(len: usize, img_size: usize) -> Vec<u8> {
     let mut v: Vec<u8> = (0..len).map(|i| (i * 13 % 256) as u8).collect();
-    if let Some(head) = v.get_mut(..4) {
-        head.copy_from_slice(&MCUBOOT_MAGIC.to_le_bytes());
-    }
+    let mut header = [0u8; 16];
+    header[..4].copy_from_slice(&MCUBOOT_MAGIC.to_le_bytes());
+    header[8..10].copy_from_slice(&32u16.to_le_bytes());
+    header[12..16].copy_from_slice(&u32::try_from(img_size).unwrap_or(u32::MAX).to_le_bytes());
+    let n = header.len().min(v.len());
+    v[..n].copy_from_slice(&header[..n]);
     v
 }
 
@@ -424,6 +454,30 @@ mod tests {
         let mut t = DfuTarget::boot(t.into_area()).unwrap();
         assert_eq!(t.dfu_take_outcome(), Ok(None), "and not again after another reboot");
         assert_eq!(t.into_area().active_image(), Some(image));
+    }
+
+    #[test]
+    fn an_application_image_with_a_bad_header_is_not_installed_and_reported_failed() {
+        let mut t = DfuTarget::boot(MemArea::default()).unwrap();
+        let image = test_unbootable_app_image(2000);
+        assert_eq!(t.dfu_start(ImageType::Application, None), Ok(0));
+        t.dfu_write(&image).unwrap();
+        t.dfu_finish(None).unwrap();
+        t.dfu_schedule().unwrap();
+        let area = t.into_area();
+        let mut t = DfuTarget::boot(area.clone()).unwrap();
+        assert_eq!(t.dfu_take_outcome(), Ok(Some(UpdateOutcome::Failed(ImageType::Application))));
+        assert!(area.0.borrow().active.is_empty(), "the old application keeps running");
+    }
+
+    #[test]
+    fn mcuboot_header_sizes_must_fit_the_image() {
+        assert!(mcuboot_header_ok(&test_app_image(100)));
+        assert!(!mcuboot_header_ok(&test_unbootable_app_image(100)));
+        let mut short_header = test_app_image(100);
+        short_header[8..10].copy_from_slice(&31u16.to_le_bytes());
+        assert!(!mcuboot_header_ok(&short_header), "a header is at least 32 bytes");
+        assert!(!mcuboot_header_ok(&test_app_image(100)[..15]), "truncated header");
     }
 
     #[test]

@@ -193,6 +193,26 @@ impl ModemModel {
         }
     }
 
+    /// [`carrier_os::Modem::operator_id`]: what `AT%XOPERID` answers for the
+    /// profile's SIM, classified by the IMSI's MCC-MNC (carriers.md §1.2–§1.3:
+    /// Verizon 311-480/311-270 → 1, AT&T 310-410/310-170 → 2, FirstNet
+    /// 313-100 → 3, SoftBank 440-20 → 7, Bell Canada 302-610 → 9, LG U+
+    /// 450-06 → 10; anything else, T-Mobile included, → 0).
+    pub fn operator_id(&self) -> Result<u8, ModemError> {
+        let imsi = self.profile.imsi.as_deref().ok_or(ModemError::NoSim)?;
+        const TABLE: [(&str, u8); 8] = [
+            ("311480", 1),
+            ("311270", 1),
+            ("310410", 2),
+            ("310170", 2),
+            ("313100", 3),
+            ("44020", 7),
+            ("302610", 9),
+            ("45006", 10),
+        ];
+        Ok(TABLE.iter().find(|(plmn, _)| imsi.starts_with(plmn)).map_or(0, |(_, id)| *id))
+    }
+
     /// [`carrier_os::Modem::request_link`].
     pub fn request_link(&mut self, now: Instant, req: LinkRequest) -> Result<(), ModemError> {
         self.advance(now);
@@ -497,6 +517,22 @@ mod tests {
         assert_eq!(&buf[..4], b"wake");
         assert_eq!(m.sms_receive(&mut buf), Ok(None));
         assert_eq!(m.counters().sms_rx, 2);
+    }
+
+    #[test]
+    fn operator_id_classifies_the_sim_like_xoperid() {
+        let with_imsi = |imsi: Option<&str>| {
+            let mut p = DeviceProfile::generic(1);
+            p.imsi = imsi.map(Into::into);
+            ModemModel::new(p, KeyStore::in_memory(), Instant::ZERO, 0).operator_id()
+        };
+        assert_eq!(with_imsi(Some("311480123456789")), Ok(1), "Verizon");
+        assert_eq!(with_imsi(Some("440201234567890")), Ok(7), "SoftBank");
+        assert_eq!(with_imsi(Some("302610123456789")), Ok(9), "Bell Canada");
+        assert_eq!(with_imsi(Some("450061234567890")), Ok(10), "LG U+");
+        assert_eq!(with_imsi(Some("310260123456789")), Ok(0), "T-Mobile has no value");
+        assert_eq!(with_imsi(Some("001010000000001")), Ok(0), "test network");
+        assert_eq!(with_imsi(None), Err(ModemError::NoSim));
     }
 
     #[test]

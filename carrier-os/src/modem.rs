@@ -384,6 +384,18 @@ pub trait Modem {
         Err(ModemError::NotSupported)
     }
 
+    /// The modem's classification of the SIM's operator (`AT%XOPERID`): 0 not
+    /// identified, 1 Verizon, 2–5 AT&T, 6 China Telecom, 7 SoftBank,
+    /// 8 Telstra, 9 Bell Canada, 10 LG U+ (carriers.md §1.2). The runtime
+    /// detects the operator from this first and falls back to the IMSI's
+    /// MCC-MNC when it is 0 or unsupported.
+    ///
+    /// Contract: [`ModemError::NoSim`] without a SIM. Default:
+    /// [`ModemError::NotSupported`].
+    fn operator_id(&mut self) -> Result<u8, ModemError> {
+        Err(ModemError::NotSupported)
+    }
+
     /// Starts activation of a PDN and returns its handle.
     ///
     /// Contract: `apn: None` MUST return [`PdnId::DEFAULT`] (active whenever

@@ -36,6 +36,9 @@
 //!   reasons. [`session::lwm2m::Lwm2mSession`] is the engine over
 //!   `lwm2m_core::client::Client` with the object model as its store (the
 //!   runtime's objects are lent to it per call).
+//! - [`smartcard`]: bootstrap from smartcard — the SIM's PKCS#15 directory
+//!   and EF(LwM2M_Bootstrap), read through `Modem::sim_read` and written
+//!   into the objects like a Bootstrap-Write.
 //!
 //! Layering: the only crate that ties core, objects, profiles and the port
 //! traits together. `#![no_std]`, no allocation; runs on any `carrier-os` port.
@@ -53,6 +56,7 @@ pub mod errno;
 pub mod event;
 pub mod runtime;
 pub mod session;
+pub mod smartcard;
 
 pub use config::{Config, ConfigBuilder, ConfigError, config_error_event};
 pub use errno::Errno;

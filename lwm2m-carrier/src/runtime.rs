@@ -1,8 +1,11 @@
-//! The runtime: start-up, operator detection, factory reset on changed server
-//! options, PDN activation, bootstrap, DM key provisioning with the link down,
-//! registration, session idle timeout, and the deferred retries of each
+//! The runtime: start-up, operator detection (`%XOPERID` through
+//! `Modem::operator_id`, then the IMSI), factory reset on changed server
+//! options, PDN activation, bootstrap (from the network or the smartcard),
+//! DM key provisioning with the link down, registration and its Updates
+//! (the runtime is their only scheduler), the session idle timeout and the
+//! re-handshake on the next activity, and the deferred retries of each
 //! operator's back-off schedule (`carrier-api.md` §1.2, §2, §3;
-//! carriers.md §10–§12; app-integration.txt "Events").
+//! carriers.md §1, §10–§12; app-integration.txt "Events").
 //!
 //! Sans-IO over `carrier-os`: [`Runtime::poll`] does all the work that is due
 //! at the port's `now`, never blocks, and returns the next deadline for the
@@ -12,14 +15,14 @@
 //! Guarantees: nothing here panics on what the port, the storage or the
 //! server report; a corrupt stored record reads as "first boot".
 
-use carrier_os::modem::{Identity, PdnConfig, PdnId, PdnState, SecTag};
+use carrier_os::modem::{Identity, ModemError, PdnConfig, PdnId, PdnState, Psk, SecTag};
 use carrier_os::time::{Duration, Instant};
 use carrier_os::transport::{Endpoint, Family, Security, SocketId, TransportError};
 use carrier_os::{Key, Port};
 use carrier_profiles::{
     Apn, Carrier, ConfigError, Credentials, Detected, EndpointError, EndpointName,
-    FactoryResetReason, Failure, IdleTimeout, PSK_PROVISIONING_RETRY_S, RetryPolicy, StartRecord,
-    factory_reset_reason, parse_server_uri, resolve,
+    FactoryResetReason, Failure, IdleTimeout, PSK_PROVISIONING_RETRY_S, RetryPolicy, ServerSource,
+    StartRecord, factory_reset_reason, parse_server_uri, resolve,
 };
 use core::task::Poll;
 use heapless::{Deque, String};
@@ -28,20 +31,28 @@ use lwm2m_core::value::DataType;
 use lwm2m_objects::{ObjectEvent, ObjectStore};
 
 mod fota;
+pub use fota::{FOTA_KEY, ImageValidator, PACKAGE_URI_LEN, PART_HEADER_LEN, Part, accept_image};
 
 use crate::api::{AppApi, CfunMode, ModemInitResult, Request};
 use crate::config::{Config, config_error_event};
 use crate::errno::Errno;
 use crate::event::{AppDataKind, ErrorKind, Event};
 use crate::session::{
-    CODE_SERVICE_UNAVAILABLE, DM_URI_LEN, DmAccount, RegisterParams, Session, SessionOutcome,
+    CODE_SERVICE_UNAVAILABLE, DM_URI_LEN, DmAccount, ModemValues, PSK_IDENTITY_LEN, RegisterParams,
+    Session, SessionOutcome,
 };
+use crate::smartcard;
 
 /// Storage key of the start record (carrier, server-options fingerprint,
 /// MSISDN, bootstrap state and DM account).
 pub const STATE_KEY: Key = Key(0xCA10);
 /// The security tag the runtime writes the bootstrapped DM server's PSK into.
 pub const DM_SEC_TAG: SecTag = SecTag(0x00CA_0001);
+/// The security tag the runtime writes the PSK of a Bootstrap-Server read
+/// from the SIM (smartcard bootstrap) into.
+pub const SMARTCARD_SEC_TAG: SecTag = SecTag(0x00CA_0002);
+/// Largest EF(LwM2M_Bootstrap) the runtime reads from the SIM.
+pub const SMARTCARD_DATA_LEN: usize = 512;
 /// Events kept for the application; more are dropped and counted.
 pub const EVENT_QUEUE_LEN: usize = 16;
 /// How often the runtime re-checks the link while it waits for the application.
@@ -74,6 +85,10 @@ pub enum Phase {
     WaitModemInit,
     /// Waiting for the application to bring the LTE link up.
     WaitLink,
+    /// ICCID or MSISDN could not be read (ERROR BOOTSTRAP −EFAULT): waiting
+    /// for the next network connection (the link going down and up again)
+    /// to read them again (app-integration.txt "Errors", BOOTSTRAP).
+    WaitReconnect,
     /// Activating the PDN.
     ActivatingPdn,
     /// Connecting to and bootstrapping from the bootstrap server.
@@ -168,6 +183,11 @@ pub struct Runtime<'c, S: Session> {
     events: Deque<Queued, EVENT_QUEUE_LEN>,
     events_lost: u32,
     modem_ready: bool,
+    /// In [`Phase::WaitReconnect`]: the link has gone down since.
+    link_went_down: bool,
+    /// The old DM key must go: the modem refused the delete with the link
+    /// up, so it is deleted at the next key step (link down).
+    delete_dm_key: bool,
     plan: Option<Plan>,
     stored: Stored,
     pdn: Option<PdnId>,
@@ -175,6 +195,11 @@ pub struct Runtime<'c, S: Session> {
     conn: Conn,
     last_activity: Instant,
     next_update: Option<Instant>,
+    /// An Update fell due while the session was closed: sent once reopened.
+    update_after_reopen: bool,
+    /// A datagram the engine handed out while the session was closed, kept
+    /// in `buf` until it is reopened (its length).
+    held: Option<usize>,
     retry_at: Option<Instant>,
     resume: Resume,
     attempts: [u32; 3],
@@ -183,10 +208,13 @@ pub struct Runtime<'c, S: Session> {
     connection_id: bool,
     hold_until: Option<Instant>,
     pending_dm: Option<DmAccount>,
+    /// The SIM's Bootstrap-Server PSK, for [`SMARTCARD_SEC_TAG`].
+    pending_bs_key: Option<(heapless::Vec<u8, PSK_IDENTITY_LEN>, Psk)>,
     registered_once: bool,
     register_requested: bool,
     deregistering: bool,
     fota: fota::Fota,
+    fota_ctl: fota::Control,
     push_deadline: Option<Instant>,
     buf: [u8; carrier_os::transport::MAX_DATAGRAM],
 }
@@ -237,6 +265,8 @@ impl<'c, S: Session> Runtime<'c, S> {
             events: Deque::new(),
             events_lost: 0,
             modem_ready: false,
+            link_went_down: false,
+            delete_dm_key: false,
             plan: None,
             stored: Stored::default(),
             pdn: None,
@@ -244,6 +274,8 @@ impl<'c, S: Session> Runtime<'c, S> {
             conn: Conn::Closed,
             last_activity: Instant::from_millis(0),
             next_update: None,
+            update_after_reopen: false,
+            held: None,
             retry_at: None,
             resume: Resume::Detect,
             attempts: [0; 3],
@@ -252,10 +284,12 @@ impl<'c, S: Session> Runtime<'c, S> {
             connection_id: false,
             hold_until: None,
             pending_dm: None,
+            pending_bs_key: None,
             registered_once: false,
             register_requested: false,
             deregistering: false,
             fota: fota::Fota::Idle,
+            fota_ctl: fota::Control::default(),
             push_deadline: None,
             buf: [0; carrier_os::transport::MAX_DATAGRAM],
         }
@@ -317,10 +351,7 @@ impl<'c, S: Session> Runtime<'c, S> {
                         .unwrap_or_default();
                     return Some(Event::AppData { path, kind: AppDataKind::DataWrite, data });
                 }
-                Queued::FotaStart => {
-                    let uri = self.api.objects().map(|o| o.firmware().package_uri());
-                    return Some(Event::FotaStart { uri: uri.filter(|u| !u.is_empty()) });
-                }
+                Queued::FotaStart => return Some(Event::FotaStart { uri: self.fota_start_uri() }),
             }
         }
     }
@@ -462,15 +493,21 @@ impl<'c, S: Session> Runtime<'c, S> {
             (a, None) => a,
             (None, b) => b,
         };
-        let mut d = self.session.deadline();
-        if matches!(self.fota, fota::Fota::Downloading { pull: true, .. }) {
+        // With the session closed, an engine holding a datagram for the peer
+        // would ask to be polled at once: the reopening (below) paces the
+        // loop instead of a spin.
+        let open = matches!(self.conn, Conn::Open(_));
+        let mut d = self.session.deadline().filter(|_| open || !self.session.wants_transmit());
+        if self.fota_busy() {
             d = earliest(d, link_poll);
         }
         d = earliest(d, self.push_deadline);
         match self.phase {
             Phase::WaitAutoStartup | Phase::WaitModemInit | Phase::Stopped => {}
             Phase::WaitRegisterRequest => {}
-            Phase::WaitLink | Phase::ActivatingPdn => d = earliest(d, link_poll),
+            Phase::WaitLink | Phase::WaitReconnect | Phase::ActivatingPdn => {
+                d = earliest(d, link_poll);
+            }
             Phase::ProvisioningKeys => d = earliest(earliest(d, link_poll), self.keys_deadline),
             Phase::Deferred => d = earliest(d, self.retry_at),
             Phase::Bootstrapping | Phase::Registering => {
@@ -481,6 +518,9 @@ impl<'c, S: Session> Runtime<'c, S> {
             }
             Phase::Registered => {
                 d = earliest(d, self.next_update);
+                if matches!(self.conn, Conn::Opening(_)) {
+                    d = earliest(d, link_poll);
+                }
                 let idle = self.idle_timeout().filter(|_| !self.connection_id);
                 if let (Some(t), Conn::Open(_)) = (idle, self.conn) {
                     d = earliest(d, self.last_activity.checked_add(t));
@@ -495,7 +535,7 @@ impl<'c, S: Session> Runtime<'c, S> {
     }
 
     fn step<P: Port>(&mut self, port: &mut P, now: Instant) {
-        self.fota_step(port);
+        self.fota_step(port, now);
         self.fota_push_timeout(port, now);
         match self.phase {
             Phase::WaitAutoStartup | Phase::Stopped | Phase::WaitRegisterRequest => {}
@@ -506,6 +546,14 @@ impl<'c, S: Session> Runtime<'c, S> {
             }
             Phase::WaitLink => {
                 if port.link_state().is_up() {
+                    self.detect(port, now);
+                }
+            }
+            Phase::WaitReconnect => {
+                if !port.link_state().is_up() {
+                    self.link_went_down = true;
+                } else if self.link_went_down {
+                    self.link_went_down = false;
                     self.detect(port, now);
                 }
             }
@@ -545,9 +593,10 @@ impl<'c, S: Session> Runtime<'c, S> {
                             self.session.start_update(now, o);
                         }
                     } else {
-                        self.reopen_for_update(port, now);
+                        self.update_after_reopen = true;
                     }
                 }
+                self.reopen(port, now);
             }
         }
     }
@@ -568,34 +617,63 @@ impl<'c, S: Session> Runtime<'c, S> {
         };
         let imei = read(port, Identity::Imei).unwrap_or_default();
         let imsi = read(port, Identity::Imsi);
-        let iccid = read(port, Identity::Iccid);
-        let msisdn = match port.identity(Identity::Msisdn) {
-            Ok(s) => String::<IDENT_LEN>::try_from(s.as_str()).ok(),
-            Err(_) => None,
+        // The ICCID comes from the SIM; without it bootstrap cannot proceed:
+        // ERROR BOOTSTRAP -EFAULT, read again at the next network connection.
+        let Some(iccid) = read(port, Identity::Iccid) else {
+            return self.identity_unreadable();
+        };
+        let (msisdn, msisdn_error) = match port.identity(Identity::Msisdn) {
+            Ok(s) => (String::<IDENT_LEN>::try_from(s.as_str()).ok(), None),
+            Err(e) => (None, Some(e)),
         };
         let manufacturer = read(port, Identity::Manufacturer).unwrap_or_default();
         let model = read(port, Identity::Model).unwrap_or_default();
         let hw = read(port, Identity::HardwareVersion).unwrap_or_default();
+        let firmware = read(port, Identity::FirmwareVersion).unwrap_or_default();
+        // The SiP's 2DID: LG U+'s Device Serial Number when configured.
+        let two_did = read(port, Identity::Serial2Did);
+        // Bootstrap data on the SIM wins over every other setting
+        // (app-integration.txt, BOOTSTRAP_SMARTCARD).
+        let mut sim_data = [0u8; SMARTCARD_DATA_LEN];
+        let sim_len = if self.config.bootstrap_from_smartcard {
+            smartcard::read(port, &mut sim_data).ok()
+        } else {
+            None
+        };
+        // carriers.md §1.2: the modem's operator classification first
+        // (`%XOPERID`); 0 or a port without it falls back to the IMSI.
         let detected = Detected {
-            operator_id: None,
+            operator_id: port.operator_id().ok(),
             imsi: imsi.as_deref(),
-            iccid: iccid.as_deref(),
+            iccid: Some(iccid.as_str()),
             msisdn: msisdn.as_deref(),
             imei: &imei,
-            smartcard_bootstrap: false,
+            smartcard_bootstrap: sim_len.is_some(),
             manufacturer: &manufacturer,
             model_number: &model,
             hardware_version: &hw,
-            sip_2did: None,
+            sip_2did: two_did.as_deref(),
         };
         let eff = match resolve(&self.config, &detected) {
             Ok(eff) => eff,
             Err(e) => return self.config_error(&e),
         };
+        // The Device object's modem-owned values as the profile resolved
+        // them (the serial number is the IMEI, or the 2DID on LG U+).
+        self.session
+            .set_modem_values(&ModemValues { device: &eff.device, firmware_version: &firmware });
         let endpoint = match eff.endpoint_name(&detected) {
             Ok(ep) => ep,
+            // The MSISDN read failed for another reason than "not issued
+            // yet": ERROR BOOTSTRAP -EFAULT, read again at the next connection.
+            Err(EndpointError::MsisdnUnavailable)
+                if !matches!(msisdn_error, None | Some(ModemError::NotAvailable)) =>
+            {
+                return self.identity_unreadable();
+            }
             Err(EndpointError::MsisdnUnavailable) => {
-                // Waiting for the SIM MSISDN: DEFERRED SIM_MSISDN on the carrier's schedule.
+                // Not issued yet (a fresh SIM): DEFERRED SIM_MSISDN on the
+                // carrier's schedule (library 0.22.0 and later).
                 return self.defer_with(
                     now,
                     eff.retry(),
@@ -611,7 +689,8 @@ impl<'c, S: Session> Runtime<'c, S> {
             Credentials::Automatic(_) => eff.profile.servers.first().map(|s| s.sec_tag),
             _ => None,
         };
-        let plan = Plan {
+        let from_smartcard = eff.server.source == ServerSource::Smartcard;
+        let mut plan = Plan {
             carrier: eff.carrier,
             server_uri: eff.server.uri.and_then(|u| String::try_from(u).ok()).unwrap_or_default(),
             is_bootstrap: eff.server.is_bootstrap,
@@ -657,7 +736,7 @@ impl<'c, S: Session> Runtime<'c, S> {
             state.dm = None;
         }
         if reset.is_some() {
-            let _ = port.psk_delete(DM_SEC_TAG);
+            self.forget_dm_key(port);
         }
         state.carrier_bit = eff.carrier.bit();
         state.fingerprint = fingerprint;
@@ -679,9 +758,71 @@ impl<'c, S: Session> Runtime<'c, S> {
             self.api.attach(eff.carrier, restored_objects(account));
             self.fota_boot(port);
         }
-        self.plan = Some(plan);
         self.apn_index = 0;
         self.phase = Phase::ActivatingPdn;
+        if from_smartcard && self.stored.dm.is_none() {
+            let data = sim_len.and_then(|n| sim_data.get(..n)).unwrap_or_default();
+            self.bootstrap_from_smartcard(&mut plan, data);
+        }
+        self.session.configure(&RegisterParams {
+            lifetime_s: plan.lifetime_s,
+            queue_mode: plan.queue_mode,
+            con_interval: plan.con_interval,
+        });
+        self.plan = Some(plan);
+    }
+
+    /// Smartcard bootstrap (OMA TS 1.1 §6.1.3.2): the SIM's objects as a
+    /// Bootstrap-Write. A DM account there is used at once (its PSK written
+    /// with the link down, then BOOTSTRAPPED); a Bootstrap-Server account
+    /// replaces the configured server (its PSK into [`SMARTCARD_SEC_TAG`]
+    /// with the link down first). Data the objects refuse: ERROR BOOTSTRAP
+    /// −EFAULT, and the runtime waits for the next connection.
+    fn bootstrap_from_smartcard(&mut self, plan: &mut Plan, data: &[u8]) {
+        let Some(objects) = self.api.objects_mut() else { return };
+        let mut info = lwm2m_objects::StaticDeviceInfo::default();
+        if smartcard::apply(objects, &mut info, data).is_err() {
+            return self.identity_unreadable();
+        }
+        if let Some(dm) = crate::session::lwm2m::dm_account(objects) {
+            self.pending_dm = Some(dm);
+            self.keys = Keys::WaitDown;
+            self.emit(Event::LteLinkDown);
+            self.phase = Phase::ProvisioningKeys;
+            return;
+        }
+        let Some(bs) = objects.security().instances().iter().find(|s| s.bootstrap) else {
+            return self.identity_unreadable();
+        };
+        plan.server_uri = String::try_from(bs.uri.as_str()).unwrap_or_default();
+        plan.is_bootstrap = true;
+        plan.sec_tag = None;
+        let psk = match bs.mode {
+            lwm2m_objects::objects::SecurityMode::Psk => Psk::new(bs.secret_key.expose()),
+            _ => None,
+        };
+        if let Some(psk) = psk {
+            let identity = heapless::Vec::from_slice(&bs.identity).unwrap_or_default();
+            plan.sec_tag = Some(SMARTCARD_SEC_TAG.0);
+            self.pending_bs_key = Some((identity, psk));
+            self.keys = Keys::WaitDown;
+            self.emit(Event::LteLinkDown);
+            self.phase = Phase::ProvisioningKeys;
+        }
+    }
+
+    /// The DM account is gone (factory reset): its key too. Key writes need
+    /// the link down; if the modem refuses now, the next key step deletes it.
+    fn forget_dm_key<P: Port>(&mut self, port: &mut P) {
+        self.delete_dm_key = port.psk_delete(DM_SEC_TAG).is_err();
+    }
+
+    /// ICCID or MSISDN unreadable: ERROR BOOTSTRAP −EFAULT; the runtime reads
+    /// them again when the link next comes up after going down.
+    fn identity_unreadable(&mut self) {
+        self.emit(Event::Error { kind: ErrorKind::Bootstrap, value: Errno::Fault });
+        self.link_went_down = false;
+        self.phase = Phase::WaitReconnect;
     }
 
     fn config_error(&mut self, e: &ConfigError) {
@@ -846,22 +987,53 @@ impl<'c, S: Session> Runtime<'c, S> {
         self.fail(now, failure, Resume::Connect);
     }
 
-    fn reopen_for_update<P: Port>(&mut self, port: &mut P, now: Instant) {
-        // Re-handshake on the next activity, then Update.
-        if let Some(endpoint) = self.endpoint(false)
-            && let Ok(sock) = port.open(&endpoint)
-        {
-            if matches!(port.poll_open(sock), Poll::Ready(Ok(()))) {
-                self.conn = Conn::Open(sock);
-                self.last_activity = now;
-                if let Some(o) = self.api.objects_mut() {
-                    self.session.start_update(now, o);
+    /// After the session idle timeout closed the DTLS session: the next
+    /// activity (an Update falling due, or a datagram the engine holds for
+    /// the server, e.g. a notification) opens a new one, and the handshake
+    /// runs asynchronously; then the Update goes out and the held datagrams
+    /// follow (`carrier-api.md` §1 `session_idle_timeout`: "re-handshake on
+    /// next activity"). A session that cannot be restored: register again,
+    /// through the deferral logic.
+    fn reopen<P: Port>(&mut self, port: &mut P, now: Instant) {
+        match self.conn {
+            Conn::Open(_) => {}
+            Conn::Closed => {
+                if !self.update_after_reopen && self.held.is_none() {
+                    // Only a datagram really waiting is worth a handshake.
+                    if !self.session.wants_transmit() {
+                        return;
+                    }
+                    let Some(n) = self.session.poll_transmit(now, &mut self.buf) else { return };
+                    self.held = Some(n);
                 }
-                return;
+                match self.endpoint(false).map(|e| port.open(&e)) {
+                    Some(Ok(sock)) => self.conn = Conn::Opening(sock),
+                    _ => self.reregister(),
+                }
             }
-            port.close(sock);
+            Conn::Opening(sock) => match port.poll_open(sock) {
+                Poll::Pending => {}
+                Poll::Ready(Ok(())) => {
+                    self.conn = Conn::Open(sock);
+                    self.last_activity = now;
+                    if core::mem::take(&mut self.update_after_reopen)
+                        && let Some(o) = self.api.objects_mut()
+                    {
+                        self.session.start_update(now, o);
+                    }
+                }
+                Poll::Ready(Err(_)) => {
+                    port.close(sock);
+                    self.conn = Conn::Closed;
+                    self.reregister();
+                }
+            },
         }
-        // The session could not be restored: register again through the deferral logic.
+    }
+
+    fn reregister(&mut self) {
+        self.update_after_reopen = false;
+        self.held = None;
         self.conn = Conn::Closed;
         self.phase = Phase::Registering;
     }
@@ -878,6 +1050,17 @@ impl<'c, S: Session> Runtime<'c, S> {
                     return;
                 }
                 self.keys_deadline = None;
+                if self.delete_dm_key {
+                    self.delete_dm_key = port.psk_delete(DM_SEC_TAG).is_err();
+                }
+                if let Some((identity, psk)) = self.pending_bs_key.as_ref() {
+                    let identity = identity.get(..).filter(|id| !id.is_empty());
+                    if port.psk_store(SMARTCARD_SEC_TAG, identity, psk).is_err() {
+                        self.emit(Event::Error { kind: ErrorKind::Bootstrap, value: Errno::Acces });
+                        return self.defer_fixed(now, PSK_PROVISIONING_RETRY_S, Resume::Keys);
+                    }
+                    self.pending_bs_key = None;
+                }
                 if let Some(dm) = self.pending_dm.as_ref()
                     && let Some(psk) = dm.psk.as_ref()
                 {
@@ -893,8 +1076,8 @@ impl<'c, S: Session> Runtime<'c, S> {
                 if let Some(dm) = self.pending_dm.take() {
                     self.stored.dm = Some((dm.uri, dm.ssid, dm.lifetime_s));
                     save(port, &self.stored);
+                    self.emit(Event::Bootstrapped);
                 }
-                self.emit(Event::Bootstrapped);
                 self.emit(Event::LteLinkUp);
                 self.keys = Keys::WaitUp;
                 self.pdn = None;
@@ -915,6 +1098,12 @@ impl<'c, S: Session> Runtime<'c, S> {
             self.drain_outcomes(port, now);
             return;
         };
+        // A datagram held while the session was closed goes first (`buf`
+        // is reused for receiving).
+        if let Some(n) = self.held.take() {
+            self.last_activity = now;
+            let _ = port.send(sock, self.buf.get(..n).unwrap_or_default());
+        }
         while let Poll::Ready(Ok(n)) = port.recv(sock, &mut self.buf) {
             self.last_activity = now;
             let data = self.buf.get(..n).unwrap_or_default();
@@ -940,15 +1129,7 @@ impl<'c, S: Session> Runtime<'c, S> {
             self.on_object_event(port, now, e);
         }
         // Pushed firmware bytes, after FirmwarePackage started the download.
-        let mut block = [0u8; PUSH_BLOCK];
-        while let Some((n, last)) = self.session.poll_firmware(&mut block) {
-            let data = block.get(..n).unwrap_or_default();
-            // A refusal is already FOTA_FAIL (and Update Result) inside.
-            let _ = self.firmware_block(port, data, last);
-            if n == 0 {
-                break;
-            }
-        }
+        self.fota_pushed(port, now);
     }
 
     /// Effects of server operations on the objects (`carrier-api.md` §2).
@@ -962,7 +1143,7 @@ impl<'c, S: Session> Runtime<'c, S> {
             // /3/0/12: the application re-adds the error codes that still apply.
             ObjectEvent::ErrorCodesReset => self.emit(Event::ErrorCodeReset),
             ObjectEvent::FirmwareDownload => self.fota_pull(port),
-            ObjectEvent::FirmwarePackage => self.fota_push(now),
+            ObjectEvent::FirmwarePackage => self.fota_push(port, now),
             ObjectEvent::FirmwareUpdate => self.fota_update(port),
             // A server wrote /19/i/0/ri: APP_DATA with the bytes.
             ObjectEvent::AppDataWritten { instance, resource_instance } => {
@@ -973,7 +1154,7 @@ impl<'c, S: Session> Runtime<'c, S> {
             ObjectEvent::FactoryReset | ObjectEvent::BootstrapRequestTrigger { .. } => {
                 self.stored.dm = None;
                 save(port, &self.stored);
-                let _ = port.psk_delete(DM_SEC_TAG);
+                self.forget_dm_key(port);
                 self.close(port);
                 self.registered_once = false;
                 self.next_update = None;
@@ -1059,6 +1240,11 @@ impl<'c, S: Session> Runtime<'c, S> {
                 self.close(port);
                 self.phase = Phase::Registering;
             }
+            SessionOutcome::AppDataObserved { path, started } => {
+                let kind =
+                    if started { AppDataKind::ObserveStart } else { AppDataKind::ObserveStop };
+                self.emit(Event::AppData { path, kind, data: &[] });
+            }
             SessionOutcome::Deregistered => {
                 self.deregistering = false;
                 self.registered_once = false;
@@ -1078,6 +1264,7 @@ impl<'c, S: Session> Runtime<'c, S> {
     }
 
     fn close<P: Port>(&mut self, port: &mut P) {
+        self.held = None;
         if let Conn::Open(s) | Conn::Opening(s) = self.conn {
             port.close(s);
         }

@@ -67,6 +67,29 @@ pub enum SessionOutcome {
     UpdateFailed,
     /// De-register finished.
     Deregistered,
+    /// The server started (`started`) or stopped observing application data
+    /// (`/19/x/0[/y]` or `/10250/0/1`): APP_DATA OBSERVE_START / OBSERVE_STOP
+    /// (`carrier-api.md` §2, event 12).
+    AppDataObserved {
+        /// The observed resource (instance).
+        path: Path,
+        /// Observe started (true) or ended (false).
+        started: bool,
+    },
+}
+
+/// The Device object values the modem owns (`/3/0/0`, `/3/0/1`, `/3/0/2`,
+/// `/3/0/3`, `/3/0/18`; app-integration.txt "Device object": read from the
+/// modem by default, overridable by the application): the values the
+/// operator profile resolved from the modem's identities (the serial number
+/// is the IMEI, or the 2DID on LG U+ when configured), and the modem
+/// firmware version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModemValues<'a> {
+    /// Manufacturer, model number, serial number, hardware version.
+    pub device: &'a carrier_profiles::DeviceInfo<'a>,
+    /// `AT+CGMR`.
+    pub firmware_version: &'a str,
 }
 
 /// What a registration announces and how the engine behaves while registered.
@@ -131,6 +154,34 @@ pub trait Session {
     fn poll_firmware(&mut self, buf: &mut [u8]) -> Option<(usize, bool)> {
         let _ = buf;
         None
+    }
+    /// The DFU target's answer to the pushed bytes the runtime took with
+    /// [`Session::poll_firmware`]: `Ok` → the engine acknowledges the block
+    /// (2.31 Continue, 2.04 on the last); `Err(code)` → it answers with that
+    /// CoAP code (`class << 5 | detail`: 4.13 image too large, 5.00 refused),
+    /// ending the transfer. An engine that acknowledges blocks as they come
+    /// ignores it (the default).
+    fn firmware_written(&mut self, now: Instant, result: Result<(), u8>) {
+        let _ = (now, result);
+    }
+    /// The modem's Device values, read by the runtime before the first
+    /// exchange; the engine answers `/3/0/0`… from them. Default: ignored
+    /// (an engine with fixed values).
+    fn set_modem_values(&mut self, values: &ModemValues<'_>) {
+        let _ = values;
+    }
+    /// The carrier's settings for the exchanges to come (CON interval, queue
+    /// mode, lifetime), known once the operator is detected and before the
+    /// first exchange. Default: ignored (the engine takes them per
+    /// [`Session::start_register`]).
+    fn configure(&mut self, params: &RegisterParams) {
+        let _ = params;
+    }
+    /// The engine holds a datagram for the peer that it could not hand out
+    /// (the session was closed, e.g. by the idle timeout): the runtime
+    /// reopens the session for it. Default: never.
+    fn wants_transmit(&self) -> bool {
+        false
     }
     /// When the engine next needs [`Session::poll_outcome`] / transmit (retransmissions).
     fn deadline(&self) -> Option<Instant>;

@@ -3,6 +3,7 @@
 //! options, and each deferred reason from its own injected fault with the
 //! timeout of the operator's schedule (carriers.md §10–§12).
 
+mod simcard;
 mod support;
 
 use carrier_os::transport::TransportError;
@@ -581,4 +582,195 @@ fn softbank_waits_for_register_and_deregisters_on_link_down() {
     run(&mut rt, &mut port, &mut app, 30_000);
     assert_eq!(app.list()[1..], [Event::LteLinkDown, Event::Deregistered]);
     assert_eq!(rt.session_mut().calls, ["register", "deregister"]);
+}
+
+#[test]
+fn an_unreadable_iccid_is_error_bootstrap_efault_retried_at_the_next_connection() {
+    let mut port = TestPort::new(GENERIC_IMSI);
+    port.iccid_unreadable = true;
+    let mut app = App::default();
+    let mut rt = boot(generic_config(), ScriptedSession::default());
+    run(&mut rt, &mut port, &mut app, 60_000);
+    // app-integration.txt, ERROR BOOTSTRAP: -EFAULT, no retry on a timer.
+    assert_eq!(app.list(), [Event::Error { kind: ErrorKind::Bootstrap, value: Errno::Fault }]);
+    assert_eq!(rt.phase(), Phase::WaitReconnect);
+    assert!(port.opened.is_empty(), "nothing connects without the ICCID");
+    // The SIM answers again, but the runtime waits for the next connection.
+    port.iccid_unreadable = false;
+    run(&mut rt, &mut port, &mut app, 120_000);
+    assert_eq!(app.list().len(), 1, "{:?}", app.list());
+    port.link = None;
+    run(&mut rt, &mut port, &mut app, 121_000);
+    port.link = Some(false);
+    run(&mut rt, &mut port, &mut app, 180_000);
+    assert_eq!(
+        app.list()[1..],
+        [Event::LteLinkDown, Event::Bootstrapped, Event::LteLinkUp, Event::Registered]
+    );
+}
+
+#[test]
+fn an_msisdn_read_error_on_verizon_is_error_bootstrap_efault_not_a_deferral() {
+    let mut port = TestPort::new(VERIZON_IMSI);
+    port.msisdn_error = Some(carrier_os::modem::ModemError::Failure);
+    let config = ConfigBuilder::new().carriers(CarrierSet::VERIZON).build();
+    let mut app = App::default();
+    let mut rt = boot(config, ScriptedSession::default());
+    run(&mut rt, &mut port, &mut app, 60_000);
+    assert_eq!(app.list(), [Event::Error { kind: ErrorKind::Bootstrap, value: Errno::Fault }]);
+    assert_eq!(rt.phase(), Phase::WaitReconnect);
+}
+
+#[test]
+fn the_operator_id_decides_the_carrier_before_the_imsi() {
+    // A test-network IMSI that no carrier claims, but %XOPERID says Verizon (1).
+    let mut port = TestPort::new(GENERIC_IMSI);
+    port.operator_id = Some(1);
+    port.msisdn = Some("15551234567".into());
+    let config = ConfigBuilder::new().carriers(CarrierSet::DEFAULT).build();
+    let mut rt = boot(config, ScriptedSession::default());
+    run(&mut rt, &mut port, &mut App::default(), 60_000);
+    assert_eq!(rt.api().carrier(), Some(Carrier::Verizon));
+    assert_eq!(port.opens_of("boot.lwm2m.vzwdm.com").len(), 1, "Verizon's bootstrap server");
+    // %XOPERID 0 (not identified): the IMSI decides (Verizon 311-480).
+    let mut port = TestPort::new(VERIZON_IMSI);
+    port.operator_id = Some(0);
+    port.msisdn = Some("15551234567".into());
+    let config = ConfigBuilder::new().carriers(CarrierSet::DEFAULT).build();
+    let mut rt = boot(config, ScriptedSession::default());
+    run(&mut rt, &mut port, &mut App::default(), 60_000);
+    assert_eq!(rt.api().carrier(), Some(Carrier::Verizon));
+}
+
+#[test]
+fn a_server_observing_app_data_is_app_data_observe_start_then_stop() {
+    use lwm2m_carrier::AppDataKind;
+    use lwm2m_core::path::Path;
+    let (mut port, mut rt, mut app) = generic_run(10_000);
+    let path = Path::resource(19, 0, 0).unwrap();
+    rt.session_mut().pending.push_back(SessionOutcome::AppDataObserved { path, started: true });
+    rt.session_mut().pending.push_back(SessionOutcome::AppDataObserved { path, started: false });
+    run(&mut rt, &mut port, &mut app, 11_000);
+    let n = app.list().len();
+    assert_eq!(
+        app.list()[n - 2..],
+        [
+            Event::AppData { path, kind: AppDataKind::ObserveStart, data: &[] },
+            Event::AppData { path, kind: AppDataKind::ObserveStop, data: &[] },
+        ]
+    );
+}
+
+/// A generic device whose SIM holds `account`, run for a minute.
+fn smartcard_run(
+    account: &simcard::SimAccount<'_>,
+) -> (TestPort, Runtime<'static, ScriptedSession>, App) {
+    let mut port = TestPort::new(GENERIC_IMSI);
+    port.sim_files = simcard::files(account).into_iter().collect();
+    let mut app = App::default();
+    let mut rt = boot(generic_config(), ScriptedSession::default());
+    run(&mut rt, &mut port, &mut app, 60_000);
+    (port, rt, app)
+}
+
+#[test]
+fn smartcard_dm_account_wins_over_the_custom_server_and_skips_network_bootstrap() {
+    let (port, mut rt, app) = smartcard_run(&simcard::SimAccount {
+        uri: "coaps://sim-dm.example:5684",
+        bootstrap: false,
+        ssid: 123,
+        lifetime_s: 900,
+        psk: Some((b"sim-identity", b"sim-dm-key")),
+    });
+    // The SIM's account, its PSK written with the link down, then registration.
+    assert_eq!(
+        app.list(),
+        [Event::LteLinkDown, Event::Bootstrapped, Event::LteLinkUp, Event::Registered]
+    );
+    assert_eq!(rt.session_mut().calls, ["register"], "no network bootstrap");
+    assert!(port.opens_of("bs.example").is_empty(), "the custom server is not used");
+    assert_eq!(port.opens_of("sim-dm.example").len(), 1);
+    assert_eq!(port.psks.get(&DM_SEC_TAG.0).map(Vec::as_slice), Some(&b"sim-dm-key"[..]));
+}
+
+#[test]
+fn smartcard_bootstrap_server_replaces_the_custom_uri_and_its_key_goes_in_first() {
+    use lwm2m_carrier::runtime::SMARTCARD_SEC_TAG;
+    let (port, mut rt, app) = smartcard_run(&simcard::SimAccount {
+        uri: "coaps://sim-bs.example:5684",
+        bootstrap: true,
+        ssid: 0,
+        lifetime_s: 0,
+        psk: Some((b"sim-identity", b"sim-bs-key")),
+    });
+    // carriers.md §12.1 first-boot trace: LINK_DOWN, LINK_UP, LINK_DOWN,
+    // BOOTSTRAPPED, LINK_UP, REGISTERED.
+    assert_eq!(
+        app.list(),
+        [
+            Event::LteLinkDown,
+            Event::LteLinkUp,
+            Event::LteLinkDown,
+            Event::Bootstrapped,
+            Event::LteLinkUp,
+            Event::Registered
+        ]
+    );
+    assert_eq!(port.psks.get(&SMARTCARD_SEC_TAG.0).map(Vec::as_slice), Some(&b"sim-bs-key"[..]));
+    assert_eq!(port.opens_of("sim-bs.example").len(), 1);
+    assert!(port.opens_of("bs.example").is_empty());
+    assert_eq!(rt.session_mut().calls, ["bootstrap", "register"]);
+}
+
+#[test]
+fn without_smartcard_data_the_custom_server_is_used() {
+    // The SIM has no PKCS#15 application (every read: 6A 82).
+    let (port, mut rt, app) = generic_run(60_000);
+    assert_eq!(app.list().last(), Some(&Event::Registered));
+    assert_eq!(port.opens_of("bs.example").len(), 1);
+    assert_eq!(rt.session_mut().calls, ["bootstrap", "register"]);
+}
+
+#[test]
+fn an_idle_closed_session_reopens_for_a_notification_without_registering_again() {
+    let (mut port, mut rt, mut app) = generic_run(10_000);
+    // 60 s without traffic: the session idle timeout closes the DTLS session.
+    run(&mut rt, &mut port, &mut app, 80_000);
+    assert_eq!(port.closed.len(), 2, "bootstrap socket and the idle DM session");
+    assert_eq!(port.opens_of("dm.example").len(), 1);
+    // A notification is due: the session is reopened for it and it is sent.
+    rt.session_mut().tx.push_back(b"notify".to_vec());
+    run(&mut rt, &mut port, &mut app, 81_000);
+    assert_eq!(port.opens_of("dm.example").len(), 2, "re-handshake on the next activity");
+    assert_eq!(port.sent.last().map(Vec::as_slice), Some(&b"notify"[..]));
+    assert_eq!(rt.session_mut().calls, ["bootstrap", "register"], "no new registration");
+    assert_eq!(rt.phase(), Phase::Registered);
+    // Nothing to send: the session stays closed.
+    run(&mut rt, &mut port, &mut app, 200_000);
+    assert_eq!(port.opens_of("dm.example").len(), 2);
+}
+
+#[test]
+fn a_factory_reset_deletes_the_old_dm_key_with_the_link_down() {
+    // First boot: the DM server's PSK in the runtime's tag.
+    let mut port = TestPort::new(GENERIC_IMSI);
+    let mut rt = boot(generic_config(), ScriptedSession::default());
+    run(&mut rt, &mut port, &mut App::default(), 60_000);
+    assert!(port.psks.contains_key(&DM_SEC_TAG.0));
+    drop(rt);
+    // Changed server options: factory reset; the new bootstrap provisions a
+    // NoSec DM account, so nothing overwrites the old key: it must be deleted
+    // (the modem refuses while the link is up; the key step has it down).
+    port.link = Some(false);
+    let mut nosec = support::dm_account();
+    nosec.uri = "coap://dm.example:5683".try_into().unwrap();
+    nosec.psk = None;
+    let mut session = ScriptedSession::default();
+    session.bootstrap.push_back(SessionOutcome::Bootstrapped(nosec));
+    let config = ConfigBuilder::from_config(generic_config()).server_lifetime_s(1200).build();
+    let mut app = App::default();
+    let mut rt = boot(config, session);
+    run(&mut rt, &mut port, &mut app, 120_000);
+    assert_eq!(app.list().last(), Some(&Event::Registered));
+    assert!(!port.psks.contains_key(&DM_SEC_TAG.0), "the old DM key is gone");
 }

@@ -144,3 +144,38 @@ fn an_unreachable_bootstrap_server_times_out_the_handshake() {
         })
     );
 }
+
+#[test]
+fn first_boot_defers_each_failed_handshake_on_the_schedule_for_many_seeds() {
+    // Per seed (which also drives the network delays): 0 to 4 failed
+    // bootstrap handshakes, alerts or timeouts. Each is DEFERRED
+    // BOOTSTRAP_CONNECT with the next step of the schedule (carriers.md
+    // §10: 2, 4, 6, 8 min), then the device bootstraps and registers.
+    for seed in 0..64u64 {
+        let (world, _bs, _dm) = world(seed);
+        let mut dev = device(&world, DeviceNvm::default());
+        let failures = (seed % 5) as usize;
+        if seed % 2 == 0 {
+            dev.faults_mut().dtls_failures = failures as u32;
+        } else {
+            dev.faults_mut().dtls_timeouts = failures as u32;
+        }
+        let mut app = App::default();
+        let mut rt = boot(generic_config());
+        run(&mut rt, &mut dev, &mut app, 3 * 3600 * 1000);
+        let mut expected: Vec<Event<'static>> = [120, 240, 360, 480][..failures]
+            .iter()
+            .map(|&s| Event::Deferred {
+                reason: DeferredReason::BootstrapConnect,
+                timeout: Duration::from_secs(s),
+            })
+            .collect();
+        expected.extend([
+            Event::LteLinkDown,
+            Event::Bootstrapped,
+            Event::LteLinkUp,
+            Event::Registered,
+        ]);
+        assert_eq!(app.list(), expected, "seed {seed}");
+    }
+}

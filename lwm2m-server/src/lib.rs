@@ -37,6 +37,7 @@
 #![allow(clippy::std_instead_of_core)]
 
 pub mod memstore;
+pub mod operators;
 pub mod transport;
 
 use lwm2m_core::coap::block::{BlockValue, Szx, serve_block2};
@@ -288,7 +289,9 @@ pub struct ServerAccount {
     /// Default Maximum Period (1/x/3), seconds: `pmax` of observations
     /// without their own.
     pub default_pmax_s: Option<u32>,
-    /// Queue mode (1/x/23, LwM2M 1.1): the client registers with `Q`.
+    /// Queue mode: the binding written is the account's with `Q` added
+    /// (`UQ`), which the client announces as `Q` when it registers. (Not
+    /// resource 1/x/23: in LwM2M 1.1 that is Mute Send.)
     pub queue_mode: bool,
     /// The object instances this server manages besides its own Server
     /// instance (which always gets one): an Access Control instance each,
@@ -336,7 +339,16 @@ impl ServerAccount {
         v
     }
 
-    fn server_values(&self) -> Vec<(u16, Value<'_>)> {
+    /// The Binding resource (1/x/7) written: with `Q` when in queue mode.
+    fn binding_written(&self) -> String {
+        let mut b = self.binding.clone();
+        if self.queue_mode && !b.contains('Q') {
+            b.push('Q');
+        }
+        b
+    }
+
+    fn server_values<'a>(&'a self, binding: &'a str) -> Vec<(u16, Value<'a>)> {
         let mut v = vec![
             (0u16, Value::Integer(i64::from(self.ssid))),
             (1, Value::Integer(i64::from(self.lifetime_s))),
@@ -348,10 +360,7 @@ impl ServerAccount {
             v.push((3, Value::Integer(i64::from(pmax))));
         }
         v.push((6, Value::Boolean(false)));
-        v.push((7, Value::String(&self.binding)));
-        if self.queue_mode {
-            v.push((23, Value::Boolean(true)));
-        }
+        v.push((7, Value::String(binding)));
         v
     }
 }
@@ -419,7 +428,8 @@ impl BootstrapPlan {
             let Ok(sec) = Path::instance(0, a.security_instance) else { continue };
             let Ok(srv) = Path::instance(1, a.server_instance) else { continue };
             steps.push(write(sec, encode_tlv(&sec, &a.security_values())));
-            steps.push(write(srv, encode_tlv(&srv, &a.server_values())));
+            let binding = a.binding_written();
+            steps.push(write(srv, encode_tlv(&srv, &a.server_values(&binding))));
             let own = core::iter::once((1, a.server_instance));
             for (object, instance) in own.chain(a.managed.iter().copied()) {
                 let id = acl_instance;

@@ -167,11 +167,15 @@ impl ObjectStore for MemoryStore {
                     .find(|&&(o, j)| o == 1 && self.int_at(&[1, j, 0]) == Some(i64::from(ssid)))
             });
             let (lifetime_s, binding, queue_mode) = match server {
-                Some(&(_, j)) => (
-                    self.int_at(&[1, j, 1]).and_then(|v| u32::try_from(v).ok()).unwrap_or(0),
-                    self.str_at(&[1, j, 7]).unwrap_or("U"),
-                    matches!(self.values.get(&p(&[1, j, 23])), Some(Owned::Bool(true))),
-                ),
+                Some(&(_, j)) => {
+                    let binding = self.str_at(&[1, j, 7]).unwrap_or("U");
+                    (
+                        self.int_at(&[1, j, 1]).and_then(|v| u32::try_from(v).ok()).unwrap_or(0),
+                        binding,
+                        // Queue mode is the binding's Q (1/x/23 is Mute Send).
+                        binding.contains('Q'),
+                    )
+                }
                 None => (0, "U", false),
             };
             visit(Account {

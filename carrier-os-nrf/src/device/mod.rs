@@ -7,8 +7,27 @@
 //! application creates, pins and registers after `nrf_modem::init`, and
 //! are polled here with a no-op waker (the port's outer loop re-polls after
 //! every wake-up, so no waker is needed).
+//!
+//! The rest of the device port lives in the submodules: [`sockets`]
+//! (`ModemSockets` over `nrf-modem`'s UDP, DTLS and non-IP sockets),
+//! [`entropy`] (the random seed), `clock` (`Clock` + `Wait` on RTC1) and
+//! `flash` (`NorFlash` on the NVMC), the last two with the chip's PAC
+//! (`nrf9160-pac`, or `nrf9120-pac` for the nRF9161 and nRF9151). `unsafe` is allowed only in `delta_dfu`, `flash` and `sockets`,
+//! each block with its SAFETY argument.
 
+#[cfg(any(feature = "nrf9160", feature = "nrf9161", feature = "nrf9151"))]
+pub mod clock;
 mod delta_dfu;
+pub mod entropy;
+#[cfg(any(feature = "nrf9160", feature = "nrf9161", feature = "nrf9151"))]
+pub mod flash;
+
+#[cfg(all(not(feature = "nrf9160"), any(feature = "nrf9161", feature = "nrf9151")))]
+use nrf9120_pac as pac;
+/// The chip's registers: RTC, CLOCK and NVMC are the same on the three.
+#[cfg(feature = "nrf9160")]
+use nrf9160_pac as pac;
+pub mod sockets;
 
 pub use delta_dfu::NrfModemDelta;
 

@@ -29,23 +29,104 @@
 //! - Nothing here panics on any datagram.
 //!
 //! Firmware push: the blocks of `/5/0/0` wait in the store and reach the
-//! runtime through [`Session::poll_firmware`]; each block is acknowledged
-//! when buffered, so a DFU refusal shows in `/5/0/5` (Update Result) and
-//! the FOTA_FAIL event, not in that block's response code.
+//! runtime through [`Session::poll_firmware`]; the client holds each
+//! block's answer (`Client::hold_block_answers`) until the runtime reports
+//! the DFU target's verdict through [`Session::firmware_written`]: 2.31 /
+//! 2.04 once the block is written, or the refusal's code (4.13, 5.00), so a
+//! server never sees a block acknowledged that the device does not have.
 
 use carrier_os::modem::Psk;
 use carrier_os::time::Instant;
 use heapless::{Deque, String, Vec};
-use lwm2m_core::client::{Client, ClientError, Config, Event, Failure};
+use lwm2m_core::client::{Client, ClientError, ConInterval, Config, Event, Failure};
 use lwm2m_core::path::Path;
 use lwm2m_core::rng::Rng;
 use lwm2m_core::time::Instant as CoreInstant;
 use lwm2m_objects::client_store::ClientStore;
 use lwm2m_objects::objects::SecurityMode;
-use lwm2m_objects::{DeviceInfo, ObjectStore, StaticDeviceInfo};
+use lwm2m_objects::{DeviceInfo, ObjectError, ObjectStore, StaticDeviceInfo};
 
 use crate::errno::Errno;
-use crate::session::{DmAccount, RegisterParams, Session, SessionOutcome};
+use crate::session::{DmAccount, ModemValues, RegisterParams, Session, SessionOutcome};
+
+/// Longest modem identity string kept (the port's `IDENTITY_LEN`).
+const INFO_LEN: usize = carrier_os::modem::IDENTITY_LEN;
+
+/// The platform information the client reads the Device object's
+/// modem-owned resources from, filled from the port's modem by the runtime
+/// ([`Session::set_modem_values`]); empty until then.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModemInfo {
+    manufacturer: String<INFO_LEN>,
+    model: String<INFO_LEN>,
+    serial_number: String<INFO_LEN>,
+    firmware_version: String<INFO_LEN>,
+    hardware_version: String<INFO_LEN>,
+    /// Time, UTC offset and time zone, kept as the fixed platform keeps them.
+    clock: StaticDeviceInfo,
+}
+
+/// A [`DeviceInfo`] the runtime can fill from the modem.
+pub trait ModemDeviceInfo: DeviceInfo {
+    /// Takes the values the runtime read from the modem.
+    fn set_modem_values(&mut self, values: &ModemValues<'_>);
+}
+
+impl ModemDeviceInfo for ModemInfo {
+    fn set_modem_values(&mut self, v: &ModemValues<'_>) {
+        // Identity strings are at most INFO_LEN long (the port's bound); a
+        // longer one is not a valid answer and stays unset.
+        let set = |dst: &mut String<INFO_LEN>, src: &str| {
+            *dst = String::try_from(src).unwrap_or_default();
+        };
+        set(&mut self.manufacturer, v.device.manufacturer);
+        set(&mut self.model, v.device.model_number);
+        set(&mut self.serial_number, v.device.serial_number);
+        set(&mut self.firmware_version, v.firmware_version);
+        set(&mut self.hardware_version, v.device.hardware_version);
+    }
+}
+
+/// Fixed answers: the modem's values are not taken.
+impl ModemDeviceInfo for StaticDeviceInfo {
+    fn set_modem_values(&mut self, _: &ModemValues<'_>) {}
+}
+
+impl DeviceInfo for ModemInfo {
+    fn manufacturer(&self) -> &str {
+        &self.manufacturer
+    }
+    fn model_number(&self) -> &str {
+        &self.model
+    }
+    fn serial_number(&self) -> &str {
+        &self.serial_number
+    }
+    fn firmware_version(&self) -> &str {
+        &self.firmware_version
+    }
+    fn hardware_version(&self) -> &str {
+        &self.hardware_version
+    }
+    fn current_time(&self) -> i64 {
+        self.clock.current_time()
+    }
+    fn utc_offset(&self) -> &str {
+        self.clock.utc_offset()
+    }
+    fn timezone(&self) -> &str {
+        self.clock.timezone()
+    }
+    fn set_current_time(&mut self, unix_s: i64) -> Result<(), ObjectError> {
+        self.clock.set_current_time(unix_s)
+    }
+    fn set_utc_offset(&mut self, offset: &str) -> Result<(), ObjectError> {
+        self.clock.set_utc_offset(offset)
+    }
+    fn set_timezone(&mut self, tz: &str) -> Result<(), ObjectError> {
+        self.clock.set_timezone(tz)
+    }
+}
 
 /// The peer behind the runtime's socket, as the client endpoint's remote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +145,7 @@ fn core_now(now: Instant) -> CoreInstant {
 }
 
 /// The LwM2M protocol engine of the runtime; see the module doc.
-pub struct Lwm2mSession<R: Rng, I: DeviceInfo = StaticDeviceInfo> {
+pub struct Lwm2mSession<R: Rng, I: DeviceInfo = ModemInfo> {
     /// Created at the first start, when the endpoint name is known.
     client: Option<Client<Peer, R, ClientStore<I>>>,
     /// Until then, what the client is made of.
@@ -79,6 +160,8 @@ pub struct Lwm2mSession<R: Rng, I: DeviceInfo = StaticDeviceInfo> {
     /// The client may have a datagram to send that nothing asked for yet
     /// (a notification after a value change): poll again at once.
     kick: bool,
+    /// The carrier's CON interval, applied when the client is created.
+    con_interval: Option<carrier_profiles::ConInterval>,
 }
 
 impl<R: Rng, I: DeviceInfo> core::fmt::Debug for Lwm2mSession<R, I> {
@@ -91,11 +174,11 @@ impl<R: Rng, I: DeviceInfo> core::fmt::Debug for Lwm2mSession<R, I> {
     }
 }
 
-impl<R: Rng> Lwm2mSession<R, StaticDeviceInfo> {
-    /// A session with `rng` for tokens and message IDs and fixed platform
-    /// information.
+impl<R: Rng> Lwm2mSession<R, ModemInfo> {
+    /// A session with `rng` for tokens and message IDs; the Device object's
+    /// modem-owned resources come from the port's modem.
     pub fn new(rng: R) -> Self {
-        Self::with_info(rng, StaticDeviceInfo::default())
+        Self::with_info(rng, ModemInfo::default())
     }
 }
 
@@ -110,6 +193,7 @@ impl<R: Rng, I: DeviceInfo> Lwm2mSession<R, I> {
             ssid: None,
             outcomes: Deque::new(),
             kick: false,
+            con_interval: None,
         }
     }
 
@@ -135,7 +219,25 @@ impl<R: Rng, I: DeviceInfo> Lwm2mSession<R, I> {
             && let Some((rng, info)) = self.parts.take()
         {
             let store = ClientStore::with_info(ObjectStore::new(), info);
-            self.client = Some(Client::new((self.config)(endpoint), rng, store));
+            let mut config = (self.config)(endpoint);
+            // One owner of the registration Updates: the runtime sends them
+            // `UPDATE_MARGIN_S` before the lifetime ends (reopening an
+            // idle-closed DTLS session first). The client's own Update timer
+            // is pushed to the very end of the lifetime, so it never fires
+            // while the runtime's Updates go out and re-arm it; it only backs
+            // up a runtime that could not send one.
+            config.update_margin = lwm2m_core::time::Duration::ZERO;
+            // The carrier's CON interval (`coap_con_interval`, RFC 7641 §4.5).
+            config.con_interval = match self.con_interval {
+                Some(carrier_profiles::ConInterval::Always) => ConInterval::Always,
+                Some(carrier_profiles::ConInterval::Every(s)) => {
+                    ConInterval::Every(lwm2m_core::time::Duration::from_secs(u64::from(s)))
+                }
+                None => config.con_interval,
+            };
+            let mut client = Client::new(config, rng, store);
+            client.hold_block_answers(Path::resource(5, 0, 0).ok());
+            self.client = Some(client);
         }
     }
 
@@ -159,7 +261,7 @@ impl<R: Rng, I: DeviceInfo> Lwm2mSession<R, I> {
 }
 
 /// The DM account bootstrap left in the objects (Security joined with Server).
-fn dm_account(objects: &ObjectStore) -> Option<DmAccount> {
+pub(crate) fn dm_account(objects: &ObjectStore) -> Option<DmAccount> {
     objects.security().instances().iter().filter(|s| !s.bootstrap).find_map(|sec| {
         let ssid = sec.ssid?;
         let server = objects.server().by_ssid(ssid)?;
@@ -177,6 +279,43 @@ fn dm_account(objects: &ObjectStore) -> Option<DmAccount> {
             psk,
         })
     })
+}
+
+/// Queue mode (`disable_queue_mode` off, the default) is announced as the
+/// binding's `Q` (`carrier-api.md` §1: "binding UQ/NQ"): each DM account's
+/// binding gets `Q` after its transport letter (`U` → `UQ`, `US` → `UQS`),
+/// or loses it when queue mode is off. The client registers with what the
+/// Server object says.
+fn apply_queue_mode(objects: &mut ObjectStore, queue_mode: bool) {
+    let ids: Vec<u16, { lwm2m_objects::config::SERVER_INSTANCES }> =
+        objects.server().instances().iter().map(|s| s.id).collect();
+    for id in ids {
+        let Some(mut server) = objects.server().get(id).cloned() else { continue };
+        if server.binding.contains('Q') == queue_mode {
+            continue;
+        }
+        let mut letters = server.binding.chars().filter(|&c| c != 'Q');
+        let mut binding: String<4> = String::new();
+        let mut ok = letters.next().is_some_and(|first| binding.push(first).is_ok());
+        if queue_mode {
+            ok = ok && binding.push('Q').is_ok();
+        }
+        for c in letters {
+            ok = ok && binding.push(c).is_ok();
+        }
+        if ok {
+            server.binding = binding;
+            // A replacement of an existing instance cannot run out of room.
+            let _ = objects.server_mut().put(server);
+        }
+    }
+}
+
+/// Application data the APP_DATA event reports: `/19/x/0[/y]` (Binary App
+/// Data Container, Data) and `/10250/0/1` (App Data Container, Data).
+fn is_app_data(path: &Path) -> bool {
+    let ids = (path.object_id(), path.instance_id(), path.resource_id());
+    matches!(ids, (Some(19), Some(_), Some(0)) | (Some(10250), Some(0), Some(1)))
 }
 
 fn drain_events<R: Rng, I: DeviceInfo>(
@@ -209,13 +348,19 @@ fn drain_events<R: Rng, I: DeviceInfo>(
                 *registered = None;
                 SessionOutcome::Deregistered
             }
+            Event::ObservationStarted { path, .. } if is_app_data(&path) => {
+                SessionOutcome::AppDataObserved { path, started: true }
+            }
+            Event::ObservationEnded { path, .. } if is_app_data(&path) => {
+                SessionOutcome::AppDataObserved { path, started: false }
+            }
             _ => continue,
         };
         let _ = outcomes.push_back(outcome);
     }
 }
 
-impl<R: Rng, I: DeviceInfo> Session for Lwm2mSession<R, I> {
+impl<R: Rng, I: ModemDeviceInfo> Session for Lwm2mSession<R, I> {
     fn start_bootstrap(&mut self, now: Instant, endpoint: &str) {
         self.ensure_client(endpoint);
         self.peer = Peer::Bootstrap;
@@ -229,11 +374,12 @@ impl<R: Rng, I: DeviceInfo> Session for Lwm2mSession<R, I> {
         &mut self,
         now: Instant,
         endpoint: &str,
-        _params: &RegisterParams,
+        params: &RegisterParams,
         objects: &mut ObjectStore,
     ) {
         self.ensure_client(endpoint);
         self.peer = Peer::Server;
+        apply_queue_mode(objects, params.queue_mode);
         let now = core_now(now);
         let sent = self.lend(objects, |c| c.register(now, |_| Some(Peer::Server)));
         match sent {
@@ -333,10 +479,103 @@ impl<R: Rng, I: DeviceInfo> Session for Lwm2mSession<R, I> {
         self.client.as_mut()?.store_mut().take_pushed(buf)
     }
 
+    fn firmware_written(&mut self, _now: Instant, result: Result<(), u8>) {
+        let Some(client) = self.client.as_mut() else { return };
+        if client.answer_block(result.map_err(lwm2m_core::coap::numbers::Code::from)) {
+            // The answer waits in the client: have the runtime poll at once.
+            self.kick = true;
+        }
+    }
+
+    fn wants_transmit(&self) -> bool {
+        self.kick
+    }
+
+    fn configure(&mut self, params: &RegisterParams) {
+        self.con_interval = Some(params.con_interval);
+    }
+
+    fn set_modem_values(&mut self, values: &ModemValues<'_>) {
+        if let Some(client) = self.client.as_mut() {
+            client.store_mut().info.set_modem_values(values);
+        } else if let Some((_, info)) = self.parts.as_mut() {
+            info.set_modem_values(values);
+        }
+    }
+
     fn deadline(&self) -> Option<Instant> {
         if self.kick || !self.outcomes.is_empty() {
             return Some(Instant::ZERO);
         }
         self.client.as_ref()?.poll_timeout().map(|t| Instant::from_millis(t.as_millis()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lwm2m_core::rng::XorShiftRng;
+
+    fn params(con_interval: carrier_profiles::ConInterval) -> RegisterParams {
+        RegisterParams { lifetime_s: 3600, queue_mode: true, con_interval }
+    }
+
+    #[test]
+    fn the_carriers_con_interval_and_modem_values_reach_the_client() {
+        let mut s = Lwm2mSession::new(XorShiftRng::new(1));
+        s.configure(&params(carrier_profiles::ConInterval::Always));
+        let device = carrier_profiles::DeviceInfo {
+            manufacturer: "Nordic Semiconductor ASA",
+            model_number: "nRF9161",
+            serial_number: "352656100000001",
+            device_type: "Module",
+            hardware_version: "nRF9161 LACA ADA",
+            software_version: "",
+            software_version_separator: '\n',
+        };
+        s.set_modem_values(&ModemValues { device: &device, firmware_version: "mfw_2.0.2" });
+        s.start_bootstrap(Instant::ZERO, "urn:imei:352656100000001");
+        let client = s.client().unwrap();
+        assert_eq!(client.config().con_interval, ConInterval::Always);
+        assert_eq!(client.config().update_margin, lwm2m_core::time::Duration::ZERO);
+        let info = &client.store().info;
+        assert_eq!(info.serial_number(), "352656100000001");
+        assert_eq!((info.model_number(), info.firmware_version()), ("nRF9161", "mfw_2.0.2"));
+
+        let mut s = Lwm2mSession::new(XorShiftRng::new(1));
+        s.configure(&params(carrier_profiles::ConInterval::Every(600)));
+        s.start_bootstrap(Instant::ZERO, "urn:imei:352656100000001");
+        let every = ConInterval::Every(lwm2m_core::time::Duration::from_secs(600));
+        assert_eq!(s.client().unwrap().config().con_interval, every);
+    }
+
+    #[test]
+    fn queue_mode_is_the_bindings_q_after_the_transport_letter() {
+        use lwm2m_objects::objects::ServerInstance;
+        let with = |binding: &str, queue_mode: bool| {
+            let mut objects = ObjectStore::new();
+            let mut server = ServerInstance::new(0, 101);
+            server.binding = String::try_from(binding).unwrap();
+            objects.server_mut().put(server).unwrap();
+            apply_queue_mode(&mut objects, queue_mode);
+            objects.server().get(0).unwrap().binding.clone()
+        };
+        assert_eq!(with("U", true), "UQ");
+        assert_eq!(with("US", true), "UQS");
+        assert_eq!(with("N", true), "NQ");
+        assert_eq!(with("UQ", true), "UQ");
+        assert_eq!(with("UQS", false), "US");
+        assert_eq!(with("U", false), "U");
+    }
+
+    #[test]
+    fn only_application_data_observations_are_app_data_events() {
+        let p = |ids: &[u16]| Path::new(ids).unwrap();
+        assert!(is_app_data(&p(&[19, 0, 0])));
+        assert!(is_app_data(&p(&[19, 3, 0, 1])));
+        assert!(is_app_data(&p(&[10250, 0, 1])));
+        assert!(!is_app_data(&p(&[19, 0, 1])), "19/x/1 is the data priority, not data");
+        assert!(!is_app_data(&p(&[3, 0, 9])));
+        assert!(!is_app_data(&p(&[19])));
     }
 }

@@ -64,6 +64,16 @@ pub struct TestPort {
     pub dfu_image: Option<ImageType>,
     pub dfu_scheduled: bool,
     pub dfu_outcome: Option<UpdateOutcome>,
+    /// What `%XOPERID` answers (`None`: the port cannot tell).
+    pub operator_id: Option<u8>,
+    /// The SIM refuses the ICCID read.
+    pub iccid_unreadable: bool,
+    /// The MSISDN read fails with this instead of "not available yet".
+    pub msisdn_error: Option<ModemError>,
+    /// Every datagram sent, in order.
+    pub sent: Vec<Vec<u8>>,
+    /// Transparent SIM files by path (smartcard bootstrap).
+    pub sim_files: HashMap<Vec<u16>, Vec<u8>>,
 }
 
 impl TestPort {
@@ -121,8 +131,14 @@ impl Modem for TestPort {
         match item {
             Identity::Imei => Ok(ident(IMEI)),
             Identity::Imsi => Ok(ident(&self.imsi)),
+            Identity::Iccid if self.iccid_unreadable => Err(ModemError::Failure),
             Identity::Iccid => Ok(ident("8901260000000000001")),
-            Identity::Msisdn => self.msisdn.as_deref().map(ident).ok_or(ModemError::NotAvailable),
+            Identity::Msisdn => self
+                .msisdn
+                .as_deref()
+                .map(ident)
+                .ok_or(self.msisdn_error.unwrap_or(ModemError::NotAvailable)),
+            Identity::FirmwareVersion => Ok(ident("mfw_nrf9161_2.0.2")),
             Identity::Manufacturer => Ok(ident("Nordic Semiconductor ASA")),
             Identity::Model => Ok(ident("nRF9161")),
             Identity::HardwareVersion => Ok(ident("nRF9161 LACA ADA")),
@@ -135,6 +151,19 @@ impl Modem for TestPort {
             LinkRequest::Down | LinkRequest::PowerOff => None,
         };
         Ok(())
+    }
+    fn sim_read(&mut self, file: &SimFile<'_>, buf: &mut [u8]) -> Result<usize, ModemError> {
+        let data =
+            self.sim_files.get(file.path).ok_or(ModemError::SimStatus { sw1: 0x6A, sw2: 0x82 })?;
+        let SimRead::Binary { offset } = file.read else { return Err(ModemError::InvalidArgument) };
+        let data =
+            data.get(usize::from(offset)..).ok_or(ModemError::SimStatus { sw1: 0x6B, sw2: 0 })?;
+        let n = data.len().min(buf.len()).min(256);
+        buf[..n].copy_from_slice(&data[..n]);
+        Ok(n)
+    }
+    fn operator_id(&mut self) -> Result<u8, ModemError> {
+        self.operator_id.ok_or(ModemError::NotSupported)
     }
     fn link_state(&mut self) -> LinkState {
         match self.link {
@@ -181,6 +210,10 @@ impl Modem for TestPort {
         Ok(self.psks.contains_key(&tag.0))
     }
     fn psk_delete(&mut self, tag: SecTag) -> Result<(), ModemError> {
+        // Same rule as writes.
+        if self.link.is_some() || self.refuse_keys {
+            return Err(ModemError::LinkUp);
+        }
         self.psks.remove(&tag.0);
         Ok(())
     }
@@ -207,7 +240,8 @@ impl Transport for TestPort {
             None => Poll::Ready(Err(TransportError::InvalidSocket)),
         }
     }
-    fn send(&mut self, _: SocketId, _: &[u8]) -> Poll<Result<(), TransportError>> {
+    fn send(&mut self, _: SocketId, data: &[u8]) -> Poll<Result<(), TransportError>> {
+        self.sent.push(data.to_vec());
         Poll::Ready(Ok(()))
     }
     fn recv(&mut self, _: SocketId, _: &mut [u8]) -> Poll<Result<usize, TransportError>> {
@@ -310,7 +344,10 @@ pub struct ScriptedSession {
     pub sent: Vec<Path>,
     pub params: Vec<RegisterParams>,
     pub sending: bool,
-    pending: VecDeque<SessionOutcome>,
+    /// Datagrams the engine has for the peer (e.g. notifications).
+    pub tx: VecDeque<Vec<u8>>,
+    /// Outcomes handed out at the next poll, as if the server had acted.
+    pub pending: VecDeque<SessionOutcome>,
 }
 
 pub fn dm_account() -> DmAccount {
@@ -358,8 +395,13 @@ impl Session for ScriptedSession {
         Ok(())
     }
     fn handle_datagram(&mut self, _: Instant, _: &[u8], _: &mut ObjectStore) {}
-    fn poll_transmit(&mut self, _: Instant, _: &mut [u8]) -> Option<usize> {
-        None
+    fn poll_transmit(&mut self, _: Instant, buf: &mut [u8]) -> Option<usize> {
+        let d = self.tx.pop_front()?;
+        buf[..d.len()].copy_from_slice(&d);
+        Some(d.len())
+    }
+    fn wants_transmit(&self) -> bool {
+        !self.tx.is_empty()
     }
     fn poll_outcome(&mut self, _: Instant, _: &mut ObjectStore) -> Option<SessionOutcome> {
         self.pending.pop_front()

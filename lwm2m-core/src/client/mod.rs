@@ -588,6 +588,19 @@ struct Inner<A, R, S> {
     dropped_events: u32,
     /// The block-wise Write in progress: who, where, next expected offset.
     block1: Option<(Caller, Path, usize)>,
+    /// Blocks written to this path are answered by [`Client::answer_block`].
+    hold_path: Option<Path>,
+    /// The block of `hold_path` waiting for its answer.
+    held: Option<HeldBlock>,
+}
+
+/// A block of a block-wise Write the store took, not yet answered.
+#[derive(Debug, Clone, Copy)]
+struct HeldBlock {
+    id: RequestId,
+    block: BlockValue,
+    caller: Caller,
+    path: Path,
 }
 
 impl<A, R, S> fmt::Debug for Client<A, R, S> {
@@ -850,6 +863,8 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Client<A, R, S> {
                 events: Deque::new(),
                 dropped_events: 0,
                 block1: None,
+                hold_path: None,
+                held: None,
             },
             rx: [0; MAX_MESSAGE_LEN],
         }
@@ -1141,6 +1156,37 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Client<A, R, S> {
             self.inner.on_timer(now, timer);
         }
         self.inner.process_observations(now);
+    }
+
+    /// Holds the answer to every block of a block-wise Write of `path`
+    /// (RFC 7959 §2.5) until [`answer_block`](Self::answer_block): the
+    /// Firmware Update Package `/5/0/0` is acknowledged only once the DFU
+    /// target has the block. The CoAP request stays un-ACKed meanwhile, so
+    /// the answer must come well within ACK_TIMEOUT (the same poll). `None`
+    /// answers every block at once (the default).
+    pub fn hold_block_answers(&mut self, path: Option<Path>) {
+        self.inner.hold_path = path;
+    }
+
+    /// Answers the held block: `Ok` → 2.31 Continue with its Block1 option
+    /// (2.04 Changed on the last block, and [`Event::Written`]); `Err(code)`
+    /// → that code, which ends the transfer. `false` if no block was held.
+    pub fn answer_block(&mut self, result: Result<(), Code>) -> bool {
+        let Some(h) = self.inner.held.take() else { return false };
+        let inner = &mut self.inner;
+        match result {
+            Err(code) => {
+                inner.block1 = None;
+                inner.respond_code(h.id, code);
+            }
+            Ok(()) if h.block.more => inner.respond_block(h.id, Code::Continue, h.block),
+            Ok(()) => {
+                inner.block1 = None;
+                inner.respond_block(h.id, Code::Changed, h.block);
+                inner.push_event(Event::Written { caller: h.caller, path: h.path });
+            }
+        }
+        true
     }
 
     // ----- outputs --------------------------------------------------------
@@ -2394,6 +2440,15 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng, S: ObjectStore> Inner<A, R, S> {
         if let Err(e) = self.store.write_block(caller, path, offset, payload, !block.more) {
             self.block1 = None;
             return self.respond_code(id, e.into());
+        }
+        if self.hold_path == Some(*path) {
+            // Answered by `Client::answer_block`; a block still held from an
+            // abandoned transfer is answered 5.00 first.
+            if let Some(old) = self.held.replace(HeldBlock { id, block, caller, path: *path }) {
+                self.respond_code(old.id, Code::InternalServerError);
+            }
+            self.block1 = block.more.then_some((caller, *path, end));
+            return;
         }
         if block.more {
             self.block1 = Some((caller, *path, end));
