@@ -105,6 +105,19 @@ pub enum CarrierArg {
 }
 
 impl CarrierArg {
+    /// The operator whose bootstrap the embedded server acts out.
+    pub fn operator(self) -> lwm2m_server::operators::Operator {
+        use lwm2m_server::operators::Operator;
+        match self {
+            CarrierArg::Verizon => Operator::Verizon,
+            CarrierArg::TMobile => Operator::TMobile,
+            CarrierArg::Softbank => Operator::SoftBank,
+            CarrierArg::LgUplus => Operator::LgUplus,
+            CarrierArg::Bell => Operator::BellCanada,
+            CarrierArg::Generic => Operator::Generic,
+        }
+    }
+
     /// The library's name for it.
     pub fn carrier(self) -> Carrier {
         match self {

@@ -12,8 +12,10 @@
 //! taken, the device's stored accounts would point nowhere: the sample
 //! then clears the device's storage (a factory reset) and says so.
 //!
-//! Not yet: `--carrier` gets the generic bootstrap plan for every operator
-//! (the per-operator plans are not on main yet).
+//! With `--carrier`, the SIM is that operator's, that operator alone is
+//! enabled with the embedded Bootstrap-Server as custom server (the
+//! certification set-up, carriers.md §1.4), and the Bootstrap-Server acts
+//! out the operator's plan (`lwm2m_server::operators::plan_for`).
 
 use std::net::SocketAddr;
 use std::path::Path as FsPath;
@@ -24,10 +26,11 @@ use std::time::{Duration as StdDuration, Instant as StdInstant};
 use carrier_profiles::CarrierSet;
 use lwm2m_core::coap::numbers::ContentFormat;
 use lwm2m_core::path::Path;
+use lwm2m_server::operators::plan_for;
 use lwm2m_server::transport::{DtlsTransport, Transport};
-use lwm2m_server::{BootstrapPlan, Request, ServerConfig, ServerEvent, ServerHandle};
+use lwm2m_server::{Request, ServerConfig, ServerEvent, ServerHandle};
 
-use crate::args::Args;
+use crate::args::{Args, CarrierArg};
 use crate::device::{self, Command, Report, Setup};
 use crate::out::{Out, Stop, Who};
 
@@ -72,8 +75,7 @@ fn bind_dtls(port: u16, identity: &[u8], key: &[u8]) -> Result<DtlsTransport, St
 pub fn run(args: &Args, out: &Out, stop: &AtomicBool) -> Result<(), Stop> {
     let started = StdInstant::now();
     // An operator's bootstrap may hold off first (Verizon: 10 s).
-    let limit =
-        if args.carrier == crate::args::CarrierArg::Generic { DEADLINE } else { DEADLINE * 2 };
+    let limit = if args.carrier == CarrierArg::Generic { DEADLINE } else { DEADLINE * 2 };
     let deadline = (!args.forever).then(|| started + limit);
     let dir = crate::state_dir(args);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -96,8 +98,15 @@ pub fn run(args: &Args, out: &Out, stop: &AtomicBool) -> Result<(), Stop> {
     let bs_transport = bind_dtls(bs_port, identity.as_bytes(), &key)?;
     let bs_addr = bs_transport.local_addr().map_err(|e| format!("bootstrap socket: {e}"))?;
     let bs_uri = format!("coaps://{bs_addr}");
-    let lifetime = args.lifetime.unwrap_or(300);
-    let plan = BootstrapPlan::single_psk(&uri, lifetime, endpoint.as_bytes(), DM_PSK);
+    // The Bootstrap-Server acts out the operator's own plan (SSID, lifetime,
+    // binding, extra writes such as Verizon's admin APN), with the DM PSK.
+    let mut plan = plan_for(args.carrier.operator(), &uri, Some((endpoint.as_bytes(), DM_PSK)));
+    for account in &mut plan.accounts {
+        account.lifetime_s = args.lifetime.unwrap_or(match args.carrier {
+            CarrierArg::Generic => 300,
+            _ => account.lifetime_s,
+        });
+    }
     let bs = lwm2m_server::spawn(
         bs_transport,
         ServerConfig { default_plan: Some(plan), ..Default::default() },
@@ -117,11 +126,11 @@ pub fn run(args: &Args, out: &Out, stop: &AtomicBool) -> Result<(), Stop> {
     .map_err(|e| format!("{}: {e}", dir.display()))?;
     crate::provision_key(&dir, BS_SEC_TAG, identity.as_bytes(), &key)?;
     out.line(Who::Device, format!("state in {}", dir.display()))?;
-    if args.carrier != crate::args::CarrierArg::Generic {
+    if args.carrier != CarrierArg::Generic {
         out.line(
             Who::Device,
             format!(
-                "SIM of {} (IMSI {}); the embedded server plays the generic bootstrap plan",
+                "SIM of {} (IMSI {}); the embedded Bootstrap-Server acts out that operator's plan",
                 args.carrier.carrier().name(),
                 profile.imsi.as_deref().unwrap_or("-")
             ),
