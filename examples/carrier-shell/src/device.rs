@@ -30,8 +30,9 @@ use lwm2m_carrier::session::lwm2m::Lwm2mSession;
 use lwm2m_carrier::{Config, Errno, Event, Runtime};
 use lwm2m_core::path::Path;
 use lwm2m_core::rng::XorShiftRng;
+use lwm2m_server::operators::{Operator, plan_for};
 use lwm2m_server::transport::{DtlsTransport, Transport};
-use lwm2m_server::{BootstrapPlan, ServerConfig, ServerEvent, ServerHandle};
+use lwm2m_server::{ServerConfig, ServerEvent, ServerHandle};
 
 use crate::shell::say;
 
@@ -178,12 +179,13 @@ pub struct Servers {
 }
 
 impl Servers {
-    /// Starts both on free loopback ports and stores the bootstrap PSK in
+    /// Starts both on free loopback ports, the Bootstrap-Server acting out
+    /// `carrier`'s plan (`lwm2m_server::operators`), and stores the bootstrap PSK in
     /// security tag [`BS_SEC_TAG`] of the modem (`dir/keys.toml`).
     ///
     /// # Errors
     /// A socket cannot be bound, the key cannot be stored.
-    pub fn spawn(dir: &FsPath) -> Result<Self, String> {
+    pub fn spawn(dir: &FsPath, carrier: Carrier) -> Result<Self, String> {
         let any = SocketAddr::from(([127, 0, 0, 1], 0));
         let dm_keys =
             |id: &[u8]| (id == DM_IDENTITY).then(|| dtls_psk::Psk::new(DM_PSK).ok()).flatten();
@@ -196,7 +198,16 @@ impl Servers {
             |id: &[u8]| (id == BS_IDENTITY).then(|| dtls_psk::Psk::new(BS_PSK).ok()).flatten();
         let bs_t = DtlsTransport::bind(any, keys).map_err(|e| format!("bootstrap socket: {e}"))?;
         let bs_addr = bs_t.local_addr().map_err(|e| format!("bootstrap socket: {e}"))?;
-        let plan = BootstrapPlan::single_psk(&dm_uri, 300, DM_IDENTITY, DM_PSK);
+        // The operator's own plan (SSID, lifetime, binding, extra writes).
+        let operator = match carrier {
+            Carrier::Verizon => Operator::Verizon,
+            Carrier::TMobile => Operator::TMobile,
+            Carrier::SoftBank => Operator::SoftBank,
+            Carrier::LgUplus => Operator::LgUplus,
+            Carrier::BellCanada => Operator::BellCanada,
+            _ => Operator::Generic,
+        };
+        let plan = plan_for(operator, &dm_uri, Some((DM_IDENTITY, DM_PSK)));
         let bs = lwm2m_server::spawn(
             bs_t,
             ServerConfig { default_plan: Some(plan), ..Default::default() },

@@ -347,7 +347,7 @@ impl Shell {
                 }
                 Target::Embedded => {
                     let dir = self.state_dir.clone().unwrap_or_else(|| PathBuf::from("."));
-                    match Servers::spawn(&dir) {
+                    match Servers::spawn(&dir, carrier) {
                         Ok(servers) => {
                             say(out, servers.describe());
                             config.server_uri = leak(&servers.bs_uri);

@@ -862,3 +862,22 @@ fn a_bad_server_option_prints_an_error_and_the_usage() {
     assert!(err.starts_with("error:") && err.contains("coap://"), "{err}");
     assert!(err.contains("Usage: carrier-shell"), "{err}");
 }
+
+/// With Verizon alone enabled, the device's SIM is Verizon's and the embedded
+/// Bootstrap-Server acts out Verizon's plan: the endpoint is `urn:imei-msisdn:`
+/// (carriers.md §4) and the server reads back the admin APN the plan wrote.
+#[test]
+fn verizon_operation_bootstraps_from_verizons_plan() {
+    let out =
+        run("carrier_config carriers 1\ncarrier_config auto_startup y\nserver read /11/0/1\n");
+    assert_lines(
+        &out,
+        &[
+            "LwM2M carrier library started (Verizon operation)",
+            "Event: Registered",
+            "Server: READ /11/0/1 -> 2.05 [text/plain; charset=utf-8] 8 B",
+            "  /11/0/1 = \"VZWADMIN\"",
+        ],
+    );
+    assert!(out.contains("registered ep=urn:imei-msisdn:350000000000001-"), "{out}");
+}
