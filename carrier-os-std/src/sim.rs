@@ -116,7 +116,6 @@ struct Packet {
     data: Vec<u8>,
 }
 
-#[derive(Debug)]
 struct Net {
     now: Instant,
     seed: u64,
@@ -132,6 +131,48 @@ struct Net {
     server_psks: BTreeMap<SocketAddr, (Vec<u8>, Vec<u8>)>,
     next_port: u16,
     trace: String,
+    /// Whether [`Net::record`] keeps lines (off for big fleets).
+    tracing: bool,
+    /// Called for every datagram sent and every datagram delivered.
+    tap: Option<Tap>,
+}
+
+impl core::fmt::Debug for Net {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Net")
+            .field("now", &self.now)
+            .field("seed", &self.seed)
+            .field("in_flight", &self.in_flight.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A wire tap: called for every datagram sent and delivered.
+type Tap = Box<dyn FnMut(&TapEvent<'_>)>;
+
+/// What a wire tap ([`World::set_tap`]) sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TapKind {
+    /// A datagram was handed to the network (before loss and duplication).
+    Sent,
+    /// A datagram arrived in a socket's inbox (after loss, duplication,
+    /// reordering and outages).
+    Delivered,
+}
+
+/// One datagram as a wire tap sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct TapEvent<'a> {
+    /// Virtual time.
+    pub at: Instant,
+    /// Sent or delivered.
+    pub kind: TapKind,
+    /// Sender.
+    pub from: SocketAddr,
+    /// Receiver.
+    pub to: SocketAddr,
+    /// The datagram (plain CoAP: DTLS is modelled, not framed).
+    pub data: &'a [u8],
 }
 
 fn hex(data: &[u8]) -> String {
@@ -140,6 +181,9 @@ fn hex(data: &[u8]) -> String {
 
 impl Net {
     fn record(&mut self, line: std::fmt::Arguments<'_>) {
+        if !self.tracing {
+            return;
+        }
         let _ = writeln!(self.trace, "{:>10} {line}", self.now.as_millis());
     }
 
@@ -147,8 +191,17 @@ impl Net {
         self.outages.iter().any(|&(a, b)| t >= a && t < b)
     }
 
+    fn tap(&mut self, kind: TapKind, from: SocketAddr, to: SocketAddr, data: &[u8]) {
+        if let Some(tap) = self.tap.as_mut() {
+            tap(&TapEvent { at: self.now, kind, from, to, data });
+        }
+    }
+
     fn send(&mut self, from: SocketAddr, to: SocketAddr, data: &[u8]) {
-        self.record(format_args!("send {from} > {to} {}", hex(data)));
+        if self.tracing {
+            self.record(format_args!("send {from} > {to} {}", hex(data)));
+        }
+        self.tap(TapKind::Sent, from, to, data);
         if self.in_outage(self.now) {
             self.record(format_args!("drop-outage {from} > {to}"));
             return;
@@ -192,6 +245,17 @@ impl Net {
                 self.send(p.to, p.from, &p.data);
             } else if let Some(q) = self.inboxes.get_mut(&p.to) {
                 q.push_back((p.from, p.data));
+                if let Some(tap) = self.tap.as_mut()
+                    && let Some((from, data)) = q.back()
+                {
+                    tap(&TapEvent {
+                        at: self.now,
+                        kind: TapKind::Delivered,
+                        from: *from,
+                        to: p.to,
+                        data,
+                    });
+                }
                 self.record(format_args!("deliver {} > {}", p.from, p.to));
             } else {
                 self.record(format_args!("unreachable {} > {}", p.from, p.to));
@@ -223,7 +287,22 @@ impl World {
             server_psks: BTreeMap::new(),
             next_port: 49152,
             trace: String::new(),
+            tracing: true,
+            tap: None,
         })))
+    }
+
+    /// Keeps (the default) or stops keeping the trace: a fleet of thousands
+    /// of devices over simulated days would fill memory with it.
+    pub fn set_tracing(&self, on: bool) {
+        self.0.borrow_mut().tracing = on;
+    }
+
+    /// Calls `tap` for every datagram sent and every datagram delivered
+    /// (wire counters). `tap` runs inside the world: it must not call back
+    /// into it.
+    pub fn set_tap(&self, tap: impl FnMut(&TapEvent<'_>) + 'static) {
+        self.0.borrow_mut().tap = Some(Box::new(tap));
     }
 
     /// The virtual time.
@@ -479,6 +558,11 @@ impl SimPort {
     /// ([`SimPort::is_off`]); every later call fails or does nothing.
     pub fn arm_power_cut_after_writes(&mut self, n: u64) {
         self.cut_after_writes = Some(self.storage.writes() + n.max(1));
+    }
+
+    /// Sockets open or opening (a driver's diagnostics).
+    pub fn socket_count(&self) -> usize {
+        self.sockets.len()
     }
 
     /// The device lost power and must be rebooted.

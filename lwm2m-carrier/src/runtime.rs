@@ -65,6 +65,14 @@ pub const LINK_DOWN_WAIT: Duration = Duration::from_secs(10);
 /// value; 101 is the usual first DM server SSID (Leshan's and the OMA
 /// examples'), and it only has to differ from the Bootstrap-Server's.
 pub const DIRECT_SSID: u16 = 101;
+/// How long after a server's Execute of Reboot (`/3/0/4`) or Update
+/// (`/5/0/2`, application image) the runtime emits REBOOT: the 2.04 has
+/// gone out in the ACK, and a retransmission of the Execute (the server's
+/// first comes within ACK_TIMEOUT × ACK_RANDOM_FACTOR = 3 s, RFC 7252 §4.8)
+/// is still answered from the deduplication cache instead of meeting a
+/// rebooting device. The spec gives no figure; a longer wait only delays
+/// the update.
+pub const REBOOT_GRACE: Duration = Duration::from_secs(3);
 /// Send the registration Update this long before the lifetime ends.
 pub const UPDATE_MARGIN_S: u64 = 30;
 
@@ -216,6 +224,8 @@ pub struct Runtime<'c, S: Session> {
     fota: fota::Fota,
     fota_ctl: fota::Control,
     push_deadline: Option<Instant>,
+    /// A server's Execute asked for a reboot: REBOOT goes out at this time.
+    reboot_at: Option<Instant>,
     buf: [u8; carrier_os::transport::MAX_DATAGRAM],
 }
 
@@ -291,6 +301,7 @@ impl<'c, S: Session> Runtime<'c, S> {
             fota: fota::Fota::Idle,
             fota_ctl: fota::Control::default(),
             push_deadline: None,
+            reboot_at: None,
             buf: [0; carrier_os::transport::MAX_DATAGRAM],
         }
     }
@@ -502,6 +513,7 @@ impl<'c, S: Session> Runtime<'c, S> {
             d = earliest(d, link_poll);
         }
         d = earliest(d, self.push_deadline);
+        d = earliest(d, self.reboot_at);
         match self.phase {
             Phase::WaitAutoStartup | Phase::WaitModemInit | Phase::Stopped => {}
             Phase::WaitRegisterRequest => {}
@@ -537,6 +549,11 @@ impl<'c, S: Session> Runtime<'c, S> {
     fn step<P: Port>(&mut self, port: &mut P, now: Instant) {
         self.fota_step(port, now);
         self.fota_push_timeout(port, now);
+        if self.reboot_at.is_some_and(|t| now >= t) {
+            self.reboot_at = None;
+            self.emit(Event::LtePowerOff);
+            self.emit(Event::Reboot);
+        }
         match self.phase {
             Phase::WaitAutoStartup | Phase::Stopped | Phase::WaitRegisterRequest => {}
             Phase::WaitModemInit => {
@@ -1136,15 +1153,12 @@ impl<'c, S: Session> Runtime<'c, S> {
     fn on_object_event<P: Port>(&mut self, port: &mut P, now: Instant, e: ObjectEvent) {
         match e {
             // /3/0/4: the library wants to reboot (the handler may postpone it).
-            ObjectEvent::Reboot => {
-                self.emit(Event::LtePowerOff);
-                self.emit(Event::Reboot);
-            }
+            ObjectEvent::Reboot => self.schedule_reboot(now),
             // /3/0/12: the application re-adds the error codes that still apply.
             ObjectEvent::ErrorCodesReset => self.emit(Event::ErrorCodeReset),
             ObjectEvent::FirmwareDownload => self.fota_pull(port),
             ObjectEvent::FirmwarePackage => self.fota_push(port, now),
-            ObjectEvent::FirmwareUpdate => self.fota_update(port),
+            ObjectEvent::FirmwareUpdate => self.fota_update(port, now),
             // A server wrote /19/i/0/ri: APP_DATA with the bytes.
             ObjectEvent::AppDataWritten { instance, resource_instance } => {
                 self.queue(Queued::AppData { instance, resource_instance });
@@ -1254,6 +1268,13 @@ impl<'c, S: Session> Runtime<'c, S> {
                 self.phase = Phase::WaitRegisterRequest;
                 self.emit(Event::Deregistered);
             }
+        }
+    }
+
+    /// REBOOT (after LTE_POWER_OFF) once [`REBOOT_GRACE`] has passed.
+    fn schedule_reboot(&mut self, now: Instant) {
+        if self.reboot_at.is_none() {
+            self.reboot_at = now.checked_add(REBOOT_GRACE).or(Some(now));
         }
     }
 

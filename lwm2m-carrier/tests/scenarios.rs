@@ -446,8 +446,12 @@ fn server_executed_reboot_and_reset_error_code_become_events() {
     let before = app.events.len();
     server_executes(&mut rt, lwm2m_core::path::Path::resource(3, 0, 4).unwrap());
     server_executes(&mut rt, lwm2m_core::path::Path::resource(3, 0, 12).unwrap());
-    run(&mut rt, &mut port, &mut app, 11_000);
-    assert_eq!(app.list()[before..], [Event::LtePowerOff, Event::Reboot, Event::ErrorCodeReset]);
+    // The reset is at once; REBOOT waits REBOOT_GRACE (3 s) so that the
+    // answer to the Execute, or to its retransmission, leaves first.
+    run(&mut rt, &mut port, &mut app, 12_900);
+    assert_eq!(app.list()[before..], [Event::ErrorCodeReset]);
+    run(&mut rt, &mut port, &mut app, 13_100);
+    assert_eq!(app.list()[before..], [Event::ErrorCodeReset, Event::LtePowerOff, Event::Reboot]);
 }
 
 #[test]

@@ -1111,7 +1111,7 @@ impl Server {
         let mut expired: Vec<String> = self
             .registrations
             .iter()
-            .filter(|(_, (r, at))| now > Self::expires_at(r, *at))
+            .filter(|(_, (r, at))| now >= Self::expires_at(r, *at))
             .map(|(k, _)| k.clone())
             .collect();
         expired.sort();

@@ -698,7 +698,7 @@ impl<S: Session> Runtime<'_, S> {
     }
 
     /// `/5/0/2` executed: apply.
-    pub(super) fn fota_update<P: Port>(&mut self, port: &mut P) {
+    pub(super) fn fota_update<P: Port>(&mut self, port: &mut P, now: Instant) {
         let Fota::Downloaded(image) = self.fota else { return };
         if let Err(e) = port.dfu_schedule() {
             return self.fota_fail(port, dfu_failure(e));
@@ -717,9 +717,9 @@ impl<S: Session> Runtime<'_, S> {
                 self.emit(Event::ModemInit);
             }
             _ => {
-                // Application image: reboot into the bootloader (postponable).
-                self.emit(Event::LtePowerOff);
-                self.emit(Event::Reboot);
+                // Application image: reboot into the bootloader (postponable),
+                // once the answer to the Execute has had its chance.
+                self.schedule_reboot(now);
             }
         }
     }

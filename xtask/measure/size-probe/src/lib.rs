@@ -28,3 +28,17 @@ pub static SIZEOF_OBJECTSTORE: [u8; size_of::<ObjectStore>()] = [0; size_of::<Ob
 #[used]
 pub static SIZEOF_STATICDEVICEINFO: [u8; size_of::<StaticDeviceInfo>()] =
     [0; size_of::<StaticDeviceInfo>()];
+
+type Runtime = lwm2m_carrier::Runtime<'static, lwm2m_carrier::session::lwm2m::Lwm2mSession<XorShiftRng>>;
+
+/// `lwm2m_carrier::Runtime<Lwm2mSession<XorShiftRng>>`: one whole client.
+#[used]
+pub static SIZEOF_RUNTIME: [u8; size_of::<Runtime>()] = [0; size_of::<Runtime>()];
+/// `Lwm2mSession<XorShiftRng>`.
+#[used]
+pub static SIZEOF_SESSION: [u8; size_of::<lwm2m_carrier::session::lwm2m::Lwm2mSession<XorShiftRng>>()] =
+    [0; size_of::<lwm2m_carrier::session::lwm2m::Lwm2mSession<XorShiftRng>>()];
+/// `lwm2m_carrier::Config`.
+#[used]
+pub static SIZEOF_CARRIER_CONFIG: [u8; size_of::<lwm2m_carrier::Config<'static>>()] =
+    [0; size_of::<lwm2m_carrier::Config<'static>>()];
