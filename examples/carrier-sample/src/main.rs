@@ -14,6 +14,8 @@
 //! per-user state directory), so the second run registers without
 //! bootstrap. `--server` points the device at any LwM2M 1.1 server instead
 //! (`external.rs`); `--forever` stays registered until Ctrl-C;
+//! `--simulate` runs the same library in `carrier-sim`'s deterministic
+//! simulation and prints its summary table (`simulate.rs`);
 //! `--coap-demo` runs the older CoAP-layer demo (`coap_demo.rs`).
 //! Options and their checks: `args.rs`.
 #![forbid(unsafe_code)]
@@ -25,6 +27,7 @@ mod demo;
 mod device;
 mod external;
 mod out;
+mod simulate;
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -55,13 +58,16 @@ fn main() -> ExitCode {
             )
             .exit();
     }
-    if args.simulate {
-        eprintln!(
-            "carrier-sample: --simulate is not available in this build (the carrier-sim fleet crate has not landed yet)"
-        );
-        return ExitCode::from(2);
-    }
     let out = Out::stdout();
+    if args.simulate {
+        return match simulate::run(&args, &out) {
+            Ok(()) | Err(Stop::Closed) => ExitCode::SUCCESS,
+            Err(Stop::Failed(e)) => {
+                eprintln!("carrier-sample: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let stop = Arc::new(AtomicBool::new(false));
     if args.forever {
         let flag = Arc::clone(&stop);

@@ -165,6 +165,15 @@ impl Out {
         }
     }
 
+    /// Text as it is (a table): no stamp, no colour.
+    ///
+    /// # Errors
+    /// [`Stop::Closed`] when stdout cannot be written any more.
+    pub fn raw(&self, text: &str) -> Result<(), Stop> {
+        let mut lock = std::io::stdout().lock();
+        lock.write_all(text.as_bytes()).and_then(|()| lock.flush()).map_err(|_| Stop::Closed)
+    }
+
     /// A line saying the whole script ran.
     ///
     /// # Errors
