@@ -338,6 +338,12 @@ impl Shell {
         let carrier = set.single().unwrap_or(Carrier::Generic);
         let device = config.device;
         say(out, format!("LwM2M carrier library started ({} operation)", carrier.name()));
+        // Without a state directory (in-memory settings) there is nowhere to
+        // keep a device: the library's state only, no device, no server.
+        let Some(dir) = self.state_dir.clone() else {
+            self.idle_api.attach(carrier, ObjectStore::new());
+            return;
+        };
         if config.server_uri.is_empty() {
             match &self.target {
                 Target::External { uri, bootstrap, sec_tag } => {
@@ -345,22 +351,18 @@ impl Shell {
                     config.is_bootstrap_server = *bootstrap;
                     config.server_sec_tag = sec_tag.unwrap_or(0);
                 }
-                Target::Embedded => {
-                    let dir = self.state_dir.clone().unwrap_or_else(|| PathBuf::from("."));
-                    match Servers::spawn(&dir, carrier) {
-                        Ok(servers) => {
-                            say(out, servers.describe());
-                            config.server_uri = leak(&servers.bs_uri);
-                            config.is_bootstrap_server = true;
-                            config.server_sec_tag = crate::device::BS_SEC_TAG;
-                            self.servers = Some(servers);
-                        }
-                        Err(e) => say(out, format!("No embedded server: {e}")),
+                Target::Embedded => match Servers::spawn(&dir, carrier) {
+                    Ok(servers) => {
+                        say(out, servers.describe());
+                        config.server_uri = leak(&servers.bs_uri);
+                        config.is_bootstrap_server = true;
+                        config.server_sec_tag = crate::device::BS_SEC_TAG;
+                        self.servers = Some(servers);
                     }
-                }
+                    Err(e) => say(out, format!("No embedded server: {e}")),
+                },
             }
         }
-        let dir = self.state_dir.clone().unwrap_or_else(|| PathBuf::from("."));
         match Device::start(&dir, config, carrier) {
             Ok(d) => self.device = Some(d),
             Err(e) => {
