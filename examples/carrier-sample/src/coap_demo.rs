@@ -26,6 +26,17 @@ use lwm2m_core::time::{Duration, Instant};
 use std::net::{SocketAddr, UdpSocket};
 use std::process::ExitCode;
 
+/// `println!` that ends the demo quietly (exit 0) when stdout is closed
+/// (`carrier-sample --coap-demo | head`) instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout().lock(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 type Ep = Endpoint<SocketAddr, XorShiftRng>;
 
 /// Milliseconds since the demo started, as protocol time.
@@ -60,7 +71,7 @@ impl Node {
         let mut buf = [0u8; MAX_MESSAGE_LEN];
         while let Some(t) = self.ep.poll_transmit(clock.now(), &mut buf) {
             let bytes = &buf[..t.len];
-            println!(
+            say!(
                 "{:>8}  {:>6} -> {:<6} {}",
                 clock.now(),
                 self.name,
@@ -106,7 +117,7 @@ fn serve(server: &mut Ep, res: &mut Resources, now: Instant) {
             // (RFC 7641 §3.6, §4.5).
             Event::Reset { remote, message_id, .. } | Event::Timeout { remote, message_id, .. } => {
                 if let Some(path) = res.observers.cancel_by_mid(remote, message_id) {
-                    println!("          server: observation of {path} cancelled by {remote}");
+                    say!("          server: observation of {path} cancelled by {remote}");
                 }
                 continue;
             }
@@ -233,7 +244,7 @@ fn script(client: &mut Ep, step: Step, now: Instant, to: SocketAddr) -> Step {
                         Step::Firmware { reassembler, waiting }
                     }
                     Ok(Reassembly::Complete(n)) => {
-                        println!("          client: firmware complete, {n} bytes");
+                        say!("          client: firmware complete, {n} bytes");
                         let sender = Block1Sender::new(CONFIG, Szx::S128);
                         let waiting = put_config_block(client, now, to, &sender);
                         Step::Config { sender, waiting }
@@ -251,7 +262,7 @@ fn script(client: &mut Ep, step: Step, now: Instant, to: SocketAddr) -> Step {
                         Step::Config { sender, waiting }
                     }
                     Ok(Block1Progress::Done(code)) => {
-                        println!("          client: config stored: {code:#}");
+                        say!("          client: config stored: {code:#}");
                         let waiting = client
                             .request(now, to, true, Code::Get, |w| {
                                 w.add_uint(OptionNumber::Observe, 0)?;
@@ -269,9 +280,9 @@ fn script(client: &mut Ep, step: Step, now: Instant, to: SocketAddr) -> Step {
             Step::Observing { waiting, notifications } if exchange == waiting => {
                 let value = String::from_utf8_lossy(response.payload).into_owned();
                 if notifications == 0 {
-                    println!("          client: observing /sensor, value {value}");
+                    say!("          client: observing /sensor, value {value}");
                 } else {
-                    println!("          client: notification {notifications}: /sensor = {value}");
+                    say!("          client: notification {notifications}: /sensor = {value}");
                 }
                 if notifications == 3 {
                     // Forget the observation: the next notification gets RST,
@@ -289,8 +300,8 @@ fn script(client: &mut Ep, step: Step, now: Instant, to: SocketAddr) -> Step {
 }
 
 fn run() -> std::io::Result<bool> {
-    println!("carrier-sample: the CoAP-layer demo (lwm2m_core::coap over loopback UDP).");
-    println!("The LwM2M runtime does not exist yet; this shows the layer it will run on.\n");
+    say!("carrier-sample: the CoAP-layer demo (lwm2m_core::coap over loopback UDP),");
+    say!("the layer the LwM2M runtime runs on.\n");
     let clock = Clock(std::time::Instant::now());
     let mut server = Node::bind("server", 0x5e_12e4)?;
     let mut client = Node::bind("client", 0xc1_1e47)?;
@@ -338,7 +349,7 @@ fn run() -> std::io::Result<bool> {
         }
         if matches!(step, Step::Done) && res.observers.is_empty() {
             client.flush(&clock, "server")?;
-            println!(
+            say!(
                 "\ndone: Block2 GET, Block1 PUT ({} bytes stored) and 3 notifications.",
                 res.config.body().len()
             );

@@ -2,407 +2,161 @@
 //!
 //! With no arguments it starts two embedded `lwm2m-server`s on 127.0.0.1 —
 //! the Bootstrap-Server behind DTLS 1.2 PSK and the DM server it
-//! provisions (plain CoAP) — and a device in generic mode on the std port
+//! provisions — and a device in generic mode on the std port
 //! (`carrier_os_std::real::RealPort`: real UDP sockets, a simulated modem
 //! and SIM, storage in a directory) running the carrier runtime with the
-//! LwM2M session. It prints what happens, one line each:
+//! LwM2M session, and prints what happens (`demo.rs`): link up,
+//! bootstrapped, registered, the server reading `/3/0`, observing the
+//! battery level while the application changes it, a firmware image pushed
+//! block-wise with a progress bar, reboot into it, de-registration.
 //!
-//! 1. the device's events: LTE link down, bootstrapped, LTE link up,
-//!    registered (the server's view in between);
-//! 2. the server reading `/3/0` (Device);
-//! 3. the server observing `/3/0/9` (battery level) while the application
-//!    changes it three times;
-//! 4. a firmware image pushed block-wise to `/5/0/0`, the State read back
-//!    as Downloaded, and the Update executed;
-//! 5. de-registration.
-//!
-//! It exits 0 when all of that happened, within about 30 s at most.
-//! `--coap-demo` runs the older CoAP-layer demo instead (`coap_demo.rs`).
-//!
-//! Not wired yet: DTLS to the DM server (the embedded server's bootstrap
-//! plan writes NoSec accounts), the reboot into the new image, and the
-//! other options of issue 11 (`--server`, `--carrier`, `--simulate`, …).
+//! The device's storage outlives the run (`--state-dir`, by default a
+//! per-user state directory), so the second run registers without
+//! bootstrap. `--server` points the device at any LwM2M 1.1 server instead
+//! (`external.rs`); `--forever` stays registered until Ctrl-C;
+//! `--simulate` runs the same library in `carrier-sim`'s deterministic
+//! simulation and prints its summary table (`simulate.rs`);
+//! `--coap-demo` runs the older CoAP-layer demo (`coap_demo.rs`).
+//! Options and their checks: `args.rs`.
 #![forbid(unsafe_code)]
 #![allow(clippy::std_instead_of_core)]
 
+mod args;
 mod coap_demo;
+mod demo;
+mod device;
+mod external;
+mod out;
+mod simulate;
 
-use carrier_os::modem::{LinkRequest, Modem};
-use carrier_os::time::{Clock, Duration};
-use carrier_os::wait::Wait;
-use carrier_os_std::profile::DeviceProfile;
-use carrier_os_std::real::RealPort;
-use clap::Parser;
-use lwm2m_carrier::api::{ModemInitResult, Request as AppRequest};
-use lwm2m_carrier::config::{CarrierSet, ConfigBuilder};
-use lwm2m_carrier::session::lwm2m::Lwm2mSession;
-use lwm2m_carrier::{Event, Runtime};
-use lwm2m_core::coap::numbers::ContentFormat;
-use lwm2m_core::path::Path;
-use lwm2m_core::rng::XorShiftRng;
-use lwm2m_objects::StaticDeviceInfo;
-use lwm2m_server::transport::{DtlsTransport, Transport, UdpTransport};
-use lwm2m_server::{BootstrapPlan, Request, ServerConfig, ServerEvent};
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::mpsc;
-use std::time::{Duration as StdDuration, Instant as StdInstant};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Command-line options.
-#[derive(Debug, Parser)]
-#[command(about = "An LwM2M carrier device and an embedded server on loopback")]
-struct Args {
-    /// Run the CoAP-layer demo instead.
-    #[arg(long)]
-    coap_demo: bool,
-    /// Where the device keeps its storage (default: a fresh temporary directory).
-    #[arg(long)]
-    state_dir: Option<PathBuf>,
-}
+use carrier_os::modem::{Psk, SecTag};
+use carrier_os_std::profile::{Credential, DeviceProfile, KeyStore};
+use clap::{CommandFactory, Parser};
 
-/// What the application asks of the device thread.
-enum Command {
-    Battery(u8),
-    Deregister,
-}
-
-/// What the device thread reports.
-enum Report {
-    Event(String),
-    Registered,
-    Deregistered,
-}
-
-const DEADLINE: StdDuration = StdDuration::from_secs(30);
-/// The security tag holding the bootstrap PSK.
-const BS_SEC_TAG: u32 = 7;
-/// The device's PSK identity towards the Bootstrap-Server.
-const BS_IDENTITY: &str = "urn:imei:350000000000001";
-/// The bootstrap PSK (a demo key, not a secret; tinydtls takes up to 16 bytes).
-const BS_PSK: &[u8] = b"sample-bs-key-16";
+use crate::args::Args;
+use crate::out::{Out, Stop};
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => refuse(&e),
+    };
     if args.coap_demo {
         return coap_demo::main();
     }
-    match run(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+    if args.server.as_ref().is_some_and(|s| s.secure) && args.psk.is_none() {
+        Args::command()
+            .error(
+                clap::error::ErrorKind::MissingRequiredArgument,
+                "a coaps:// server needs --psk HEX (or CARRIER_SAMPLE_PSK)",
+            )
+            .exit();
+    }
+    let out = Out::stdout();
+    if args.simulate {
+        return match simulate::run(&args, &out) {
+            Ok(()) | Err(Stop::Closed) => ExitCode::SUCCESS,
+            Err(Stop::Failed(e)) => {
+                eprintln!("carrier-sample: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    if args.forever {
+        let flag = Arc::clone(&stop);
+        if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)) {
+            eprintln!("carrier-sample: cannot catch Ctrl-C: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let result = match &args.server {
+        Some(_) => external::run(&args, &out, &stop),
+        None => demo::run(&args, &out, &stop),
+    };
+    match result {
+        Ok(()) | Err(Stop::Closed) => ExitCode::SUCCESS,
+        Err(Stop::Failed(e)) => {
             eprintln!("carrier-sample: {e}");
             ExitCode::FAILURE
         }
     }
 }
 
-fn stamp(start: StdInstant) -> String {
-    let ms = start.elapsed().as_millis();
-    format!("{:>3}.{:03}", ms / 1000, ms % 1000)
+/// Prints clap's `error:` line (and the possible values, if it lists
+/// them), then the usage, and exits 2 — or shows `--help`/`--version`.
+fn refuse(e: &clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+        || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    {
+        e.exit();
+    }
+    let text = e.to_string();
+    let usage = Args::command().render_usage();
+    let mut err = std::io::stderr().lock();
+    for line in text.lines().take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more"))
+    {
+        if !line.trim().is_empty() {
+            let _ = writeln!(err, "{line}");
+        }
+    }
+    let _ = writeln!(err, "\n{usage}\n\nFor more information, try '--help'.");
+    std::process::exit(2)
 }
 
-fn run(args: Args) -> Result<(), String> {
-    let start = StdInstant::now();
-    // The DM server (plain CoAP) and the Bootstrap-Server (DTLS 1.2 PSK)
-    // that provisions the device's account on it.
-    let any: std::net::SocketAddr = "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?;
-    let transport = UdpTransport::bind(any).map_err(|e| format!("server socket: {e}"))?;
-    let addr = transport.local_addr().map_err(|e| format!("server socket: {e}"))?;
-    let uri = format!("coap://{addr}");
-    let server = lwm2m_server::spawn(transport, ServerConfig::default())
-        .map_err(|e| format!("server: {e}"))?;
-    println!("{}  server   device management on {uri}", stamp(start));
-    let keys = |identity: &[u8]| {
-        (identity == BS_IDENTITY.as_bytes()).then(|| dtls_psk::Psk::new(BS_PSK).ok()).flatten()
-    };
-    let bs_transport =
-        DtlsTransport::bind(any, keys).map_err(|e| format!("bootstrap socket: {e}"))?;
-    let bs_addr = bs_transport.local_addr().map_err(|e| format!("bootstrap socket: {e}"))?;
-    let bs_uri = format!("coaps://{bs_addr}");
-    let bs = lwm2m_server::spawn(
-        bs_transport,
-        ServerConfig { default_plan: Some(BootstrapPlan::single(&uri, 600)), ..Default::default() },
-    )
-    .map_err(|e| format!("bootstrap server: {e}"))?;
-    println!("{}  server   bootstrap on {bs_uri} (DTLS-PSK, identity {BS_IDENTITY})", stamp(start));
-
-    let temporary = args.state_dir.is_none();
-    let dir = match args.state_dir {
-        Some(d) => d,
-        None => std::env::temp_dir().join(format!("carrier-sample-{}", std::process::id())),
-    };
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    // The bootstrap PSK, provisioned in the modem's security tag (key store).
-    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
-    let keys_toml = format!(
-        "[[tag]]\nsec_tag = {BS_SEC_TAG}\nidentity_hex = \"{}\"\npsk_hex = \"{}\"\n",
-        hex(BS_IDENTITY.as_bytes()),
-        hex(BS_PSK)
-    );
-    std::fs::write(dir.join("keys.toml"), keys_toml).map_err(|e| format!("keys: {e}"))?;
-    println!("{}  device   state in {}", stamp(start), dir.display());
-
-    let (cmd_tx, cmd_rx) = mpsc::channel::<Command>();
-    let (rep_tx, rep_rx) = mpsc::channel::<Report>();
-    let device_uri = bs_uri.clone();
-    let device_dir = dir.clone();
-    let device = std::thread::Builder::new()
-        .name("device".into())
-        .spawn(move || device_main(&device_uri, &device_dir, &cmd_rx, &rep_tx, start))
-        .map_err(|e| format!("device thread: {e}"))?;
-
-    let result = script(&server, &bs, &cmd_tx, &rep_rx, start);
-    drop(cmd_tx);
-    let device_result = device.join().map_err(|_| "the device thread panicked".to_string())?;
-    server.stop();
-    bs.stop();
-    if temporary {
-        let _ = std::fs::remove_dir_all(&dir);
+/// `--state-dir`, else `$XDG_STATE_HOME/carrier-sample`, else
+/// `$HOME/.local/state/carrier-sample`, else one in the temporary directory.
+fn state_dir(args: &Args) -> PathBuf {
+    if let Some(d) = &args.state_dir {
+        return d.clone();
     }
-    result.and(device_result)
+    let non_empty = |v: std::ffi::OsString| (!v.is_empty()).then(|| PathBuf::from(v));
+    if let Some(d) = std::env::var_os("XDG_STATE_HOME").and_then(non_empty) {
+        return d.join("carrier-sample");
+    }
+    if let Some(h) = std::env::var_os("HOME").and_then(non_empty) {
+        return h.join(".local").join("state").join("carrier-sample");
+    }
+    std::env::temp_dir().join("carrier-sample")
 }
 
-/// The server's and the application's side: wait, read, observe, change, leave.
-fn script(
-    server: &lwm2m_server::ServerHandle,
-    bs: &lwm2m_server::ServerHandle,
-    cmd: &mpsc::Sender<Command>,
-    rep: &mpsc::Receiver<Report>,
-    start: StdInstant,
-) -> Result<(), String> {
-    let left = || DEADLINE.saturating_sub(start.elapsed());
-    // 1. Until the device says REGISTERED, print both sides.
-    loop {
-        while let Some(ev) = bs.next_event(StdDuration::from_millis(0)) {
-            println!("{}  server   {ev}", stamp(start));
-        }
-        while let Some(ev) = server.next_event(StdDuration::from_millis(0)) {
-            println!("{}  server   {ev}", stamp(start));
-        }
-        match rep.recv_timeout(StdDuration::from_millis(50)) {
-            Ok(Report::Event(line)) => println!("{}  device   {line}", stamp(start)),
-            Ok(Report::Registered) => {
-                println!("{}  device   REGISTERED", stamp(start));
-                break;
-            }
-            Ok(Report::Deregistered) => return Err("de-registered before registering".into()),
-            Err(mpsc::RecvTimeoutError::Timeout) if left() > StdDuration::ZERO => {}
-            Err(_) => return Err("the device did not register in time".into()),
-        }
+/// The simulated modem and SIM: device 1 of the generic profile, with the
+/// IMSI and network of `--carrier`'s operator and the IMEI of `--endpoint`.
+fn device_profile(args: &Args) -> DeviceProfile {
+    let mut profile = DeviceProfile::generic(1);
+    let carrier = args.carrier.carrier();
+    if let Some(plmn) = carrier_profiles::profile(carrier).detection.home_plmns.first()
+        && let (Some(mcc), Some(mnc)) = (plmn.get(..3), plmn.get(3..))
+    {
+        // A 15-digit IMSI: the operator's home PLMN, then the subscriber number.
+        let msin = "0000000001";
+        profile.imsi = Some(format!("{plmn}{}", msin.get(plmn.len() - 5..).unwrap_or(msin)));
+        profile.network.mcc = mcc.parse().unwrap_or(profile.network.mcc);
+        profile.network.mnc = mnc.parse().unwrap_or(profile.network.mnc);
     }
-    while let Some(ev) = server.next_event(StdDuration::from_millis(100)) {
-        println!("{}  server   {ev}", stamp(start));
+    if let Some(imei) = &args.endpoint {
+        profile.imei.clone_from(imei);
     }
-    let reg = server.registrations().into_iter().next().ok_or("no registration on the server")?;
-    let ep = reg.endpoint;
-
-    // 2. Read /3/0.
-    let device_path = Path::instance(3, 0).map_err(|e| format!("{e:?}"))?;
-    let r = server
-        .request(
-            &ep,
-            Request::Read { path: device_path, format: Some(ContentFormat::SenmlJson) },
-            left(),
-        )
-        .map_err(|e| format!("read /3/0: {e}"))?;
-    println!("{}  server   READ /3/0 -> {r}", stamp(start));
-    for (p, v) in r.values(&device_path) {
-        println!("{}             {p:<12} = {v}", stamp(start));
-    }
-
-    // 3. Observe the battery level while the application changes it.
-    let battery = Path::resource(3, 0, 9).map_err(|e| format!("{e:?}"))?;
-    let r = server
-        .request(
-            &ep,
-            Request::Observe { path: battery, format: Some(ContentFormat::TextPlain) },
-            left(),
-        )
-        .map_err(|e| format!("observe /3/0/9: {e}"))?;
-    let first = r.values(&battery).into_iter().next().map(|(_, v)| v).unwrap_or_default();
-    let first = first.trim_matches('"');
-    println!("{}  server   OBSERVE /3/0/9 -> {r}, battery {first} %", stamp(start));
-    for level in [80u8, 65, 50] {
-        println!("{}  app      battery level set to {level} %", stamp(start));
-        cmd.send(Command::Battery(level)).map_err(|_| "device gone")?;
-        let seen = server.wait_for(left(), |ev| match ev {
-            ServerEvent::Notification { path, response, .. } if *path == battery => {
-                let v = response.values(path).into_iter().next().map(|(_, v)| v)?;
-                Some(v.trim_matches('"').to_string())
-            }
-            _ => None,
-        });
-        match &seen {
-            Some(v) => println!("{}  server   NOTIFY /3/0/9 battery {v} %", stamp(start)),
-            None => return Err(format!("no notification for battery level {level}")),
-        }
-        if seen.as_deref() != Some(level.to_string().as_str()) {
-            return Err(format!("notified {seen:?}, expected {level}"));
-        }
-    }
-    // Let the device's own lines catch up before it leaves.
-    while let Ok(Report::Event(line)) = rep.recv_timeout(StdDuration::from_millis(100)) {
-        println!("{}  device   {line}", stamp(start));
-    }
-
-    server
-        .request(&ep, Request::CancelObserve { path: battery }, left())
-        .map_err(|e| format!("cancel observe /3/0/9: {e}"))?;
-    println!(
-        "{}  server   forgets the observation of /3/0/9 (a later notification gets RST)",
-        stamp(start)
-    );
-
-    // 4. Firmware update pushed block-wise, then executed.
-    let image = carrier_os_std::dfu::test_app_image(8 * 1024);
-    println!(
-        "{}  server   WRITE /5/0/0: pushing a {} B application image in 512 B blocks",
-        stamp(start),
-        image.len()
-    );
-    let package = Path::resource(5, 0, 0).map_err(|e| format!("{e:?}"))?;
-    let r = server
-        .request(
-            &ep,
-            Request::WriteBlockwise {
-                path: package,
-                format: ContentFormat::OctetStream,
-                payload: image.clone(),
-                block_size: 512,
-            },
-            left(),
-        )
-        .map_err(|e| format!("firmware push: {e}"))?;
-    println!(
-        "{}  server   WRITE /5/0/0 -> {r} ({} blocks)",
-        stamp(start),
-        image.len().div_ceil(512)
-    );
-    let state = Path::resource(5, 0, 3).map_err(|e| format!("{e:?}"))?;
-    let r = server
-        .request(&ep, Request::Read { path: state, format: Some(ContentFormat::TextPlain) }, left())
-        .map_err(|e| format!("read /5/0/3: {e}"))?;
-    let value = String::from_utf8_lossy(&r.payload).into_owned();
-    println!("{}  server   READ /5/0/3 (State) -> {r}: {value} (2 = Downloaded)", stamp(start));
-    if value != "2" {
-        return Err(format!("firmware state {value}, expected 2 (Downloaded)"));
-    }
-    let update = Path::resource(5, 0, 2).map_err(|e| format!("{e:?}"))?;
-    let r = server
-        .request(&ep, Request::Execute { path: update, args: vec![] }, left())
-        .map_err(|e| format!("execute /5/0/2: {e}"))?;
-    println!("{}  server   EXECUTE /5/0/2 (Update) -> {r}", stamp(start));
-    while let Ok(Report::Event(line)) = rep.recv_timeout(StdDuration::from_millis(300)) {
-        println!("{}  device   {line}", stamp(start));
-    }
-
-    // 5. De-register.
-    println!("{}  app      de-register", stamp(start));
-    cmd.send(Command::Deregister).map_err(|_| "device gone")?;
-    loop {
-        match rep.recv_timeout(left()) {
-            Ok(Report::Event(line)) => println!("{}  device   {line}", stamp(start)),
-            Ok(Report::Deregistered) => {
-                println!("{}  device   DEREGISTERED", stamp(start));
-                break;
-            }
-            Ok(Report::Registered) => {}
-            Err(_) => return Err("the device did not de-register in time".into()),
-        }
-    }
-    if let Some(ev) = server.wait_for(StdDuration::from_secs(2), |ev| {
-        matches!(ev, ServerEvent::Deregistered { .. }).then(|| ev.clone())
-    }) {
-        println!("{}  server   {ev}", stamp(start));
-    }
-    println!("{}  done", stamp(start));
-    Ok(())
+    profile
 }
 
-/// The device: the carrier runtime's outer loop on the std port.
-fn device_main(
-    uri: &str,
+/// Stores `identity` + `key` in the modem's security tag `tag` (the std
+/// port's `keys.toml`), leaving the tags the library wrote alone.
+fn provision_key(
     dir: &std::path::Path,
-    cmd: &mpsc::Receiver<Command>,
-    rep: &mpsc::Sender<Report>,
-    start: StdInstant,
+    tag: u32,
+    identity: &[u8],
+    key: &[u8],
 ) -> Result<(), String> {
-    let profile = DeviceProfile::generic(1);
-    // The Device object's modem-owned resources, from the simulated modem.
-    let leak = |s: &str| -> &'static str { Box::leak(s.to_owned().into_boxed_str()) };
-    let info = StaticDeviceInfo {
-        manufacturer: leak(&profile.manufacturer),
-        model_number: leak(&profile.model),
-        serial_number: leak(&profile.imei),
-        firmware_version: leak(&profile.firmware_version),
-        hardware_version: leak(&profile.hardware_version),
-        ..StaticDeviceInfo::default()
-    };
-    let mut port = RealPort::open(dir, profile).map_err(|e| format!("device port: {e}"))?;
-    let config = ConfigBuilder::new()
-        .carriers(CarrierSet::GENERIC)
-        .server_uri(uri)
-        .bootstrap_server(true)
-        .server_sec_tag(BS_SEC_TAG)
-        .build();
-    let seed = std::process::id() | 1;
-    let mut rt = Runtime::new(config, Lwm2mSession::with_info(XorShiftRng::new(seed), info));
-    rt.on_modem_init(Ok(ModemInitResult::Success));
-    port.request_link(LinkRequest::Up).map_err(|e| format!("link: {e:?}"))?;
-    let say = |s: String| {
-        let _ = rep.send(Report::Event(s));
-    };
-    let mut battery_ready = false;
-    while start.elapsed() < DEADLINE {
-        let next = rt.poll(&mut port);
-        while let Some(e) = rt.poll_event() {
-            match e {
-                Event::LteLinkDown => {
-                    say("LTE_LINK_DOWN (the library writes the DM keys with the link down)".into());
-                    let _ = port.request_link(LinkRequest::Down);
-                }
-                Event::LteLinkUp => {
-                    say("LTE_LINK_UP".into());
-                    let _ = port.request_link(LinkRequest::Up);
-                }
-                Event::Bootstrapped => say("BOOTSTRAPPED".into()),
-                Event::FotaStart { .. } => say("FOTA_START (firmware push begins)".into()),
-                Event::LtePowerOff => say("LTE_POWER_OFF".into()),
-                Event::Reboot => {
-                    say("REBOOT requested to apply the image (the sample does not reboot)".into())
-                }
-                Event::Registered => {
-                    let _ = rep.send(Report::Registered);
-                }
-                Event::Deregistered => {
-                    let _ = rep.send(Report::Deregistered);
-                    return Ok(());
-                }
-                other => say(format!("{other:?}")),
-            }
-        }
-        match cmd.try_recv() {
-            Ok(Command::Battery(level)) => {
-                if !battery_ready {
-                    // DC and an internal battery (/3/0/6), so /3/0/9 applies.
-                    rt.api().set_power_sources(&[0, 1]).map_err(|e| format!("{e:?}"))?;
-                    battery_ready = true;
-                }
-                rt.api().set_battery_level(level).map_err(|e| format!("battery: {e:?}"))?;
-                continue;
-            }
-            Ok(Command::Deregister) => {
-                rt.request(port.now(), AppRequest::Deregister).map_err(|e| format!("{e:?}"))?;
-                continue;
-            }
-            Err(mpsc::TryRecvError::Empty) => {}
-            Err(mpsc::TryRecvError::Disconnected) => return Ok(()),
-        }
-        let cap = port.now().checked_add(Duration::from_millis(20));
-        let until = match (next, cap) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        port.wait_until(until);
-    }
-    Err("the device ran out of time".into())
+    let mut keys = KeyStore::open(dir.join("keys.toml")).map_err(|e| format!("keys: {e}"))?;
+    let psk = Psk::new(key).ok_or("a PSK has 1 to 64 bytes")?;
+    keys.insert(SecTag(tag), Credential { identity: Some(identity.to_vec()), psk })
+        .map_err(|e| format!("keys: {e}"))
 }

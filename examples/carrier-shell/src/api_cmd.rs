@@ -104,7 +104,7 @@ impl Shell {
     fn app_data_set(&mut self, args: &[&str], out: &mut String) {
         const USAGE: [&str; 2] = ["set <data>", "set <obj_inst> <res_inst> [data]"];
         let result = match args {
-            [data] => self.api.set_app_data(&[10250, 0, 0], Some(data.as_bytes())),
+            [data] => self.api().set_app_data(&[10250, 0, 0], Some(data.as_bytes())),
             [inst, res, data @ ..] if data.len() <= 1 => {
                 let path = int(inst)
                     .and_then(|i| u16::try_from(i).ok())
@@ -114,7 +114,7 @@ impl Shell {
                     say(out, "Invalid argument");
                     return;
                 };
-                self.api.set_app_data(&[19, inst, 0, res], data.first().map(|d| d.as_bytes()))
+                self.api().set_app_data(&[19, inst, 0, res], data.first().map(|d| d.as_bytes()))
             }
             _ => {
                 lines(out, &USAGE);
@@ -135,7 +135,7 @@ impl Shell {
             say(out, "set <data>");
             return;
         };
-        match self.api.set_log_data(Some(data.as_bytes())) {
+        match self.api().set_log_data(Some(data.as_bytes())) {
             Ok(()) => say(out, "Wrote log data successfully"),
             Err(Errno::NoEnt) => say(out, "Event Log not initialized"),
             Err(Errno::Inval) => say(out, "Invalid argument"),
@@ -155,7 +155,7 @@ impl Shell {
                 const USAGE: &str = "battery_level <battery level %>";
                 let [arg] = rest else { return say(out, USAGE) };
                 let Some(v) = int(arg) else { return bad_arg(out, USAGE, arg) };
-                match self.api.set_battery_level(raw_u8(v)) {
+                match self.api().set_battery_level(raw_u8(v)) {
                     Ok(()) => say(out, "Battery level updated successfully"),
                     Err(Errno::Inval) => say(out, format!("Invalid value: {v}")),
                     Err(Errno::NoDev) => say(out, "No internal battery detected"),
@@ -167,7 +167,7 @@ impl Shell {
                 let Some(v) = int(arg) else {
                     return bad_arg(out, "battery_status <0..6>", arg);
                 };
-                match self.api.set_battery_status(raw_u8(v)) {
+                match self.api().set_battery_status(raw_u8(v)) {
                     Ok(()) => say(out, "Battery status updated successfully"),
                     Err(Errno::NoDev) => say(out, "No internal battery detected"),
                     Err(Errno::Inval) => say(out, "Unsupported battery status"),
@@ -187,12 +187,12 @@ impl Shell {
                 };
                 let (result, ok) = if cmd == "current" {
                     (
-                        self.api.set_current(raw_u8(src), v),
+                        self.api().set_current(raw_u8(src), v),
                         "Current measurements updated successfully",
                     )
                 } else {
                     (
-                        self.api.set_voltage(raw_u8(src), v),
+                        self.api().set_voltage(raw_u8(src), v),
                         "Voltage measurement updated successfully",
                     )
                 };
@@ -208,7 +208,7 @@ impl Shell {
                 let Some(v) = int(arg) else {
                     return bad_arg(out, "error_code_add <0..8>", arg);
                 };
-                match self.api.add_error_code(raw_u8(v)) {
+                match self.api().add_error_code(raw_u8(v)) {
                     Ok(()) => say(out, "Error code added successfully"),
                     Err(Errno::Inval) => say(out, "Unsupported error code"),
                     Err(Errno::NoEnt) => say(out, "Object not initialized"),
@@ -223,7 +223,7 @@ impl Shell {
                 if v == 0 {
                     return say(out, "Cannot remove error code no error");
                 }
-                match self.api.remove_error_code(raw_u8(v)) {
+                match self.api().remove_error_code(raw_u8(v)) {
                     Ok(()) => say(out, "Error code removed successfully"),
                     Err(Errno::NoEnt) => say(out, "Error code not found"),
                     Err(Errno::Inval) => say(out, "Unsupported error code"),
@@ -248,7 +248,7 @@ impl Shell {
                     self.memory_free_kb = i32::try_from(kb).unwrap_or(i32::MAX);
                     return say(out, "Estimated amount of storage space updated successfully");
                 }
-                match self.api.set_memory_total(kb) {
+                match self.api().set_memory_total(kb) {
                     Ok(()) => say(out, "Total amount of storage space set successfully"),
                     Err(Errno::Inval) => {
                         say(out, "Reported value is negative or bigger than INT32_MAX")
@@ -268,12 +268,12 @@ impl Shell {
                     };
                     list.push(raw_u8(v));
                 }
-                match self.api.set_power_sources(&list) {
+                match self.api().set_power_sources(&list) {
                     Ok(()) => {
                         say(out, "Available power sources set successfully");
                         if list.contains(&1) {
-                            let _ = self.api.set_battery_level(100);
-                            let _ = self.api.set_battery_status(0);
+                            let _ = self.api().set_battery_level(100);
+                            let _ = self.api().set_battery_status(0);
                             say(out, "Internal battery level set to 100 (normal)");
                         }
                     }
@@ -288,7 +288,7 @@ impl Shell {
                     return say(out, format!("{cmd} does not accept arguments"));
                 }
                 let now = self.now();
-                let t = self.api.time();
+                let t = self.api().time();
                 if matches!(cmd, "time_read" | "utc_time_read") {
                     say(out, format!("UTC time is: {}", t.utc_time(now)));
                 }
@@ -305,7 +305,7 @@ impl Shell {
                 let Some(v) = int(arg) else { return bad_arg(out, USAGE, arg) };
                 let now = self.now();
                 let result = i32::try_from(v).map_err(|_| Errno::Inval);
-                match result.and_then(|v| self.api.set_utc_time(now, v)) {
+                match result.and_then(|v| self.api().set_utc_time(now, v)) {
                     Ok(()) => say(out, "UTC time successfully set"),
                     Err(_) => say(out, format!("Unable to set time to: {v}")),
                 }
@@ -315,14 +315,14 @@ impl Shell {
                 let [arg] = rest else { return say(out, USAGE) };
                 let Some(v) = int(arg) else { return bad_arg(out, USAGE, arg) };
                 let result = i32::try_from(v).map_err(|_| Errno::Inval);
-                match result.and_then(|v| self.api.set_utc_offset(v)) {
+                match result.and_then(|v| self.api().set_utc_offset(v)) {
                     Ok(()) => say(out, "offset successfully set"),
                     Err(_) => say(out, format!("Unable to set offset to: {v}")),
                 }
             }
             "timezone_write" => {
                 let [arg] = rest else { return say(out, "timezone_write <timezone>") };
-                match self.api.set_timezone(arg) {
+                match self.api().set_timezone(arg) {
                     Ok(()) => say(out, "Timezone successfully set"),
                     Err(_) => say(out, format!("Unable to set timezone to: {arg}")),
                 }
@@ -355,8 +355,8 @@ impl Shell {
             return say(out, "Invalid argument");
         };
         let now = self.now();
-        let timestamp = u32::try_from(self.api.time().utc_time(now)).unwrap_or(0);
-        match self.api.set_location(lat, lon, alt, timestamp, radius) {
+        let timestamp = u32::try_from(self.api().time().utc_time(now)).unwrap_or(0);
+        match self.api().set_location(lat, lon, alt, timestamp, radius) {
             Ok(()) => say(out, "Location successfully set"),
             Err(Errno::NoEnt) => say(out, "Location object not initialized"),
             Err(e) => say(out, format!("Unknown error {}", neg(e))),
@@ -390,7 +390,7 @@ impl Shell {
             return say(out, "Invalid argument");
         };
         let heading = u16::try_from(heading).unwrap_or(u16::MAX);
-        match self.api.set_velocity(heading, sh, sv, uh, uv) {
+        match self.api().set_velocity(heading, sh, sv, uh, uv) {
             Ok(()) => say(out, "Velocity successfully set"),
             Err(Errno::NoEnt) => say(out, "Location object not initialized"),
             Err(e) => say(out, format!("Unknown error {}", neg(e))),
@@ -405,7 +405,7 @@ impl Shell {
                 const USAGE: &str = "create <object instance>";
                 let [arg] = rest else { return say(out, USAGE) };
                 let Some(iid) = u16_arg(arg) else { return bad_arg(out, USAGE, arg) };
-                match self.api.create_portfolio(iid) {
+                match self.api().create_portfolio(iid) {
                     Ok(()) => say(out, format!("Wrote /16/{iid}")),
                     Err(Errno::NoEnt) => say(out, "Portfolio object not initialized"),
                     Err(Errno::NoMem) => say(out, "No slots available"),
@@ -421,7 +421,7 @@ impl Shell {
                 let Some(iid) = u16_arg(i) else { return bad_arg(out, USAGE, i) };
                 let Some(ty) = u16_arg(t) else { return bad_arg(out, USAGE, t) };
                 let mut buf = [0u8; 200];
-                match self.api.read_portfolio_identity(iid, ty, Some(&mut buf)) {
+                match self.api().read_portfolio_identity(iid, ty, Some(&mut buf)) {
                     Ok(len) => {
                         let text = buf.get(..len.saturating_sub(1)).unwrap_or_default();
                         say(out, String::from_utf8_lossy(text));
@@ -437,7 +437,7 @@ impl Shell {
                 let [i, t, value] = rest else { return say(out, USAGE) };
                 let Some(iid) = u16_arg(i) else { return bad_arg(out, USAGE, i) };
                 let Some(ty) = u16_arg(t) else { return bad_arg(out, USAGE, t) };
-                match self.api.write_portfolio_identity(iid, ty, value) {
+                match self.api().write_portfolio_identity(iid, ty, value) {
                     Ok(()) => say(out, format!("Wrote /16/{iid}/0/{ty}")),
                     Err(Errno::NoEnt) => say(out, format!("Object instance {iid} does not exist")),
                     Err(Errno::NoMem) => say(out, "Insufficient memory"),
@@ -453,12 +453,15 @@ impl Shell {
         }
     }
 
-    /// The library's `request` as far as it can be answered without the runtime.
-    fn request_kind(&self, kind: Request) -> Result<(), Errno> {
+    /// The library's `request`: the device's runtime answers once started.
+    fn request_kind(&mut self, kind: Request) -> Result<(), Errno> {
+        if let Some(d) = &mut self.device {
+            return d.request(kind);
+        }
         match kind {
             Request::Reboot | Request::LinkUp | Request::LinkDown => Ok(()),
             Request::Register | Request::Deregister => {
-                if !matches!(self.api.carrier(), Some(Carrier::Generic | Carrier::SoftBank)) {
+                if !matches!(self.api().carrier(), Some(Carrier::Generic | Carrier::SoftBank)) {
                     return Err(Errno::Perm);
                 }
                 // No runtime: no server connection to (de)register.
@@ -510,9 +513,11 @@ impl Shell {
         let text = path.iter().map(u16::to_string).collect::<Vec<_>>().join("/");
         // The object store decides whether the path exists; without the runtime
         // no server is registered to send to.
-        let result = match self.api.objects() {
-            None => Err(Errno::NoEnt),
-            Some(_) => Err(Errno::BadR),
+        let attached = self.api().objects().is_some();
+        let result = match (&mut self.device, attached) {
+            (Some(d), true) => d.send(&path),
+            (_, false) => Err(Errno::NoEnt),
+            (None, true) => Err(Errno::BadR),
         };
         match result {
             Ok(()) if path.len() == 3 => {

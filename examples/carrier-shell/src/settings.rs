@@ -82,7 +82,7 @@ pub struct TooLong {
 }
 
 /// The settings, as stored records (key → value text).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     path: Option<PathBuf>,
     records: BTreeMap<String, String>,
@@ -302,8 +302,9 @@ pub enum Flag {
     CustomConfig,
     /// `enable_custom_device_settings` (default off).
     CustomDevice,
-    /// `is_bootstrap_server`: default off, because the original's Kconfig switch
-    /// only defaults on when a custom URI is built in, and none is.
+    /// `is_bootstrap_server` (default on: the library's build-time default,
+    /// Kconfig `IS_BOOTSTRAP_SERVER` y, carrier-api.md §1.1 — the same value
+    /// as `UserConfig::default()`; it only matters once a URI is set).
     IsBootstrapServer,
     /// `queue_mode` (default on).
     QueueMode,
@@ -322,8 +323,18 @@ impl Flag {
             Flag::AutoRegister => "auto_register",
         }
     }
-    const fn default(self) -> bool {
-        matches!(self, Flag::CustomConfig | Flag::QueueMode | Flag::AutoRegister)
+    /// The value before the user sets it: the library's defaults
+    /// (`UserConfig::default()`), so the shell and the library agree.
+    fn default(self) -> bool {
+        let library = UserConfig::default();
+        match self {
+            Flag::AutoStartup => library.auto_startup,
+            Flag::CustomConfig => true,
+            Flag::CustomDevice => false,
+            Flag::IsBootstrapServer => library.is_bootstrap_server,
+            Flag::QueueMode => !library.disable_queue_mode,
+            Flag::AutoRegister => !library.disable_auto_register,
+        }
     }
 }
 

@@ -19,7 +19,29 @@ use carrier_profiles::{Carrier, CarrierSet};
 use lwm2m_carrier::api::AppApi;
 use lwm2m_objects::store::ObjectStore;
 
+use crate::device::{Device, Servers};
 use crate::settings::{CARRIERS_ALL, Flag, Number, Settings, Text};
+
+/// Where the device connects when the configuration names no server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The embedded Bootstrap-Server (DTLS-PSK) and DM server, in generic operation.
+    Embedded,
+    /// `--server`.
+    External {
+        /// `coap://` or `coaps://` URI.
+        uri: String,
+        /// It is a Bootstrap-Server.
+        bootstrap: bool,
+        /// Security tag holding its PSK.
+        sec_tag: Option<u32>,
+    },
+}
+
+/// A string that lives as long as the runtime that borrows it.
+fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_owned().into_boxed_str())
+}
 
 /// What the caller does after a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,8 +63,15 @@ const NORMAL: &str = "\x1b[0m";
 pub struct Shell {
     pub(crate) settings: Settings,
     pub(crate) color: bool,
-    pub(crate) api: AppApi,
+    /// The application API before the library started (answers "not initialized").
+    idle_api: AppApi,
     pub(crate) started: bool,
+    /// The running device, once started.
+    pub(crate) device: Option<Device>,
+    /// Where the device connects when no server URI is configured.
+    target: Target,
+    /// The embedded servers (no `--server`).
+    servers: Option<Servers>,
     pub(crate) epoch: std::time::Instant,
     /// `memory_free_read` is supplied by the application; this is its value.
     pub(crate) memory_free_kb: i32,
@@ -113,6 +142,7 @@ const TOP: Table = &[
     ("carrier_api", "LwM2M carrier API"),
     ("carrier_config", "LwM2M carrier configuration"),
     ("help", "Print help; '<group> help' for a group's subcommands"),
+    ("server", "The embedded server: 'server read <path>' reads the device"),
     ("exit", "Leave the shell"),
 ];
 
@@ -231,18 +261,48 @@ impl Shell {
         Shell {
             settings,
             color,
-            api: AppApi::new(),
+            idle_api: AppApi::new(),
             started: false,
+            device: None,
+            target: Target::Embedded,
+            servers: None,
             epoch: std::time::Instant::now(),
             memory_free_kb: 0,
             state_dir: None,
         }
     }
 
+    /// Where the device connects (default: the embedded servers).
+    pub fn set_target(&mut self, target: Target) {
+        self.target = target;
+    }
+
+    /// The library's application API: the running device's, or the idle one.
+    pub(crate) fn api(&mut self) -> &mut AppApi {
+        match &mut self.device {
+            Some(d) => d.api(),
+            None => &mut self.idle_api,
+        }
+    }
+
     /// The library's monotonic time.
     pub(crate) fn now(&self) -> Instant {
+        if let Some(d) = &self.device {
+            return d.now();
+        }
         let ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
         Instant::from_millis(ms)
+    }
+
+    /// Lets the device run for up to `wait` and prints what it and the
+    /// servers did. Returns false (without waiting) when nothing runs.
+    pub fn poll(&mut self, out: &mut String, wait: std::time::Duration) -> bool {
+        let Some(d) = &mut self.device else { return false };
+        d.poll(out, wait);
+        if let Some(s) = &mut self.servers {
+            s.events(out);
+        }
+        true
     }
 
     fn yes_no_text(&self, on: bool) -> String {
@@ -270,34 +330,88 @@ impl Shell {
             return;
         }
         self.started = true;
-        let config = self.settings.user_config();
+        // The runtime keeps its configuration for its whole life: a copy of
+        // the settings taken now, as the original applies them at start.
+        let settings: &'static Settings = Box::leak(Box::new(self.settings.clone()));
+        let mut config = settings.user_config();
         let set = config.carriers_enabled.normalized();
         let carrier = set.single().unwrap_or(Carrier::Generic);
         let device = config.device;
-        self.api.attach(carrier, ObjectStore::new());
+        say(out, format!("LwM2M carrier library started ({} operation)", carrier.name()));
+        // Without a state directory (in-memory settings) there is nowhere to
+        // keep a device: the library's state only, no device, no server.
+        let Some(dir) = self.state_dir.clone() else {
+            self.idle_api.attach(carrier, ObjectStore::new());
+            return;
+        };
+        if config.server_uri.is_empty() {
+            match &self.target {
+                Target::External { uri, bootstrap, sec_tag } => {
+                    config.server_uri = leak(uri);
+                    config.is_bootstrap_server = *bootstrap;
+                    config.server_sec_tag = sec_tag.unwrap_or(0);
+                }
+                Target::Embedded => match Servers::spawn(&dir, carrier) {
+                    Ok(servers) => {
+                        say(out, servers.describe());
+                        config.server_uri = leak(&servers.bs_uri);
+                        config.is_bootstrap_server = true;
+                        config.server_sec_tag = crate::device::BS_SEC_TAG;
+                        self.servers = Some(servers);
+                    }
+                    Err(e) => say(out, format!("No embedded server: {e}")),
+                },
+            }
+        }
+        match Device::start(&dir, config, carrier) {
+            Ok(d) => self.device = Some(d),
+            Err(e) => {
+                say(out, format!("The device did not start: {e}"));
+                self.idle_api.attach(carrier, ObjectStore::new());
+            }
+        }
+        // The library knows its carrier (and has its objects) once the
+        // modem reported the SIM: wait for that, briefly.
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        while self.api().objects().is_none() && std::time::Instant::now() < until {
+            self.poll(out, std::time::Duration::from_millis(10));
+        }
         // The device overrides the configuration carries (ignored where the
         // carrier does not allow them, as the library does).
         if !device.manufacturer.is_empty() {
-            let _ = self.api.set_manufacturer(Some(device.manufacturer));
+            let _ = self.api().set_manufacturer(Some(device.manufacturer));
         }
         if !device.model_number.is_empty() {
-            let _ = self.api.set_model_number(Some(device.model_number));
+            let _ = self.api().set_model_number(Some(device.model_number));
         }
         if !device.device_type.is_empty() {
-            let _ = self.api.set_device_type(device.device_type);
+            let _ = self.api().set_device_type(device.device_type);
         }
         if !device.hardware_version.is_empty() {
-            let _ = self.api.set_hardware_version(Some(device.hardware_version));
+            let _ = self.api().set_hardware_version(Some(device.hardware_version));
         }
         if !device.software_version.is_empty() {
-            let _ = self.api.set_software_version(device.software_version);
+            let _ = self.api().set_software_version(device.software_version);
         }
-        say(out, format!("LwM2M carrier library started ({} operation)", carrier.name()));
-        say(
-            out,
-            "The LwM2M runtime is not available yet: no server connection; \
-             carrier_api acts on the library's object state",
-        );
+    }
+
+    /// `server read PATH`: the embedded DM server reads the device.
+    fn server_cmd(&mut self, args: &[&str], out: &mut String) {
+        const USAGE: &str = "server read <path>";
+        let [verb, path] = args else { return say(out, USAGE) };
+        if *verb != "read" {
+            return say(out, USAGE);
+        }
+        let Ok(path) = lwm2m_core::path::Path::parse(path) else {
+            return bad_arg(out, USAGE, path);
+        };
+        let Some(servers) = &mut self.servers else {
+            return say(
+                out,
+                "No embedded server (the library is not started, or --server is used)",
+            );
+        };
+        servers.read(path, self.device.as_mut(), out);
     }
 
     /// Run one command line; its output is appended to `out`.
@@ -310,6 +424,7 @@ impl Shell {
             ["help", ..] => help(out, "Available commands", TOP),
             ["carrier_config", rest @ ..] => self.config(rest, out),
             ["carrier_api", rest @ ..] => self.api_cmd(rest, out),
+            ["server", rest @ ..] => self.server_cmd(rest, out),
             [other, ..] => {
                 say(out, format!("{other}: command not found"));
                 say(out, "Type 'help' for the list of commands");

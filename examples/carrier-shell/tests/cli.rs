@@ -368,7 +368,8 @@ fn config_print_default_layout() {
         "  Carriers enabled               All",
         "  Server settings                (apply to generic)",
         "    Server URI                   (required for U binding)",
-        "      Is bootstrap server        No  (Not used without server URI)",
+        // Default Yes: the library's build-time default (Kconfig IS_BOOTSTRAP_SERVER y).
+        "      Is bootstrap server        Yes  (Not used without server URI)",
         "    PSK security tag             0",
         "    Server lifetime              0",
         "    Server binding               Not set",
@@ -479,7 +480,7 @@ fn api_app_data_set() {
 fn api_app_data_set_container_in_lg_uplus_operation() {
     let big = "d".repeat(300);
     let out = run(&format!(
-        "carrier_config carriers 2\ncarrier_config auto_startup y\n\
+        "carrier_config carriers 2\ncarrier_config service_code LGU01\ncarrier_config auto_startup y\n\
          carrier_api app_data set hello\ncarrier_api app_data set {big}\ncarrier_api app_data set 0 0 x\n"
     ));
     assert_lines(
@@ -704,8 +705,14 @@ fn api_request_link_and_reboot() {
 
 #[test]
 fn api_request_register_and_deregister() {
+    // Just started, the device is on its way to register (auto_register on):
+    // a register request is already scheduled, and nothing is registered yet
+    // that a de-register could end.
     let out = run_started("carrier_api request register\ncarrier_api request deregister\n");
-    assert_lines(&out, &["No registrations were scheduled", "No deregistrations were scheduled"]);
+    assert_lines(
+        &out,
+        &["A registration has already been scheduled", "No deregistrations were scheduled"],
+    );
     let out = run(
         "carrier_config carriers 1\ncarrier_config auto_startup y\ncarrier_api request register\ncarrier_api request deregister\n",
     );
@@ -770,4 +777,107 @@ fn bad_arguments_print_usage_and_error_and_the_shell_goes_on() {
 fn exit_ends_the_shell() {
     let out = run("exit\ncarrier_config auto_startup y\n");
     assert_no_line(&out, "Set auto startup: Yes");
+}
+
+// ---------------------------------------------------------------- the device
+
+/// LG U+ needs a service code (carrier-api.md §1: missing in LG U+ operation →
+/// configuration error EFAULT); the library then does not run.
+#[test]
+fn lg_uplus_without_service_code_is_a_configuration_error() {
+    let out = run(
+        "carrier_config carriers 2\ncarrier_config auto_startup y\ncarrier_api app_data set x\n",
+    );
+    assert!(
+        out.lines().any(|l| l.starts_with("Event: Error") && l.contains("-14 (EFAULT)")),
+        "{out}"
+    );
+    assert_lines(&out, &["Object not initialized or invalid instance"]);
+}
+
+/// Like the original, nothing starts before `auto_startup`: no server, no
+/// device events; then the device bootstraps and registers.
+#[test]
+fn the_device_starts_only_after_auto_startup() {
+    let dir = tempdir();
+    let out = run_in(dir.path(), "carrier_api device error_code_add 1\nserver read /3/0/9\n");
+    assert!(!out.contains("Event:") && !out.contains("Embedded LwM2M servers"), "{out}");
+    assert_lines(
+        &out,
+        &[
+            "Object not initialized",
+            "No embedded server (the library is not started, or --server is used)",
+        ],
+    );
+    let out = run_in(dir.path(), "carrier_config auto_startup y\nserver read /3/0\n");
+    assert_lines(
+        &out,
+        &[
+            "LwM2M carrier library started (Generic operation)",
+            "Event: Bootstrapped",
+            "Event: Registered",
+        ],
+    );
+}
+
+/// `carrier_api` changes the device and the embedded server sees it: a Read
+/// of /3/0/9 answers the level the application set.
+#[test]
+fn server_reads_the_battery_level_the_app_set() {
+    let out = run_started(
+        "carrier_api device power_sources 0 1\ncarrier_api device battery_level 20\n\
+         server read /3/0/9\ncarrier_api device battery_level 35\nserver read /3/0/9\n",
+    );
+    assert_lines(
+        &out,
+        &[
+            "Battery level updated successfully",
+            "Event: Registered",
+            "Server: READ /3/0/9 -> 2.05 [text/plain; charset=utf-8] 2 B",
+            "  /3/0/9 = \"20\"",
+            "Battery level updated successfully",
+            "  /3/0/9 = \"35\"",
+        ],
+    );
+}
+
+#[test]
+fn server_read_with_a_bad_path_prints_the_usage() {
+    let out = run_started("server read /x\nserver write /3/0/9 1\nserver\n");
+    assert_lines(
+        &out,
+        &["server read <path>", "Invalid argument: /x", "server read <path>", "server read <path>"],
+    );
+}
+
+#[test]
+fn a_bad_server_option_prints_an_error_and_the_usage() {
+    let out = Command::new(env!("CARGO_BIN_EXE_carrier-shell"))
+        .args(["--server", "http://127.0.0.1:5683"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.starts_with("error:") && err.contains("coap://"), "{err}");
+    assert!(err.contains("Usage: carrier-shell"), "{err}");
+}
+
+/// With Verizon alone enabled, the device's SIM is Verizon's and the embedded
+/// Bootstrap-Server acts out Verizon's plan: the endpoint is `urn:imei-msisdn:`
+/// (carriers.md §4) and the server reads back the admin APN the plan wrote.
+#[test]
+fn verizon_operation_bootstraps_from_verizons_plan() {
+    let out =
+        run("carrier_config carriers 1\ncarrier_config auto_startup y\nserver read /11/0/1\n");
+    assert_lines(
+        &out,
+        &[
+            "LwM2M carrier library started (Verizon operation)",
+            "Event: Registered",
+            "Server: READ /11/0/1 -> 2.05 [text/plain; charset=utf-8] 8 B",
+            "  /11/0/1 = \"VZWADMIN\"",
+        ],
+    );
+    assert!(out.contains("registered ep=urn:imei-msisdn:350000000000001-"), "{out}");
 }
