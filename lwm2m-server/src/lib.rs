@@ -43,7 +43,7 @@ pub mod transport;
 use lwm2m_core::coap::block::{BlockValue, Szx, serve_block2};
 use lwm2m_core::coap::endpoint::config::MAX_MESSAGE_LEN;
 use lwm2m_core::coap::endpoint::{
-    Config as CoapConfig, Endpoint, Event as CoapEvent, ExchangeId, RequestId,
+    Config as CoapConfig, Endpoint, EndpointError, Event as CoapEvent, ExchangeId, RequestId,
 };
 use lwm2m_core::coap::message::Repr;
 use lwm2m_core::coap::numbers::{Code, ContentFormat, OptionNumber};
@@ -954,6 +954,10 @@ pub struct Server {
     next_ticket: u64,
     pending: HashMap<ExchangeId, Pending>,
     plans_running: HashMap<String, Vec<BootstrapStep>>,
+    /// Bootstrap steps waiting for a free exchange slot (the CoAP endpoint
+    /// has `MAX_EXCHANGES` outstanding CONs): (endpoint, address, step),
+    /// oldest first, sent as exchanges complete.
+    stalled_steps: VecDeque<(String, SocketAddr, usize)>,
     /// When each peer last sent a datagram (queue mode: is it listening?).
     heard: HashMap<SocketAddr, CoreInstant>,
     /// Requests for sleeping queue-mode clients, by endpoint, oldest first.
@@ -1003,6 +1007,7 @@ impl Server {
             next_ticket: 0,
             pending: HashMap::new(),
             plans_running: HashMap::new(),
+            stalled_steps: VecDeque::new(),
             heard: HashMap::new(),
             held: HashMap::new(),
             block1_rx: HashMap::new(),
@@ -1057,6 +1062,22 @@ impl Server {
         self.endpoint.handle_timeout(now);
         self.drain(now, 0);
         self.expire(now);
+    }
+
+    /// Sends bootstrap steps that waited for a free exchange slot, oldest
+    /// first, while slots are free.
+    fn resume_stalled(&mut self, now: CoreInstant) {
+        while let Some((endpoint, addr, index)) = self.stalled_steps.pop_front() {
+            let before = self.stalled_steps.len();
+            self.bootstrap_step(now, endpoint, addr, index);
+            if self.stalled_steps.len() > before {
+                // Still no slot: it went back to the end; keep the order.
+                if let Some(back) = self.stalled_steps.pop_back() {
+                    self.stalled_steps.push_front(back);
+                }
+                return;
+            }
+        }
     }
 
     /// The next datagram to send, written into `buf`: its destination and length.
@@ -1330,6 +1351,7 @@ impl Server {
                 _ => {}
             }
         }
+        self.resume_stalled(now);
     }
 
     fn on_response(
@@ -1443,6 +1465,23 @@ impl Server {
         }
     }
 
+    /// Forgets a running bootstrap sequence of `endpoint`: its outstanding
+    /// exchange and any step waiting for a slot.
+    fn abandon_bootstrap(&mut self, endpoint: &str) {
+        let exchanges: Vec<ExchangeId> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| matches!(p, Pending::Bootstrap { endpoint: e, .. } if e == endpoint))
+            .map(|(k, _)| *k)
+            .collect();
+        for e in exchanges {
+            self.pending.remove(&e);
+            self.endpoint.forget(e);
+        }
+        self.stalled_steps.retain(|(e, _, _)| e != endpoint);
+        self.plans_running.remove(endpoint);
+    }
+
     fn bootstrap_step(
         &mut self,
         now: CoreInstant,
@@ -1476,8 +1515,15 @@ impl Server {
             }
             // A write that does not fit one datagram is left out rather than
             // stalling the plan before Bootstrap-Finish.
+            // No free exchange slot (many devices bootstrapping at once):
+            // the step waits for one, it is not lost.
+            Err(EndpointError::QueueFull) => {
+                self.stalled_steps.push_back((endpoint, addr, index));
+            }
             Err(_) if !finish => self.bootstrap_step(now, endpoint, addr, index + 1),
-            Err(_) => {}
+            Err(_) => {
+                self.plans_running.remove(&endpoint);
+            }
         }
     }
 
@@ -1516,9 +1562,12 @@ impl Server {
                 };
                 let _ = self.endpoint.respond(id, Code::Changed, |_| Ok(()));
                 self.emit(ServerEvent::BootstrapRequested { endpoint: ep.clone() });
-                // A retransmitted request (after a lost 2.04) must not start a second run.
+                // A retransmission of the same request is answered from the
+                // endpoint's deduplication cache and never gets here; a new
+                // Bootstrap-Request (the client gave up on the previous
+                // sequence and retried) starts the plan again from the top.
                 if self.plans_running.contains_key(&ep) {
-                    return;
+                    self.abandon_bootstrap(&ep);
                 }
                 self.plans_running.insert(ep.clone(), plan.steps());
                 self.bootstrap_step(now, ep, remote, 0);

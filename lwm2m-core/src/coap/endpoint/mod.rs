@@ -788,7 +788,17 @@ impl<A: Copy + Eq + fmt::Debug, R: Rng> Endpoint<A, R> {
                 return Some(t);
             }
         }
-        None
+        // A new message whose entry the full transmit queue dropped is still
+        // Unsent, with no timer: send it now, oldest first. (Without this it
+        // would hold its exchange slot for ever: nothing would retransmit it.)
+        let unsent = self
+            .exchanges
+            .iter()
+            .flatten()
+            .filter(|e| e.state == State::Unsent)
+            .min_by_key(|e| e.id)
+            .map(|e| e.id)?;
+        self.write_transmit(now, Tx::Exchange(unsent), buf)
     }
 
     /// The earliest instant [`handle_timeout`](Self::handle_timeout) has

@@ -721,3 +721,30 @@ fn con_notification_in_flight_is_replaced_not_queued() {
     assert_eq!(s.poll_event(), Some(Event::Acknowledged { exchange: first, remote: PEER }));
     assert_eq!(s.exchanges_in_flight(), 0);
 }
+
+#[test]
+fn a_request_made_while_the_transmit_queue_is_full_is_still_sent() {
+    let mut c = ep(21);
+    // TRANSMIT_QUEUE_LEN CoAP pings (empty CON), each answered with RST
+    // (RFC 7252 §4.3), fill the transmit queue before anything is polled.
+    for i in 0..TRANSMIT_QUEUE_LEN {
+        let mid = u16::try_from(0x100 + i).unwrap().to_be_bytes();
+        c.handle_datagram(
+            at(0),
+            PEER + 1 + u8::try_from(i).unwrap(),
+            &[0x40, 0x00, mid[0], mid[1]],
+        );
+    }
+    // A new CON request now finds the queue full; it must not be lost (a
+    // CON that never went out has no retransmission timer to recover it).
+    let _ = c.request(at(0), PEER, true, Code::Get, |_| Ok(())).unwrap();
+    let sent = drain(&mut c, at(0));
+    assert_eq!(sent.len(), TRANSMIT_QUEUE_LEN + 1, "{sent:?}");
+    let requests: Vec<&Vec<u8>> =
+        sent.iter().filter(|(to, _)| *to == PEER).map(|(_, d)| d).collect();
+    assert_eq!(requests.len(), 1, "the request went out once");
+    assert_eq!(requests[0][0] & 0x30, 0x00, "a CON");
+    assert_eq!(requests[0][1], 0x01, "GET");
+    // And it is retransmitted like any other CON.
+    assert!(c.poll_timeout().is_some_and(|t| t > at(0)), "a retransmission timer");
+}
