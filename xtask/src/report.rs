@@ -385,9 +385,10 @@ fn footprint_markdown(fw: &Res<Sections>, libs: &[LibFootprint]) -> String {
             );
             md.push_str(
                 "The image holds the `carrier-os-nrf` port, the Nordic modem library and the \
-                 cortex-m runtime; it does not link the LwM2M client yet (that needs the \
-                 runtime). Stack is not included. The modem's shared-memory region \
-                 (`memory.x`) is outside the RAM figure.\n\n",
+                 cortex-m runtime, and the whole library: the lwm2m-carrier `Runtime` with the \
+                 `Lwm2mSession` engine over `lwm2m-core` and `lwm2m-objects`, in generic mode. \
+                 Stack is not included (the client's state lives in `main`'s frame). The \
+                 modem's shared-memory region (`memory.x`) is outside the RAM figure.\n\n",
             );
         }
         Err(e) => {
@@ -1058,8 +1059,22 @@ fn parse_fuzzing(text: &str) -> BTreeMap<String, Vec<BTreeMap<String, String>>> 
             None => header = Some(c),
             Some(_) if c.iter().all(|x| x.chars().all(|ch| matches!(ch, '-' | ':'))) => {}
             Some(h) => {
-                let row = h.iter().cloned().zip(c).collect();
-                out.entry(t.clone()).or_default().push(row);
+                let row: BTreeMap<String, String> = h.iter().cloned().zip(c).collect();
+                // Only tables of runs; a table with a `target` column names
+                // the target per row (`\`at_response\` (run 2, …)`).
+                if !row.contains_key("executions") {
+                    continue;
+                }
+                let key = match row.get("target") {
+                    Some(cell) => cell
+                        .trim_matches('`')
+                        .split(|ch: char| ch == '`' || ch.is_whitespace())
+                        .next()
+                        .unwrap_or_default()
+                        .to_string(),
+                    None => t.clone(),
+                };
+                out.entry(key).or_default().push(row);
             }
         }
     }
@@ -1071,15 +1086,20 @@ fn robustness_markdown(root: &Path, fuzz_secs: Option<u32>) -> String {
     if let Some(secs) = fuzz_secs {
         md.push_str(&short_fuzz_markdown(root, secs));
     }
-    md.push_str("### Fuzzing: the runs recorded in docs/fuzzing.md\n\n");
-    let file = root.join("docs/fuzzing.md");
+    md.push_str("### Fuzzing: the runs recorded in docs/fuzzing.md and docs/fuzzing-nrf.md\n\n");
     md.push_str(
-        "**Read from `docs/fuzzing.md`** (the longer runs recorded there with their commit and \
-         toolchain); not run by this table. Targets without a recorded run are listed from \
-         `fuzz/fuzz_targets/` and `fuzz-nrf/fuzz_targets/`.\n\n",
+        "**Read from `docs/fuzzing.md` and `docs/fuzzing-nrf.md`** (the longer runs recorded \
+         there, with their commit and toolchain where the table has them); not run by this \
+         table. Targets without a recorded run are listed from `fuzz/fuzz_targets/` and \
+         `fuzz-nrf/fuzz_targets/`.\n\n",
     );
-    let text = fs::read_to_string(&file).unwrap_or_default();
-    let runs = parse_fuzzing(&text);
+    let mut runs: BTreeMap<String, Vec<BTreeMap<String, String>>> = BTreeMap::new();
+    for doc in ["docs/fuzzing.md", "docs/fuzzing-nrf.md"] {
+        let text = fs::read_to_string(root.join(doc)).unwrap_or_default();
+        for (target, rows) in parse_fuzzing(&text) {
+            runs.entry(target).or_default().extend(rows);
+        }
+    }
     md.push_str(
         "| target | date | commit | executions | crashes | time |\n|---|---|---|---:|---:|---:|\n",
     );
@@ -1117,7 +1137,7 @@ fn robustness_markdown(root: &Path, fuzz_secs: Option<u32>) -> String {
                 }
             }
             None => {
-                let _ = writeln!(md, "| `{t}` | no run recorded in docs/fuzzing.md | | | | |");
+                let _ = writeln!(md, "| `{t}` | no run recorded | | | | |");
             }
         }
     }
