@@ -1049,7 +1049,6 @@ fn parse_fuzzing(text: &str) -> BTreeMap<String, Vec<BTreeMap<String, String>>> 
             header = None;
             continue;
         }
-        let Some(t) = &target else { continue };
         if !line.trim_start().starts_with('|') {
             header = None;
             continue;
@@ -1072,7 +1071,10 @@ fn parse_fuzzing(text: &str) -> BTreeMap<String, Vec<BTreeMap<String, String>>> 
                         .next()
                         .unwrap_or_default()
                         .to_string(),
-                    None => t.clone(),
+                    None => match &target {
+                        Some(t) => t.clone(),
+                        None => continue,
+                    },
                 };
                 out.entry(key).or_default().push(row);
             }
