@@ -881,3 +881,66 @@ fn verizon_operation_bootstraps_from_verizons_plan() {
     );
     assert!(out.contains("registered ep=urn:imei-msisdn:350000000000001-"), "{out}");
 }
+
+/// `--server`: the device registers with a server the shell did not start
+/// (here an `lwm2m-server` in this test process, plain CoAP, no bootstrap),
+/// and that server reads the battery level the shell's command set.
+#[test]
+fn server_option_registers_with_another_server_that_reads_the_device() {
+    use lwm2m_core::coap::numbers::{Code, ContentFormat};
+    use lwm2m_core::path::Path as LwPath;
+    use lwm2m_server::transport::{Transport, UdpTransport};
+    use lwm2m_server::{Request, ServerConfig, ServerEvent};
+    use core::time::Duration;
+
+    let transport = UdpTransport::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let uri = format!("coap://{}", transport.local_addr().unwrap());
+    let server = lwm2m_server::spawn(transport, ServerConfig::default()).unwrap();
+    let dir = tempdir();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_carrier-shell"))
+        .arg("--state-dir")
+        .arg(dir.path())
+        .args(["--server", &uri])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(
+            b"carrier_config auto_startup y\ncarrier_api device power_sources 0 1\n\
+              carrier_api device battery_level 20\n",
+        )
+        .unwrap();
+    stdin.flush().unwrap();
+    // The shell keeps running (and its device answering) while stdin is open.
+    let endpoint = server
+        .wait_for(Duration::from_secs(20), |e| match e {
+            ServerEvent::Registered { registration, .. } => Some(registration.endpoint.clone()),
+            _ => None,
+        })
+        .expect("the device registered with the --server");
+    let path = LwPath::resource(3, 0, 9).unwrap();
+    let format = Some(ContentFormat::TextPlain);
+    // The battery command may still be on its way: read until it shows.
+    let mut value = Vec::new();
+    for _ in 0..50 {
+        let r = server
+            .request(&endpoint, Request::Read { path, format }, Duration::from_secs(10))
+            .expect("the device answers the server's Read");
+        if r.code == Code::Content && r.payload == b"20" {
+            value = r.payload;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(value, b"20", "the server read the level the shell set\n{text}");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!text.contains("Embedded LwM2M servers"), "no embedded server with --server: {text}");
+    assert!(text.contains("Battery level updated successfully"), "{text}");
+    server.stop();
+}
