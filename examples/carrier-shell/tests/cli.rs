@@ -887,11 +887,11 @@ fn verizon_operation_bootstraps_from_verizons_plan() {
 /// and that server reads the battery level the shell's command set.
 #[test]
 fn server_option_registers_with_another_server_that_reads_the_device() {
+    use core::time::Duration;
     use lwm2m_core::coap::numbers::{Code, ContentFormat};
     use lwm2m_core::path::Path as LwPath;
     use lwm2m_server::transport::{Transport, UdpTransport};
     use lwm2m_server::{Request, ServerConfig, ServerEvent};
-    use core::time::Duration;
 
     let transport = UdpTransport::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let uri = format!("coap://{}", transport.local_addr().unwrap());
