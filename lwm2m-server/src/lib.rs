@@ -41,7 +41,7 @@ pub mod operators;
 pub mod transport;
 
 use lwm2m_core::coap::block::{BlockValue, Szx, serve_block2};
-use lwm2m_core::coap::endpoint::config::MAX_MESSAGE_LEN;
+use lwm2m_core::coap::endpoint::config::{MAX_EXCHANGES, MAX_MESSAGE_LEN};
 use lwm2m_core::coap::endpoint::{
     Config as CoapConfig, Endpoint, EndpointError, Event as CoapEvent, ExchangeId, RequestId,
 };
@@ -1067,16 +1067,9 @@ impl Server {
     /// Sends bootstrap steps that waited for a free exchange slot, oldest
     /// first, while slots are free.
     fn resume_stalled(&mut self, now: CoreInstant) {
-        while let Some((endpoint, addr, index)) = self.stalled_steps.pop_front() {
-            let before = self.stalled_steps.len();
+        while self.endpoint.exchanges_in_flight() < MAX_EXCHANGES {
+            let Some((endpoint, addr, index)) = self.stalled_steps.pop_front() else { return };
             self.bootstrap_step(now, endpoint, addr, index);
-            if self.stalled_steps.len() > before {
-                // Still no slot: it went back to the end; keep the order.
-                if let Some(back) = self.stalled_steps.pop_back() {
-                    self.stalled_steps.push_front(back);
-                }
-                return;
-            }
         }
     }
 
